@@ -1,0 +1,3 @@
+module github.com/carnivalhq/carnival
+
+go 1.26.8
