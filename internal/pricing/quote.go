@@ -1,0 +1,368 @@
+package pricing
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/carnivalhq/carnival/internal/money"
+)
+
+// InputError is the error Quote returns for input it cannot price.
+type InputError struct {
+	// Field is a JSON path into Input, e.g. "lines[2].quantity".
+	Field  string
+	Detail string
+}
+
+func (e *InputError) Error() string { return "pricing: " + e.Field + ": " + e.Detail }
+
+func inputErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Detail: fmt.Sprintf(format, args...)}
+}
+
+// MaxPoints bounds the points a request may name or hold.
+const MaxPoints = money.MaxAmount
+
+// settings are Settings with the defaults filled in.
+type settings struct {
+	pointValue, pointMultiple int64
+	pointShare                money.Rate
+	shipping                  money.Money
+	floor                     money.Rate
+	mode                      string
+}
+
+// DefaultShippingFee is the flat fee when the shop sets none.
+const DefaultShippingFee money.Money = 1000
+
+func resolveSettings(s Settings) (settings, error) {
+	r := settings{
+		pointValue:    cmp.Or(s.PointsValueFen, 1),
+		pointMultiple: cmp.Or(s.PointsMultiple, 100),
+		pointShare:    cmp.Or(s.PointsMaxShare, 5000),
+		shipping:      DefaultShippingFee,
+		floor:         cmp.Or(s.MarginFloor, money.Full),
+		mode:          cmp.Or(s.MarginMode, MarginWarn),
+	}
+	if s.ShippingFee != nil {
+		r.shipping = *s.ShippingFee
+	}
+	switch {
+	case r.pointValue < 0 || r.pointValue > money.MaxAmount:
+		return r, inputErr("settings.points_value_fen", "must be within 1..%d", money.MaxAmount)
+	case r.pointMultiple < 0 || r.pointMultiple > MaxPoints:
+		return r, inputErr("settings.points_multiple", "must be within 1..%d", MaxPoints)
+	case r.pointShare < 0 || r.pointShare > money.Full:
+		return r, inputErr("settings.points_max_share", "must be within 1..10000 bp")
+	case r.shipping < 0 || r.shipping > money.MaxAmount:
+		return r, inputErr("settings.shipping_fee", "must be within 0..%d", money.MaxAmount)
+	case r.floor < 0 || r.floor > 10*money.Full:
+		return r, inputErr("settings.margin_floor", "must be within 1..100000 bp")
+	}
+	switch r.mode {
+	case MarginWarn, MarginBlock, MarginOff:
+	default:
+		return r, inputErr("settings.margin_mode", "must be warn, block or off")
+	}
+	return r, nil
+}
+
+// cline is a cart line after merging lines of the same SKU.
+type cline struct {
+	sku, product string
+	cats         []string
+	list, cost   money.Money
+	qty, flash   int64
+	flashPrice   money.Money
+	flashAct     string
+	inputs       []int
+	segs         []Segment
+	amount       money.Money // after stage 1
+}
+
+// actInfo is an activity with what the engine learnt about it once per quote.
+type actInfo struct {
+	a      *Activity
+	pos    int // index in Input.Activities
+	reason Reason
+	idx    []int // result lines in scope
+	usage  Usage
+}
+
+// quoter holds one quote's state. It is built and dropped by Quote.
+type quoter struct {
+	in    *Input
+	set   settings
+	lines []cline
+	acts  []actInfo
+	// outcome of stage 1 per activity position
+	item []itemOutcome
+	// order-level activities that passed the static checks, in
+	// application order (priority desc, id asc)
+	order []int
+	cps   []couponInfo
+	// scratch
+	wbuf, pbuf []money.Money
+	scratch    []money.Money
+	runs       []unitRun
+}
+
+// Quote prices a cart. It returns an error only for input it cannot price
+// (an InputError naming the field): no lines, quantity outside
+// 1..MaxQuantity, prices or costs outside 0..money.MaxAmount, a line amount
+// or cart total above money.MaxAmount, flash units outside 0..quantity,
+// negative points, or lines of the same SKU that disagree on price, cost,
+// flash price or flash activity. Lines of the same SKU are merged into one
+// result line (quantities and flash units add up) because quantity ladders,
+// 第N件 and per-customer limits count units per SKU.
+//
+// Promotions and coupons whose own configuration fails Validate or
+// ValidateTemplate are not errors: they are skipped and reported "invalid".
+//
+// Several exclusive activities: an exclusive activity combines with no
+// other order-level activity, exclusive or not. So the candidate ways to
+// price the order are "every non-exclusive activity" and "each exclusive
+// activity alone". Each way runs stages 2, 3 and 5 in full (with its own
+// best-coupon search); the way with the largest total discount (order +
+// coupon + shipping discounts; points are a payment, not a discount) wins.
+// Ties go to an exclusive way over the stacked one, and between exclusive
+// ways to the higher priority, then the lower id. An exclusive way counts
+// only when its activity actually applies.
+func Quote(in *Input) (*Result, error) {
+	if in == nil {
+		return nil, inputErr("input", "missing")
+	}
+	q := &quoter{in: in}
+	var err error
+	if q.set, err = resolveSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	if err := q.mergeLines(); err != nil {
+		return nil, err
+	}
+	if in.Points < 0 || in.Points > MaxPoints {
+		return nil, inputErr("points", "must be within 0..%d", MaxPoints)
+	}
+	if in.PointsBalance < 0 || in.PointsBalance > MaxPoints {
+		return nil, inputErr("points_balance", "must be within 0..%d", MaxPoints)
+	}
+	n := len(q.lines)
+	q.wbuf = make([]money.Money, n)
+	q.pbuf = make([]money.Money, n)
+	q.scratch = make([]money.Money, n)
+	q.checkActivities()
+	applied := q.stage1()
+	q.prepareCoupons()
+	w, all := q.chooseWay()
+	return q.finish(w, all, applied), nil
+}
+
+func (q *quoter) mergeLines() error {
+	in := q.in
+	if len(in.Lines) == 0 {
+		return inputErr("lines", "a quote needs at least one line")
+	}
+	var total money.Money
+	for i := range in.Lines {
+		l := &in.Lines[i]
+		f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
+		switch {
+		case l.SKUID == "":
+			return inputErr(f("sku_id"), "required")
+		case l.Quantity <= 0 || l.Quantity > MaxQuantity:
+			return inputErr(f("quantity"), "must be within 1..%d", MaxQuantity)
+		case l.ListPrice < 0 || l.ListPrice > money.MaxAmount:
+			return inputErr(f("list_price"), "must be within 0..%d", money.MaxAmount)
+		case l.Cost < 0 || l.Cost > money.MaxAmount:
+			return inputErr(f("cost"), "must be within 0..%d", money.MaxAmount)
+		case l.FlashUnits < 0 || l.FlashUnits > l.Quantity:
+			return inputErr(f("flash_units"), "must be within 0..quantity")
+		case l.FlashPrice < 0 || l.FlashPrice > money.MaxAmount:
+			return inputErr(f("flash_price"), "must be within 0..%d", money.MaxAmount)
+		}
+		amt := satMul(l.ListPrice, l.Quantity)
+		if amt > money.MaxAmount || total+amt > money.MaxAmount {
+			return inputErr(f("quantity"), "the cart amount exceeds %d fen", money.MaxAmount)
+		}
+		total += amt
+		j := slices.IndexFunc(q.lines, func(c cline) bool { return c.sku == l.SKUID })
+		if j < 0 {
+			q.lines = append(q.lines, cline{
+				sku: l.SKUID, product: l.ProductID, cats: l.CategoryIDs,
+				list: l.ListPrice, cost: l.Cost, qty: l.Quantity,
+				flash: l.FlashUnits, flashPrice: l.FlashPrice, flashAct: l.FlashActivityID,
+				inputs: []int{i},
+			})
+			continue
+		}
+		c := &q.lines[j]
+		if c.list != l.ListPrice || c.cost != l.Cost {
+			return inputErr(f("list_price"), "SKU %s appears twice with different price or cost", l.SKUID)
+		}
+		if l.FlashUnits > 0 {
+			if c.flash > 0 && (c.flashPrice != l.FlashPrice || c.flashAct != l.FlashActivityID) {
+				return inputErr(f("flash_price"), "SKU %s appears twice with different flash sales", l.SKUID)
+			}
+			c.flashPrice, c.flashAct = l.FlashPrice, l.FlashActivityID
+		}
+		c.qty += l.Quantity
+		c.flash += l.FlashUnits
+		c.inputs = append(c.inputs, i)
+		if c.qty > MaxQuantity {
+			return inputErr(f("quantity"), "SKU %s totals more than %d units", l.SKUID, MaxQuantity)
+		}
+	}
+	return nil
+}
+
+func inWindow(now, from, until time.Time) Reason {
+	if !from.IsZero() && now.Before(from) {
+		return ReasonNotStarted
+	}
+	if !until.IsZero() && !now.Before(until) {
+		return ReasonEnded
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func intersects(a, b []string) bool {
+	for _, v := range a {
+		if contains(b, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scope) matches(sku, product string, cats []string) bool {
+	if contains(s.ExcludeSKUIDs, sku) || intersects(s.ExcludeCategoryIDs, cats) {
+		return false
+	}
+	return s.All || contains(s.SKUIDs, sku) || (product != "" && contains(s.ProductIDs, product)) ||
+		intersects(s.CategoryIDs, cats)
+}
+
+func (s *Scope) lines(lines []cline) []int {
+	var idx []int
+	for i := range lines {
+		l := &lines[i]
+		if s.matches(l.sku, l.product, l.cats) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+func (au *Audience) admits(c *Customer) bool {
+	if len(au.Tiers) > 0 && !contains(au.Tiers, c.Tier) {
+		return false
+	}
+	if len(au.Segments) > 0 && !intersects(au.Segments, c.Segments) {
+		return false
+	}
+	if au.NewCustomersOnly && (c.ID == "" || !c.IsNew) {
+		return false
+	}
+	return true
+}
+
+func exhausted(p *int64) bool { return p != nil && *p <= 0 }
+
+// remaining returns *p or MaxInt64 when unlimited.
+func remaining(p *int64) int64 {
+	if p == nil {
+		return math.MaxInt64
+	}
+	return max(*p, 0)
+}
+
+// overBudget reports whether d exceeds the money budget or the daily one.
+func overBudget(u *Usage, d money.Money) bool {
+	return d > remaining(u.Budget) || d > remaining(u.DailyBudget)
+}
+
+// checkActivities runs the checks that do not depend on other promotions:
+// status, schedule, configuration, audience, scope, exhausted uses.
+func (q *quoter) checkActivities() {
+	in := q.in
+	q.acts = make([]actInfo, len(in.Activities))
+	var e errs
+	for i := range in.Activities {
+		a := &in.Activities[i]
+		ai := &q.acts[i]
+		ai.a, ai.pos = a, i
+		ai.usage = in.Usage[a.ID]
+		switch a.Status {
+		case StatusActive:
+		case StatusPaused:
+			ai.reason = ReasonPaused
+		case StatusEnded:
+			ai.reason = ReasonEnded
+		case StatusDraft:
+			ai.reason = ReasonDraft
+		default:
+			ai.reason = ReasonInvalid
+		}
+		if ai.reason != "" {
+			continue
+		}
+		if r := inWindow(in.Now, a.StartsAt, a.EndsAt); r != "" {
+			ai.reason = r
+			continue
+		}
+		e = e[:0]
+		validateActivity(a, &e)
+		if len(e) > 0 {
+			ai.reason = ReasonInvalid
+			continue
+		}
+		if !a.Audience.admits(&in.Customer) ||
+			(a.Kind == MemberPrice && tierRate(a, in.Customer.Tier) < 0) {
+			ai.reason = ReasonAudience
+			continue
+		}
+		ai.idx = a.Scope.lines(q.lines)
+		if len(ai.idx) == 0 {
+			ai.reason = ReasonScope
+			continue
+		}
+		if exhausted(ai.usage.Uses) || exhausted(ai.usage.CustomerUses) {
+			ai.reason = ReasonUsageLimit
+			continue
+		}
+		if a.Kind.OrderLevel() {
+			q.order = append(q.order, i)
+		}
+	}
+	slices.SortStableFunc(q.order, func(x, y int) int {
+		a, b := q.acts[x].a, q.acts[y].a
+		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+func tierRate(a *Activity, tier string) money.Rate {
+	if tier == "" {
+		return -1
+	}
+	for _, tr := range a.TierRates {
+		if tr.Tier == tier {
+			return tr.Rate
+		}
+	}
+	return -1
+}

@@ -1,0 +1,30 @@
+package pricing
+
+import (
+	"testing"
+
+	"github.com/carnivalhq/carnival/internal/money"
+)
+
+func amounts(r *Result, f func(LineResult) money.Money) []money.Money {
+	var out []money.Money
+	for _, l := range r.Lines {
+		out = append(out, f(l))
+	}
+	return out
+}
+
+func TestThresholdOffApportionsLikeThePricingExample(t *testing.T) {
+	// PRICING.md: 满300减40 on A ¥258.00 + B ¥59.00 → A 3256, B 744.
+	r := mustQuote(t, &Input{
+		Lines:      []Line{line("A", 25800, 1), line("B", 5900, 1)},
+		Activities: []Activity{act("act_300_40", ThresholdOff, tiers(30000, 4000))},
+	})
+	got := amounts(r, func(l LineResult) money.Money { return l.OrderDiscount })
+	if got[0] != 3256 || got[1] != 744 {
+		t.Fatalf("order discounts = %v, want [3256 744]", got)
+	}
+	if r.Totals.Payable != 31700-4000+1000 {
+		t.Fatalf("payable = %d, want %d", r.Totals.Payable, 31700-4000+1000)
+	}
+}
