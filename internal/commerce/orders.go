@@ -1,0 +1,457 @@
+package commerce
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/carnivalhq/carnival/internal/money"
+)
+
+// CartLine is one line of a cart: a SKU and a quantity.
+type CartLine struct {
+	SKUID    string `json:"sku_id"`
+	Quantity int64  `json:"quantity"`
+}
+
+// PlaceRequest asks to place an order.
+type PlaceRequest struct {
+	CustomerID  string     `json:"customer_id,omitempty"`
+	Lines       []CartLine `json:"lines"`
+	CouponCodes []string   `json:"coupon_codes,omitempty"`
+	BestCoupons bool       `json:"best_coupons,omitempty"`
+	Points      int64      `json:"points,omitempty"`
+	Channel     string     `json:"channel,omitempty"`
+}
+
+// Hash is a stable digest of the request, to tell a replay from a different
+// request that reuses an Idempotency-Key.
+func (r *PlaceRequest) Hash() string {
+	b, _ := json.Marshal(r)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// ValidateCart checks the parts of a cart every priced request shares.
+func ValidateCart(customerID string, lines []CartLine, points int64) error {
+	if customerID != "" {
+		if err := checkText("customer_id", customerID, true, MaxCodeLen); err != nil {
+			return err
+		}
+	}
+	if len(lines) == 0 {
+		return Invalid("lines", "required", "a cart needs at least one line")
+	}
+	if len(lines) > MaxOrderLines {
+		return Invalid("lines", "too_many", "a cart has at most %d lines", MaxOrderLines)
+	}
+	seen := make(map[string]int, len(lines))
+	for i, l := range lines {
+		f := fmt.Sprintf("lines[%d]", i)
+		if err := checkText(f+".sku_id", l.SKUID, true, MaxCodeLen); err != nil {
+			return err
+		}
+		if j, dup := seen[l.SKUID]; dup {
+			return Invalid(f+".sku_id", "duplicate_line", "SKU %q is already on line %d; send one line per SKU", l.SKUID, j)
+		}
+		seen[l.SKUID] = i
+		if l.Quantity <= 0 || l.Quantity > MaxQuantity {
+			return Invalid(f+".quantity", "out_of_range", "quantity must be 1 to %d", MaxQuantity)
+		}
+	}
+	if points < 0 || points > MaxPointsDelta {
+		return Invalid("points", "out_of_range", "points must be 0 to %d", MaxPointsDelta)
+	}
+	if points > 0 && customerID == "" {
+		return Invalid("points", "needs_customer", "points need a customer_id")
+	}
+	return nil
+}
+
+// CartContext is what pricing a cart reads: the shop, the customer (nil when
+// anonymous) and the SKUs of the lines.
+type CartContext struct {
+	Shop     *Shop
+	Customer *Customer
+	SKUs     map[string]*SKU
+	Now      time.Time
+}
+
+// LoadCart reads what pricing a cart needs and rejects unknown or inactive
+// SKUs and unknown or erased customers, naming the field.
+func (s *Service) LoadCart(ctx context.Context, shopID, customerID string, lines []CartLine) (*CartContext, error) {
+	cc := &CartContext{Now: s.now().UTC()}
+	var err error
+	if cc.Shop, err = s.Shop(ctx, shopID); err != nil {
+		return nil, err
+	}
+	if customerID != "" {
+		c, err := s.store.GetCustomer(ctx, shopID, customerID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, Invalid("customer_id", "unknown_customer", "customer %q does not exist", customerID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.ErasedAt != nil {
+			return nil, Invalid("customer_id", "customer_erased", "customer %q was erased", customerID)
+		}
+		cc.Customer = c
+	}
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.SKUID
+	}
+	if cc.SKUs, err = s.store.SKUsByID(ctx, shopID, ids); err != nil {
+		return nil, err
+	}
+	for i, l := range lines {
+		k, ok := cc.SKUs[l.SKUID]
+		if !ok {
+			return nil, Invalid(fmt.Sprintf("lines[%d].sku_id", i), "unknown_sku", "SKU %q does not exist", l.SKUID)
+		}
+		if k.Status != SKUActive {
+			return nil, Invalid(fmt.Sprintf("lines[%d].sku_id", i), "sku_inactive", "SKU %q is not on sale", l.SKUID)
+		}
+	}
+	return cc, nil
+}
+
+// Priced is a priced cart ready to become an order: lines with every
+// discount, totals, the holds it needs beyond stock and the explanation.
+type Priced struct {
+	Lines            []OrderLine
+	GoodsAmount      money.Money
+	ItemDiscount     money.Money
+	OrderDiscount    money.Money
+	CouponDiscount   money.Money
+	PointsDiscount   money.Money
+	PointsUsed       int64
+	Shipping         money.Money
+	ShippingDiscount money.Money
+	Payable          money.Money
+	// Holds beyond stock and points (coupons, promotion uses, budgets).
+	Holds       []Hold
+	Explanation json.RawMessage
+	// Blocked is set when the margin guard in block mode refuses the order.
+	Blocked error
+}
+
+// Pricer prices a cart. The promotion engine provides one; without it
+// orders are priced at list price plus the flat shipping fee.
+type Pricer interface {
+	Price(ctx context.Context, cc *CartContext, req *PlaceRequest) (*Priced, error)
+}
+
+// SetPricer attaches the pricer orders are placed with.
+func (s *Service) SetPricer(p Pricer) { s.pricer = p }
+
+// ListPricer prices every unit at its list price and adds the shop's flat
+// shipping fee. It is the fallback when no promotion engine is attached.
+type ListPricer struct{}
+
+// Price implements Pricer.
+func (ListPricer) Price(_ context.Context, cc *CartContext, req *PlaceRequest) (*Priced, error) {
+	if req.Points > 0 || len(req.CouponCodes) > 0 {
+		return nil, Invalid("points", "not_supported", "points and coupons need the promotion engine")
+	}
+	p := &Priced{Lines: make([]OrderLine, len(req.Lines))}
+	for i, l := range req.Lines {
+		k := cc.SKUs[l.SKUID]
+		amt, err := money.Mul(k.Price, l.Quantity)
+		if err != nil || amt > money.MaxAmount {
+			return nil, Invalid(fmt.Sprintf("lines[%d].quantity", i), "amount_overflow", "the line amount is too large")
+		}
+		p.Lines[i] = OrderLine{No: i + 1, SKUID: k.ID, Name: k.Name, Quantity: l.Quantity, UnitListPrice: k.Price, ListAmount: amt, Payable: amt}
+		p.GoodsAmount += amt
+		if p.GoodsAmount > money.MaxAmount {
+			return nil, Invalid("lines", "amount_overflow", "the order amount is too large")
+		}
+	}
+	p.Shipping = cc.Shop.Settings.Effective().ShippingFee
+	p.Payable = p.GoodsAmount + p.Shipping
+	return p, nil
+}
+
+// PlaceOrder prices the cart and, in one transaction, writes the order and
+// takes its holds. With an idempotency key a replay returns the first
+// answer (replayed=true) and writes nothing.
+func (s *Service) PlaceOrder(ctx context.Context, shopID string, req *PlaceRequest, idemKey string) (o *Order, replayed bool, err error) {
+	if err := ValidateCart(req.CustomerID, req.Lines, req.Points); err != nil {
+		return nil, false, err
+	}
+	if err := checkText("channel", req.Channel, false, MaxCodeLen); err != nil {
+		return nil, false, err
+	}
+	if err := checkText("Idempotency-Key", idemKey, false, 255); err != nil {
+		return nil, false, err
+	}
+	cc, err := s.LoadCart(ctx, shopID, req.CustomerID, req.Lines)
+	if err != nil {
+		return nil, false, err
+	}
+	pricer := s.pricer
+	if pricer == nil {
+		pricer = ListPricer{}
+	}
+	pr, err := pricer.Price(ctx, cc, req)
+	if err != nil {
+		return nil, false, err
+	}
+	if pr.Blocked != nil {
+		return nil, false, pr.Blocked
+	}
+	now := cc.Now
+	o = &Order{
+		ID: s.newID("ord"), ShopID: shopID, CustomerID: req.CustomerID, Status: OrderPendingPayment,
+		Lines: pr.Lines, GoodsAmount: pr.GoodsAmount, ItemDiscount: pr.ItemDiscount, OrderDiscount: pr.OrderDiscount,
+		CouponDiscount: pr.CouponDiscount, PointsDiscount: pr.PointsDiscount, PointsUsed: pr.PointsUsed,
+		Shipping: pr.Shipping, ShippingDiscount: pr.ShippingDiscount, Payable: pr.Payable,
+		Channel: req.Channel, CreatedAt: now, ExpiresAt: now.Add(cc.Shop.Settings.PaymentTimeout()),
+		Pricing: pr.Explanation,
+	}
+	// Stock holds, one per SKU (gift lines may share a SKU with a paid line).
+	units := map[string]int64{}
+	var order []string
+	for _, l := range o.Lines {
+		if _, ok := units[l.SKUID]; !ok {
+			order = append(order, l.SKUID)
+		}
+		units[l.SKUID] += l.Quantity
+	}
+	for _, id := range order {
+		o.Holds = append(o.Holds, Hold{Kind: HoldStock, Ref: id, Quantity: units[id], State: HoldHeld})
+	}
+	if pr.PointsUsed > 0 {
+		o.Holds = append(o.Holds, Hold{Kind: HoldPoints, Ref: req.CustomerID, Quantity: pr.PointsUsed, State: HoldHeld})
+	}
+	o.Holds = append(o.Holds, pr.Holds...)
+
+	var idem *Idem
+	if idemKey != "" {
+		body, err := json.Marshal(o)
+		if err != nil {
+			return nil, false, fmt.Errorf("place order: %w", err)
+		}
+		idem = &Idem{Key: idemKey, Scope: "orders.place", RequestHash: req.Hash(), Response: body}
+	}
+	replay, err := s.store.PlaceOrder(ctx, o, idem)
+	var oos *OutOfStockError
+	switch {
+	case errors.As(err, &oos):
+		e := Conflict("out_of_stock", "SKU %s does not have %d units left", oos.SKUID, oos.Requested)
+		e.Extra = map[string]any{"sku_id": oos.SKUID}
+		for i, l := range req.Lines {
+			if l.SKUID == oos.SKUID {
+				e.Field = fmt.Sprintf("lines[%d].quantity", i)
+			}
+		}
+		return nil, false, e
+	case errors.Is(err, ErrStale):
+		return nil, false, Conflict("hold_failed", "a limit changed while the order was placed (points, coupon, promotion uses or budget); quote again")
+	case err != nil:
+		return nil, false, fmt.Errorf("place order: %w", err)
+	}
+	if replay != nil {
+		return s.replayed(replay, idem)
+	}
+	return o, false, nil
+}
+
+func (s *Service) replayed(stored, sent *Idem) (*Order, bool, error) {
+	if stored.RequestHash != sent.RequestHash {
+		return nil, false, &Error{Kind: KindConflict, Code: "idempotency_key_reused", Field: "Idempotency-Key",
+			Detail: "this Idempotency-Key was used for a different request"}
+	}
+	var o Order
+	if err := json.Unmarshal(stored.Response, &o); err != nil {
+		return nil, false, fmt.Errorf("replay %s: %w", stored.Key, err)
+	}
+	return &o, true, nil
+}
+
+// Order returns an order with its lines and holds.
+func (s *Service) Order(ctx context.Context, shopID, id string) (*Order, error) {
+	o, err := s.store.GetOrder(ctx, shopID, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound("order", id)
+	}
+	return o, err
+}
+
+// ListOrders pages through orders.
+func (s *Service) ListOrders(ctx context.Context, shopID string, f OrderFilter, p Page) ([]Order, error) {
+	return s.store.ListOrders(ctx, shopID, f, p.Normalized())
+}
+
+// PayOrder records the payment of a pending order and commits its holds.
+// Paying after the payment timeout fails with payment_timeout; a race
+// between payment and timeout has exactly one winner.
+func (s *Service) PayOrder(ctx context.Context, shopID, id string) (*Order, error) {
+	now := s.now().UTC()
+	err := s.store.PayOrder(ctx, shopID, id, now)
+	if errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound) {
+		o, gerr := s.Order(ctx, shopID, id)
+		if gerr != nil {
+			return nil, gerr
+		}
+		if o.Status == OrderPendingPayment && !now.Before(o.ExpiresAt) {
+			// Release now rather than waiting for the sweeper.
+			_ = s.store.CancelOrder(ctx, shopID, id, "payment_timeout", now, true)
+			return nil, Conflict("payment_timeout", "order %s was not paid within the payment timeout and is cancelled", id)
+		}
+		return nil, illegal(o, "pay")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pay order %s: %w", id, err)
+	}
+	return s.Order(ctx, shopID, id)
+}
+
+func illegal(o *Order, action string) error {
+	e := Conflict("illegal_transition", "cannot %s an order that is %s", action, o.Status)
+	e.Extra = map[string]any{"status": o.Status}
+	return e
+}
+
+// CancelOrder cancels a pending order and releases its holds.
+func (s *Service) CancelOrder(ctx context.Context, shopID, id, reason string) (*Order, error) {
+	if reason == "" {
+		reason = "cancelled"
+	}
+	if err := checkText("reason", reason, false, MaxNameLen); err != nil {
+		return nil, err
+	}
+	err := s.store.CancelOrder(ctx, shopID, id, reason, s.now().UTC(), false)
+	if errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound) {
+		o, gerr := s.Order(ctx, shopID, id)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return nil, illegal(o, "cancel")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cancel order %s: %w", id, err)
+	}
+	return s.Order(ctx, shopID, id)
+}
+
+// FulfilOrder marks a paid order fulfilled (shipped).
+func (s *Service) FulfilOrder(ctx context.Context, shopID, id string) (*Order, error) {
+	err := s.store.FulfilOrder(ctx, shopID, id, s.now().UTC())
+	if errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound) {
+		o, gerr := s.Order(ctx, shopID, id)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return nil, illegal(o, "fulfil")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fulfil order %s: %w", id, err)
+	}
+	return s.Order(ctx, shopID, id)
+}
+
+// ExpireDue cancels every pending order whose payment timeout has passed
+// and releases its holds. It returns how many it cancelled.
+func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
+	now := s.now().UTC()
+	refs, err := s.store.DueOrders(ctx, now, limit)
+	if err != nil {
+		return 0, fmt.Errorf("expire orders: %w", err)
+	}
+	n := 0
+	for _, r := range refs {
+		err := s.store.CancelOrder(ctx, r.ShopID, r.ID, "payment_timeout", now, true)
+		if errors.Is(err, ErrStale) {
+			continue // paid or cancelled meanwhile: the other side won
+		}
+		if err != nil {
+			return n, fmt.Errorf("expire order %s: %w", r.ID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// RefundRequest asks to refund quantities of lines.
+type RefundRequest struct {
+	Lines       []RefundRequestLine `json:"lines"`
+	ReturnStock *bool               `json:"return_stock,omitempty"`
+	Reason      string              `json:"reason,omitempty"`
+}
+
+// RefundRequestLine is one line of a RefundRequest, by line number.
+type RefundRequestLine struct {
+	No       int   `json:"no"`
+	Quantity int64 `json:"quantity"`
+}
+
+// RefundOrder refunds quantities of paid lines. Each line refunds its own
+// payable amount: refunding k of n units returns payable×k/n rounded down,
+// and the last unit refunds whatever is left, so a line refunded in pieces
+// returns exactly its payable. Points that paid for the line come back the
+// same way, and units return to stock unless return_stock is false.
+func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *RefundRequest) (*Order, error) {
+	if len(req.Lines) == 0 {
+		return nil, Invalid("lines", "required", "name at least one line to refund")
+	}
+	if err := checkText("reason", req.Reason, false, MaxNameLen); err != nil {
+		return nil, err
+	}
+	o, err := s.Order(ctx, shopID, id)
+	if err != nil {
+		return nil, err
+	}
+	switch o.Status {
+	case OrderPaid, OrderFulfilled, OrderPartiallyRefunded:
+	default:
+		return nil, illegal(o, "refund")
+	}
+	r := Refund{ID: s.newID("rfd"), ReturnStock: req.ReturnStock == nil || *req.ReturnStock, Reason: req.Reason}
+	seen := map[int]bool{}
+	for i, rl := range req.Lines {
+		f := fmt.Sprintf("lines[%d]", i)
+		if rl.No < 1 || rl.No > len(o.Lines) {
+			return nil, Invalid(f+".no", "unknown_line", "order %s has lines 1 to %d", id, len(o.Lines))
+		}
+		if seen[rl.No] {
+			return nil, Invalid(f+".no", "duplicate_line", "line %d appears twice", rl.No)
+		}
+		seen[rl.No] = true
+		l := o.Lines[rl.No-1]
+		left := l.Quantity - l.RefundedQty
+		if rl.Quantity <= 0 || rl.Quantity > left {
+			return nil, Invalid(f+".quantity", "out_of_range", "line %d has %d units left to refund", rl.No, left)
+		}
+		after := l.RefundedQty + rl.Quantity
+		amount := proportional(l.Payable, after, l.Quantity) - l.RefundedAmount
+		var points int64
+		if l.PointsDiscount > 0 && o.PointsDiscount > 0 {
+			linePoints := money.MulDiv(o.PointsUsed, l.PointsDiscount, o.PointsDiscount)
+			points = proportional(linePoints, after, l.Quantity) - proportional(linePoints, l.RefundedQty, l.Quantity)
+		}
+		r.Lines = append(r.Lines, RefundLine{No: rl.No, Quantity: rl.Quantity, Amount: amount, Points: points})
+	}
+	out, err := s.store.RefundOrder(ctx, shopID, id, r, s.now().UTC())
+	if errors.Is(err, ErrStale) {
+		return nil, Conflict("order_changed", "order %s changed while refunding; read it and retry", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("refund order %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// proportional returns floor(total × k / n), and total itself when k == n.
+func proportional(total, k, n int64) int64 {
+	if k >= n {
+		return total
+	}
+	q, _ := money.MulDivFloor(total, k, n)
+	return q
+}

@@ -1,0 +1,251 @@
+package commerce
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Service is the commerce core's use cases over a Store. It is safe for
+// concurrent use.
+type Service struct {
+	store Store
+	now   func() time.Time
+	newID func(prefix string) string
+	// pricer prices carts for orders; nil means list prices.
+	pricer Pricer
+}
+
+// Options configure a Service. Zero values take the defaults.
+type Options struct {
+	// Now is the clock; tests pass a fake one.
+	Now func() time.Time
+	// NewID makes prefixed sortable ids; tests may pass a deterministic one.
+	NewID func(prefix string) string
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, opt Options) *Service {
+	s := &Service{store: store, now: opt.Now, newID: opt.NewID}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = NewID
+	}
+	return s
+}
+
+// Store returns the service's store, for the packages layered on commerce.
+func (s *Service) Store() Store { return s.store }
+
+// Now returns the service clock's time.
+func (s *Service) Now() time.Time { return s.now() }
+
+// ID makes a new prefixed id with the service's generator.
+func (s *Service) ID(prefix string) string { return s.newID(prefix) }
+
+// NewID returns prefix_ULID in lower case: sortable by creation time.
+func NewID(prefix string) string {
+	return prefix + "_" + strings.ToLower(ulid.Make().String())
+}
+
+// Actor identifies who makes a change, for the audit log.
+type Actor struct {
+	ShopID string
+	KeyID  string
+	Role   string
+}
+
+func (a Actor) String() string {
+	if a.KeyID == "" {
+		return "system"
+	}
+	return "key:" + a.KeyID
+}
+
+func (s *Service) audit(a Actor, action, entity, id string, before, after any) *AuditEntry {
+	e := &AuditEntry{ID: s.newID("aud"), ShopID: a.ShopID, Actor: a.String(), Action: action, Entity: entity, EntityID: id, At: s.now().UTC()}
+	if before != nil {
+		e.Before, _ = json.Marshal(before)
+	}
+	if after != nil {
+		e.After, _ = json.Marshal(after)
+	}
+	return e
+}
+
+// ---- shops and keys ----
+
+// CreateShop creates a tenant.
+func (s *Service) CreateShop(ctx context.Context, name, timeZone string) (*Shop, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, Invalid("name", "required", "a shop needs a name")
+	}
+	if timeZone == "" {
+		timeZone = DefaultTimeZone
+	}
+	if _, err := time.LoadLocation(timeZone); err != nil {
+		return nil, Invalid("time_zone", "invalid_time_zone", "unknown time zone %q", timeZone)
+	}
+	sh := &Shop{ID: s.newID("shop"), Name: name, Currency: DefaultCurrency, TimeZone: timeZone, CreatedAt: s.now().UTC(),
+		Settings: DefaultSettings()}
+	if err := s.store.CreateShop(ctx, sh); err != nil {
+		return nil, fmt.Errorf("create shop: %w", err)
+	}
+	return sh, nil
+}
+
+// Shop returns a shop.
+func (s *Service) Shop(ctx context.Context, id string) (*Shop, error) {
+	sh, err := s.store.GetShop(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound("shop", id)
+	}
+	return sh, err
+}
+
+// SettingsPatch changes some settings; nil fields stay as they are.
+type SettingsPatch struct {
+	PaymentTimeoutSeconds *int64  `json:"payment_timeout_seconds,omitempty"`
+	ShippingFee           *int64  `json:"shipping_fee,omitempty"`
+	PointsValueFen        *int64  `json:"points_value_fen,omitempty"`
+	PointsMultiple        *int64  `json:"points_multiple,omitempty"`
+	PointsMaxShare        *int64  `json:"points_max_share_bp,omitempty"`
+	MarginFloor           *int64  `json:"margin_floor_bp,omitempty"`
+	MarginMode            *string `json:"margin_mode,omitempty"`
+}
+
+func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
+	set := func(dst *int64, v *int64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&st.PaymentTimeoutSeconds, p.PaymentTimeoutSeconds)
+	set(&st.ShippingFee, p.ShippingFee)
+	set(&st.PointsValueFen, p.PointsValueFen)
+	set(&st.PointsMultiple, p.PointsMultiple)
+	set(&st.PointsMaxShare, p.PointsMaxShare)
+	set(&st.MarginFloor, p.MarginFloor)
+	if p.MarginMode != nil {
+		st.MarginMode = *p.MarginMode
+	}
+	return st
+}
+
+// UpdateShopSettings validates and saves a change of name, time zone and
+// settings, audited with before and after.
+func (s *Service) UpdateShopSettings(ctx context.Context, a Actor, name, timeZone *string, patch SettingsPatch) (*Shop, error) {
+	sh, err := s.Shop(ctx, a.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	before := *sh
+	if name != nil {
+		if strings.TrimSpace(*name) == "" {
+			return nil, Invalid("name", "required", "a shop needs a name")
+		}
+		sh.Name = *name
+	}
+	if timeZone != nil {
+		if _, err := time.LoadLocation(*timeZone); err != nil || *timeZone == "" {
+			return nil, Invalid("time_zone", "invalid_time_zone", "unknown time zone %q", *timeZone)
+		}
+		sh.TimeZone = *timeZone
+	}
+	st := patch.apply(sh.Settings)
+	if err := validateSettings(st); err != nil {
+		return nil, err
+	}
+	sh.Settings = st
+	if err := s.store.UpdateShop(ctx, sh, s.audit(a, "update", "shop", sh.ID, before, sh)); err != nil {
+		return nil, fmt.Errorf("update shop %s: %w", sh.ID, err)
+	}
+	return sh, nil
+}
+
+func validateSettings(st ShopSettings) error {
+	switch {
+	case st.PaymentTimeoutSeconds < 10 || st.PaymentTimeoutSeconds > 7*24*3600:
+		return Invalid("settings.payment_timeout_seconds", "out_of_range", "payment timeout must be 10 to 604800 seconds")
+	case st.ShippingFee < 0 || st.ShippingFee > 100_000_00:
+		return Invalid("settings.shipping_fee", "out_of_range", "shipping fee must be 0 to 10000000 fen")
+	case st.PointsValueFen < 1 || st.PointsValueFen > 10000:
+		return Invalid("settings.points_value_fen", "out_of_range", "a point is worth 1 to 10000 fen")
+	case st.PointsMultiple < 1 || st.PointsMultiple > 1_000_000:
+		return Invalid("settings.points_multiple", "out_of_range", "points multiple must be 1 to 1000000")
+	case st.PointsMaxShare < 0 || st.PointsMaxShare > 10000:
+		return Invalid("settings.points_max_share_bp", "out_of_range", "points share must be 0 to 10000 bp")
+	case st.MarginFloor < 0 || st.MarginFloor > 100000:
+		return Invalid("settings.margin_floor_bp", "out_of_range", "margin floor must be 0 to 100000 bp")
+	case st.MarginMode != "warn" && st.MarginMode != "block":
+		return Invalid("settings.margin_mode", "invalid_enum", "margin mode is warn or block")
+	}
+	return nil
+}
+
+// keyAlphabet is Crockford-like base32 in lower case: no padding, URL-safe.
+var keyEncoding = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
+
+// HashKey is how API key secrets are stored: SHA-256 (keys carry 160 random
+// bits, so a slow hash adds nothing).
+func HashKey(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// CreateAPIKey makes a key for role in shop and returns its secret, which is
+// shown once and stored only as a hash.
+func (s *Service) CreateAPIKey(ctx context.Context, shopID, role, name string) (*APIKey, string, error) {
+	if !validRole(role) {
+		return nil, "", Invalid("role", "invalid_enum", "role must be one of %s", strings.Join(Roles, ", "))
+	}
+	if _, err := s.Shop(ctx, shopID); err != nil {
+		return nil, "", err
+	}
+	var raw [20]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, "", fmt.Errorf("create key: %w", err)
+	}
+	secret := "ck_" + role[:2] + "_" + keyEncoding.EncodeToString(raw[:])
+	k := &APIKey{ID: s.newID("key"), ShopID: shopID, Role: role, Name: name, Hash: HashKey(secret), CreatedAt: s.now().UTC()}
+	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+		return nil, "", fmt.Errorf("create key: %w", err)
+	}
+	return k, secret, nil
+}
+
+func validRole(r string) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Authenticate resolves a secret to its key.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*APIKey, error) {
+	if secret == "" {
+		return nil, &Error{Kind: KindUnauthorized, Code: "unauthenticated", Detail: "send an API key as 'Authorization: Bearer <key>'"}
+	}
+	k, err := s.store.APIKeyByHash(ctx, HashKey(secret))
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Kind: KindUnauthorized, Code: "invalid_api_key", Detail: "the API key is unknown or revoked"}
+	}
+	return k, err
+}
+
+// ListAudit lists the audit log, newest last.
+func (s *Service) ListAudit(ctx context.Context, shopID string, p Page) ([]AuditEntry, error) {
+	return s.store.ListAudit(ctx, shopID, p.Normalized())
+}

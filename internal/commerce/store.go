@@ -1,0 +1,161 @@
+package commerce
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything commerce needs from storage. Each engine
+// (internal/storage/...) implements it and passes storetest.
+type Store interface {
+	ShopStore
+	CatalogStore
+	CustomerStore
+	OrderStore
+	ListAudit(ctx context.Context, shopID string, p Page) ([]AuditEntry, error)
+}
+
+// ShopStore keeps tenants and their API keys.
+type ShopStore interface {
+	CreateShop(ctx context.Context, s *Shop) error
+	GetShop(ctx context.Context, id string) (*Shop, error)
+	ListShops(ctx context.Context) ([]Shop, error)
+	// UpdateShop replaces name, time zone and settings, writing audit in the
+	// same transaction.
+	UpdateShop(ctx context.Context, s *Shop, audit *AuditEntry) error
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// APIKeyByHash finds a key that is not revoked; ErrNotFound otherwise.
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, shopID string) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, shopID, id string, at time.Time, audit *AuditEntry) error
+}
+
+// ProductUpsert is one product with its SKUs in a bulk upsert, keyed by the
+// merchant's codes. A nil Stock leaves stock as it is.
+type ProductUpsert struct {
+	Code       string
+	Name       string
+	CategoryID string
+	Status     string
+	SKUs       []SKUUpsert
+}
+
+// SKUUpsert is one SKU of a ProductUpsert.
+type SKUUpsert struct {
+	Code        string
+	Name        string
+	Price       int64
+	Cost        int64
+	Stock       *int64
+	SafetyStock int64
+	Status      string
+}
+
+// SKUFilter narrows a SKU list.
+type SKUFilter struct {
+	ProductID  string
+	CategoryID string
+	Status     string
+}
+
+// CatalogStore keeps categories, products, SKUs and the stock ledger.
+type CatalogStore interface {
+	UpsertCategories(ctx context.Context, shopID string, cats []Category, audit *AuditEntry) error
+	ListCategories(ctx context.Context, shopID string) ([]Category, error)
+	// UpsertProducts creates or updates products and their SKUs by code,
+	// assigning ids with newID, recording stock changes in the ledger, all in
+	// one transaction. It returns the SKUs as stored, in input order.
+	UpsertProducts(ctx context.Context, shopID string, items []ProductUpsert, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]SKU, error)
+	GetProduct(ctx context.Context, shopID, id string) (*Product, error)
+	ListProducts(ctx context.Context, shopID string, p Page) ([]Product, error)
+	GetSKU(ctx context.Context, shopID, id string) (*SKU, error)
+	// SKUsByID returns the SKUs found among ids; missing ones are absent.
+	SKUsByID(ctx context.Context, shopID string, ids []string) (map[string]*SKU, error)
+	ListSKUs(ctx context.Context, shopID string, f SKUFilter, p Page) ([]SKU, error)
+	// AdjustStock changes free stock by delta (never below zero: ErrOutOfStock).
+	AdjustStock(ctx context.Context, shopID, skuID string, delta int64, note string, moveID string, at time.Time, audit *AuditEntry) (*SKU, error)
+	ListStockMoves(ctx context.Context, shopID, skuID string, p Page) ([]StockMove, error)
+	// CategoryAncestors returns the category and its ancestors, nearest first.
+	CategoryAncestors(ctx context.Context, shopID, categoryID string) ([]string, error)
+}
+
+// CustomerStore keeps customers and the points ledger.
+type CustomerStore interface {
+	// UpsertCustomers creates or updates customers by external id; the
+	// returned customers carry their ids.
+	UpsertCustomers(ctx context.Context, shopID string, cs []Customer, newID func(prefix string) string, at time.Time) ([]Customer, error)
+	GetCustomer(ctx context.Context, shopID, id string) (*Customer, error)
+	ListCustomers(ctx context.Context, shopID string, p Page) ([]Customer, error)
+	// EraseCustomer anonymises personal fields; orders are kept.
+	EraseCustomer(ctx context.Context, shopID, id string, at time.Time, audit *AuditEntry) error
+	// AdjustPoints changes the balance by delta (never below zero) and
+	// records the move.
+	AdjustPoints(ctx context.Context, shopID string, mv PointsMove) (*Customer, error)
+	ListPointsMoves(ctx context.Context, shopID, customerID string, p Page) ([]PointsMove, error)
+}
+
+// Idem ties a mutating request to its Idempotency-Key: the store records it
+// in the same transaction as the write, and a second write with the same
+// key finds the first one's record instead.
+type Idem struct {
+	Key         string
+	Scope       string // e.g. "orders.place"
+	RequestHash string
+	Response    []byte // the first answer, returned on replay
+}
+
+// Refund asks to refund quantities of order lines.
+type Refund struct {
+	ID          string
+	Lines       []RefundLine
+	ReturnStock bool
+	Reason      string
+}
+
+// RefundLine is one line of a Refund; Amount and Points are filled in by the
+// service before the store applies it.
+type RefundLine struct {
+	No       int
+	Quantity int64
+	Amount   int64
+	Points   int64
+}
+
+// OrderFilter narrows an order list.
+type OrderFilter struct {
+	CustomerID string
+	Status     string
+}
+
+// OrderStore keeps orders, their holds, idempotency records.
+type OrderStore interface {
+	// PlaceOrder writes o with its lines and takes every hold in o.Holds in
+	// one transaction: stock (OutOfStockError), points (ErrStale when the
+	// balance is short), and whatever later kinds the store knows. If idem
+	// is set and a record for its key exists, nothing is written and the
+	// stored record is returned.
+	PlaceOrder(ctx context.Context, o *Order, idem *Idem) (replay *Idem, err error)
+	GetOrder(ctx context.Context, shopID, id string) (*Order, error)
+	ListOrders(ctx context.Context, shopID string, f OrderFilter, p Page) ([]Order, error)
+	// PayOrder moves a pending order that has not expired at 'at' to paid and
+	// commits its holds; ErrStale if the order was not pending or had expired.
+	PayOrder(ctx context.Context, shopID, id string, at time.Time) error
+	// CancelOrder moves a pending order to cancelled and releases its holds.
+	// With onlyExpired it does so only if the order expired at 'at' (the
+	// payment timeout); ErrStale when the condition does not hold.
+	CancelOrder(ctx context.Context, shopID, id, reason string, at time.Time, onlyExpired bool) error
+	// FulfilOrder moves a paid order to fulfilled; ErrStale otherwise.
+	FulfilOrder(ctx context.Context, shopID, id string, at time.Time) error
+	// RefundOrder applies a refund the service has computed; ErrStale if the
+	// order changed since it was read (lines over-refunded).
+	RefundOrder(ctx context.Context, shopID, id string, r Refund, at time.Time) (*Order, error)
+	// DueOrders lists pending orders of any shop whose payment timeout has
+	// passed at 'at', oldest first.
+	DueOrders(ctx context.Context, at time.Time, limit int) ([]OrderRef, error)
+}
+
+// OrderRef names an order across shops.
+type OrderRef struct {
+	ShopID string
+	ID     string
+}

@@ -1,0 +1,9 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/carnivalhq/carnival/internal/storage/storetest"
+)
+
+func TestPostgresContract(t *testing.T) { storetest.Run(t, storetest.OpenPostgres) }

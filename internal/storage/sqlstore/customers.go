@@ -1,0 +1,134 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/carnivalhq/carnival/internal/commerce"
+)
+
+const customerCols = `id, external_id, name, phone, email, tier, growth_value, points, points_held, tags, marketing_consent,
+	time_zone, first_paid_at, erased_at, created_at, updated_at, shop_id`
+
+func scanCustomer(r interface{ Scan(...any) error }) (commerce.Customer, error) {
+	var c commerce.Customer
+	var tags string
+	var consent int
+	var firstPaid, erased sql.NullInt64
+	var created, updated int64
+	err := r.Scan(&c.ID, &c.ExternalID, &c.Name, &c.Phone, &c.Email, &c.Tier, &c.GrowthValue, &c.Points, &c.PointsHeld, &tags, &consent,
+		&c.TimeZone, &firstPaid, &erased, &created, &updated, &c.ShopID)
+	if err != nil {
+		return c, err
+	}
+	c.MarketingConsent = consent != 0
+	c.FirstPaidAt, c.ErasedAt = FromNullTS(firstPaid), FromNullTS(erased)
+	c.CreatedAt, c.UpdatedAt = FromTS(created), FromTS(updated)
+	c.Tags = []string{}
+	return c, json.Unmarshal([]byte(tags), &c.Tags)
+}
+
+func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerce.Customer, newID func(string) string, at time.Time) ([]commerce.Customer, error) {
+	out := make([]commerce.Customer, 0, len(cs))
+	err := s.Write(ctx, func(tx *Tx) error {
+		out = out[:0]
+		for _, c := range cs {
+			tags, _ := json.Marshal(c.Tags)
+			var id string
+			if err := tx.QueryRow(ctx, `INSERT INTO customers (id, shop_id, external_id, name, phone, email, tier, growth_value, points, points_held,
+					tags, marketing_consent, time_zone, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $12)
+				ON CONFLICT (shop_id, external_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, email = excluded.email,
+					tier = excluded.tier, growth_value = excluded.growth_value, tags = excluded.tags,
+					marketing_consent = excluded.marketing_consent, time_zone = excluded.time_zone, updated_at = excluded.updated_at
+				RETURNING id`,
+				newID("cus"), shopID, c.ExternalID, c.Name, c.Phone, c.Email, c.Tier, c.GrowthValue, string(tags), b2i(c.MarketingConsent), c.TimeZone, TS(at)).Scan(&id); err != nil {
+				return err
+			}
+			got, err := scanCustomer(tx.QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, id))
+			if err != nil {
+				return err
+			}
+			out = append(out, got)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) GetCustomer(ctx context.Context, shopID, id string) (*commerce.Customer, error) {
+	c, err := scanCustomer(s.QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE shop_id = $1 AND id = $2`, shopID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, commerce.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (s *Store) ListCustomers(ctx context.Context, shopID string, p commerce.Page) ([]commerce.Customer, error) {
+	rows, err := s.Query(ctx, `SELECT `+customerCols+` FROM customers WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, p.Cursor, p.Limit)
+	return rowsAll(rows, err, func(r *sql.Rows) (commerce.Customer, error) { return scanCustomer(r) })
+}
+
+func (s *Store) EraseCustomer(ctx context.Context, shopID, id string, at time.Time, audit *commerce.AuditEntry) error {
+	return s.Write(ctx, func(tx *Tx) error {
+		// The external id is replaced by the customer id so the unique key
+		// holds and the shop's own id no longer points at a person.
+		n, err := tx.ExecN(ctx, `UPDATE customers SET external_id = id, name = '', phone = '', email = '', tags = '[]',
+			marketing_consent = 0, erased_at = $1, updated_at = $1 WHERE shop_id = $2 AND id = $3`, TS(at), shopID, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return commerce.ErrNotFound
+		}
+		return InsertAudit(ctx, tx, audit)
+	})
+}
+
+// insertPointsMove writes a points ledger entry inside tx.
+func insertPointsMove(ctx context.Context, tx *Tx, shopID string, m commerce.PointsMove) error {
+	_, err := tx.Exec(ctx, `INSERT INTO points_moves (id, shop_id, customer_id, delta, reason, order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.ID, shopID, m.CustomerID, m.Delta, m.Reason, m.OrderID, TS(m.At))
+	return err
+}
+
+func (s *Store) AdjustPoints(ctx context.Context, shopID string, m commerce.PointsMove) (*commerce.Customer, error) {
+	var out commerce.Customer
+	err := s.Write(ctx, func(tx *Tx) error {
+		n, err := tx.ExecN(ctx, `UPDATE customers SET points = points + $1, updated_at = $2 WHERE shop_id = $3 AND id = $4 AND points + $1 >= 0`,
+			m.Delta, TS(m.At), shopID, m.CustomerID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return commerce.ErrStale
+		}
+		if err := insertPointsMove(ctx, tx, shopID, m); err != nil {
+			return err
+		}
+		out, err = scanCustomer(tx.QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, m.CustomerID))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Store) ListPointsMoves(ctx context.Context, shopID, customerID string, p commerce.Page) ([]commerce.PointsMove, error) {
+	rows, err := s.Query(ctx, `SELECT id, customer_id, delta, reason, order_id, at FROM points_moves
+		WHERE shop_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4`, shopID, customerID, p.Cursor, p.Limit)
+	return rowsAll(rows, err, func(r *sql.Rows) (commerce.PointsMove, error) {
+		var m commerce.PointsMove
+		var at int64
+		err := r.Scan(&m.ID, &m.CustomerID, &m.Delta, &m.Reason, &m.OrderID, &at)
+		m.At = FromTS(at)
+		return m, err
+	})
+}

@@ -1,0 +1,229 @@
+// Package sqlstore implements commerce.Store over database/sql for both
+// engines. Its SQL is written once in the portable subset SQLite and
+// PostgreSQL share (ON CONFLICT, RETURNING, conditional UPDATEs, integer
+// timestamps in microseconds), with $n placeholders that a Dialect rebinds;
+// the engine packages (storage/sqlite, storage/postgres) own connection
+// setup and migrations. Keeping one copy of the SQL means one place to
+// review it, and storetest holds both engines to the same behaviour.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Dialect is what differs between engines at run time.
+type Dialect struct {
+	Name string
+	// NumberedPlaceholder renders placeholder n (1-based): "$1" or "?1".
+	NumberedPlaceholder func(n int) string
+	// IsUnique reports a unique-constraint violation.
+	IsUnique func(error) bool
+	// IsRetryable reports an error after which the whole transaction may be
+	// retried (deadlock, serialization failure, busy).
+	IsRetryable func(error) bool
+}
+
+// Store is commerce.Store over a writer pool and a reader pool (the same
+// pool on PostgreSQL; one writer connection and many readers on SQLite).
+type Store struct {
+	w, r    *sql.DB
+	d       Dialect
+	queries sync.Map // portable SQL → rebound SQL
+	holds   map[string]HoldHandler
+}
+
+// New returns a Store. w takes every write transaction; r serves reads.
+func New(w, r *sql.DB, d Dialect) *Store {
+	return &Store{w: w, r: r, d: d}
+}
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// Writer and Reader expose the pools to packages that add their own tables
+// through the same helpers (promotions, peak, analytics).
+func (s *Store) Writer() *sql.DB { return s.w }
+func (s *Store) Reader() *sql.DB { return s.r }
+
+// Q rebinds portable SQL ($n placeholders) for the engine, cached.
+func (s *Store) Q(query string) string {
+	if v, ok := s.queries.Load(query); ok {
+		return v.(string)
+	}
+	out := Rebind(query, s.d.NumberedPlaceholder)
+	s.queries.Store(query, out)
+	return out
+}
+
+// Rebind rewrites $n placeholders outside string literals with ph(n).
+func Rebind(query string, ph func(int) string) string {
+	if ph == nil {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	inStr := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '\'' {
+			inStr = !inStr
+		}
+		if c == '$' && !inStr && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			n, _ := strconv.Atoi(query[i+1 : j])
+			b.WriteString(ph(n))
+			i = j - 1
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Tx wraps a write transaction with the store's rebinding.
+type Tx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+// Exec runs a statement.
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.s.Q(q), args...)
+}
+
+// ExecN runs a statement and returns the rows it affected.
+func (t *Tx) ExecN(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.Q(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// QueryRow runs a query for one row.
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.s.Q(q), args...)
+}
+
+// Query runs a query.
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.s.Q(q), args...)
+}
+
+// Write runs fn in a write transaction, committing if it returns nil and
+// retrying the whole transaction on deadlocks and busy errors.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		err = s.writeOnce(ctx, fn)
+		if err == nil || s.d.IsRetryable == nil || !s.d.IsRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(1<<attempt) * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&Tx{tx: tx, s: s}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// QueryRow reads one row from the read pool.
+func (s *Store) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.Q(q), args...)
+}
+
+// Query reads from the read pool.
+func (s *Store) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, s.Q(q), args...)
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Ping checks the database answers, for /readyz.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Times are stored as integer microseconds since the Unix epoch, UTC, so
+// both engines compare and index them the same way.
+
+// TS converts a time for storage.
+func TS(t time.Time) int64 { return t.UnixMicro() }
+
+// FromTS converts a stored time back.
+func FromTS(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// NullTS converts an optional time for storage.
+func NullTS(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// FromNullTS converts an optional stored time back.
+func FromNullTS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := FromTS(v.Int64)
+	return &t
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rowsAll scans every row with scan and closes rows.
+func rowsAll[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
