@@ -98,13 +98,13 @@ func (s ShopSettings) PaymentTimeout() time.Duration {
 // APIKey authenticates a caller as one role of one shop. Only the SHA-256
 // of the secret is stored.
 type APIKey struct {
-	ID         string    `json:"id"`
-	ShopID     string    `json:"shop_id"`
-	Role       string    `json:"role"`
-	Name       string    `json:"name"`
-	Hash       []byte    `json:"-"`
-	CreatedAt  time.Time `json:"created_at"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	ID        string     `json:"id"`
+	ShopID    string     `json:"shop_id"`
+	Role      string     `json:"role"`
+	Name      string     `json:"name"`
+	Hash      []byte     `json:"-"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
 // Category is a node of the shop's category tree.
