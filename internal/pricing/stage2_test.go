@@ -228,7 +228,9 @@ func TestSeveralExclusivesEachFormTheirOwnWay(t *testing.T) {
 }
 
 func TestEligibilityReasons(t *testing.T) {
-	mj := func(mods ...func(*Activity)) Activity { return act("x", ThresholdOff, append([]func(*Activity){tiers(100, 10)}, mods...)...) }
+	mj := func(mods ...func(*Activity)) Activity {
+		return act("x", ThresholdOff, append([]func(*Activity){tiers(100, 10)}, mods...)...)
+	}
 	tests := []struct {
 		name  string
 		a     Activity
