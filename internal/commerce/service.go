@@ -249,3 +249,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*APIKey, err
 func (s *Service) ListAudit(ctx context.Context, shopID string, p Page) ([]AuditEntry, error) {
 	return s.store.ListAudit(ctx, shopID, p.Normalized())
 }
+
+// RevokeAPIKey revokes a key of the actor's shop, audited.
+func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) error {
+	err := s.store.RevokeAPIKey(ctx, a.ShopID, id, s.now().UTC(), s.audit(a, "revoke", "api_key", id, nil, nil))
+	if errors.Is(err, ErrNotFound) {
+		return NotFound("api_key", id)
+	}
+	return err
+}

@@ -1,0 +1,283 @@
+// Package httpapi is Carnival's REST API: huma v2 operations on the
+// standard ServeMux, API-key auth by role, RFC 9457 problem+json errors,
+// request ids, JSON logs, Prometheus metrics and health endpoints. It
+// translates HTTP to the domain services and back, and nothing more.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/carnivalhq/carnival/internal/commerce"
+)
+
+// Version is the API version reported in the OpenAPI document.
+const Version = "0.1.0"
+
+// MaxBody is the request body limit.
+const MaxBody = 1 << 20
+
+// Config wires the API to the services.
+type Config struct {
+	Commerce *commerce.Service
+	Logger   *slog.Logger
+	// Ready reports whether dependencies answer, for /readyz.
+	Ready func(context.Context) error
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	api     huma.API
+	reg     *prometheus.Registry
+	reqs    *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+	handler http.Handler
+}
+
+type ctxKey int
+
+const (
+	keyCaller ctxKey = iota
+	keyRequestID
+)
+
+// New builds the API.
+func New(cfg Config) *Server {
+	useProblems()
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnival_http_requests_total", Help: "HTTP requests by operation and status."}, []string{"operation", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "carnival_http_request_seconds", Help: "HTTP request latency by operation.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"operation"})
+	s.reg.MustRegister(s.reqs, s.latency)
+
+	hc := huma.DefaultConfig("Carnival API", Version)
+	hc.Info.Description = "Carnival is a campaign operations platform for online stores: catalog, customers, orders with holds, " +
+		"the promotion engine and the peak-load paths. Amounts are integer fen; ids are prefixed strings. " +
+		"Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`."
+	hc.OpenAPIPath = "/api/v1/openapi"
+	hc.DocsPath = ""
+	hc.SchemasPath = "/api/v1/schemas"
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key made with `carnival keys create` or POST /api/v1/keys."},
+	}
+	s.api = humago.New(s.mux, hc)
+	s.api.UseMiddleware(s.authenticate)
+
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.mux.HandleFunc("GET /docs", s.docs)
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/docs", http.StatusFound) })
+
+	s.registerShop()
+	s.registerCatalog()
+	s.registerCustomers()
+	s.registerOrders()
+	s.handler = s.observe(s.mux)
+	return s
+}
+
+// Handler is the whole API with logging, request ids, metrics and panic
+// recovery around it.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// API exposes the huma API, for packages that register more operations.
+func (s *Server) API() huma.API { return s.api }
+
+// Registry exposes the metrics registry, for packages that add metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// observe adds the request id, the access log, metrics and recovery.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, id))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic", "request_id", id, "panic", p, "path", r.URL.Path)
+				if sw.status == 0 {
+					w.Header().Set("Content-Type", "application/problem+json")
+					w.WriteHeader(http.StatusInternalServerError)
+					w.Write([]byte(`{"title":"Internal Server Error","status":500,"code":"internal","detail":"an internal error occurred; it has been logged"}`))
+				}
+				sw.status = http.StatusInternalServerError
+			}
+			op := r.Pattern
+			if op == "" {
+				op = "unmatched"
+			}
+			d := time.Since(start)
+			s.reqs.WithLabelValues(op, strconv.Itoa(sw.status)).Inc()
+			s.latency.WithLabelValues(op).Observe(d.Seconds())
+			lvl := slog.LevelDebug
+			if sw.status >= 500 {
+				lvl = slog.LevelError
+			}
+			s.log.Log(r.Context(), lvl, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", float64(d.Microseconds())/1000)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// Caller is the authenticated API key of a request.
+type Caller struct {
+	Key *commerce.APIKey
+}
+
+// Actor is the caller as the audit log records it.
+func (c Caller) Actor() commerce.Actor {
+	return commerce.Actor{ShopID: c.Key.ShopID, KeyID: c.Key.ID, Role: c.Key.Role}
+}
+
+// ShopID is the caller's shop.
+func (c Caller) ShopID() string { return c.Key.ShopID }
+
+// CallerFrom returns the caller of an authenticated operation.
+func CallerFrom(ctx context.Context) Caller {
+	c, _ := ctx.Value(keyCaller).(Caller)
+	return c
+}
+
+// authenticate checks the API key and the operation's roles. Operations
+// list their roles in Metadata["roles"]; operations without roles are
+// public (none today but the spec itself).
+func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	op := ctx.Operation()
+	roles, _ := op.Metadata["roles"].([]string)
+	if len(roles) == 0 {
+		next(ctx)
+		return
+	}
+	secret, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
+	if !ok {
+		secret = ""
+	}
+	key, err := s.cfg.Commerce.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+	if err != nil {
+		s.writeErr(ctx, err)
+		return
+	}
+	allowed := false
+	for _, r := range roles {
+		if r == key.Role {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		s.writeErr(ctx, &commerce.Error{Kind: commerce.KindForbidden, Code: "forbidden_role",
+			Detail: "a " + key.Role + " key cannot call " + op.OperationID + "; it needs one of: " + strings.Join(roles, ", ")})
+		return
+	}
+	next(huma.WithValue(ctx, keyCaller, Caller{Key: key}))
+}
+
+func (s *Server) writeErr(ctx huma.Context, err error) {
+	p := problemFrom(err)
+	if p.GetStatus() >= 500 {
+		s.log.Error("request failed", "err", err, "operation", ctx.Operation().OperationID)
+	}
+	ctx.SetHeader("Content-Type", "application/problem+json")
+	ctx.SetStatus(p.GetStatus())
+	b, _ := jsonMarshal(p)
+	ctx.BodyWriter().Write(b)
+}
+
+// fail converts err for a handler to return, logging 5xx.
+func (s *Server) fail(ctx context.Context, err error) error {
+	p := problemFrom(err)
+	if p.GetStatus() >= 500 {
+		rid, _ := ctx.Value(keyRequestID).(string)
+		s.log.Error("request failed", "err", err, "request_id", rid)
+	}
+	return p
+}
+
+// Role sets for operations.
+var (
+	rolesRead       = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleAnalyst}
+	rolesWrite      = []string{commerce.RoleAdmin, commerce.RoleOperator}
+	rolesAdmin      = []string{commerce.RoleAdmin}
+	rolesStorefront = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleStorefront}
+)
+
+// op builds an operation with the conventions every endpoint shares.
+func op(id, method, path, summary, tag string, roles []string) huma.Operation {
+	o := huma.Operation{
+		OperationID:  id,
+		Method:       method,
+		Path:         path,
+		Summary:      summary,
+		Tags:         []string{tag},
+		MaxBodyBytes: MaxBody,
+		Metadata:     map[string]any{"roles": roles},
+		Security:     []map[string][]string{{"apiKey": {}}},
+		Errors:       []int{400, 401, 403, 404, 409, 413, 422},
+	}
+	return o
+}

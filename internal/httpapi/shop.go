@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/carnivalhq/carnival/internal/commerce"
+)
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// Shared inputs.
+type pageInput struct {
+	Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
+}
+
+func (p pageInput) page() commerce.Page { return commerce.Page{Cursor: p.Cursor, Limit: p.Limit} }
+
+type idInput struct {
+	ID string `path:"id" maxLength:"64" doc:"The id"`
+}
+
+// List is one page of items and the cursor of the next (empty at the end).
+type List[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor" doc:"Pass as ?cursor= for the next page; empty when this is the last"`
+}
+
+func listOf[T any](items []T, limit int, id func(T) string) *struct{ Body List[T] } {
+	out := &struct{ Body List[T] }{Body: List[T]{Items: items}}
+	if items == nil {
+		out.Body.Items = []T{}
+	}
+	p := commerce.Page{Limit: limit}.Normalized()
+	if len(items) == p.Limit {
+		out.Body.NextCursor = id(items[len(items)-1])
+	}
+	return out
+}
+
+type shopOut struct {
+	Body *commerce.Shop
+}
+
+type keyCreated struct {
+	Body struct {
+		commerce.APIKey
+		Secret string `json:"secret" doc:"The key itself; shown once, store it now"`
+	}
+}
+
+func (s *Server) registerShop() {
+	huma.Register(s.api, op("get-shop", http.MethodGet, "/api/v1/shop", "The caller's shop and its settings", "Shop", rolesRead),
+		func(ctx context.Context, _ *struct{}) (*shopOut, error) {
+			sh, err := s.cfg.Commerce.Shop(ctx, CallerFrom(ctx).ShopID())
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &shopOut{Body: sh}, nil
+		})
+
+	type patchShop struct {
+		Body struct {
+			Name     *string                `json:"name,omitempty" maxLength:"200"`
+			TimeZone *string                `json:"time_zone,omitempty" maxLength:"64" doc:"IANA time zone, e.g. Asia/Shanghai"`
+			Settings commerce.SettingsPatch `json:"settings,omitempty"`
+		}
+	}
+	huma.Register(s.api, op("update-shop", http.MethodPatch, "/api/v1/shop", "Change the shop's name, time zone or settings (audited)", "Shop", rolesAdmin),
+		func(ctx context.Context, in *patchShop) (*shopOut, error) {
+			sh, err := s.cfg.Commerce.UpdateShopSettings(ctx, CallerFrom(ctx).Actor(), in.Body.Name, in.Body.TimeZone, in.Body.Settings)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &shopOut{Body: sh}, nil
+		})
+
+	type createKey struct {
+		Body struct {
+			Role string `json:"role" enum:"admin,operator,analyst,storefront"`
+			Name string `json:"name,omitempty" maxLength:"200"`
+		}
+	}
+	huma.Register(s.api, op("create-key", http.MethodPost, "/api/v1/keys", "Create an API key for this shop", "Shop", rolesAdmin),
+		func(ctx context.Context, in *createKey) (*keyCreated, error) {
+			c := CallerFrom(ctx)
+			k, secret, err := s.cfg.Commerce.CreateAPIKey(ctx, c.ShopID(), in.Body.Role, in.Body.Name)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := &keyCreated{}
+			out.Body.APIKey, out.Body.Secret = *k, secret
+			return out, nil
+		})
+	huma.Register(s.api, op("list-keys", http.MethodGet, "/api/v1/keys", "List API keys (never their secrets)", "Shop", rolesAdmin),
+		func(ctx context.Context, _ *struct{}) (*struct{ Body List[commerce.APIKey] }, error) {
+			keys, err := s.cfg.Commerce.Store().ListAPIKeys(ctx, CallerFrom(ctx).ShopID())
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body List[commerce.APIKey] }{Body: List[commerce.APIKey]{Items: keys}}, nil
+		})
+	huma.Register(s.api, op("revoke-key", http.MethodDelete, "/api/v1/keys/{id}", "Revoke an API key", "Shop", rolesAdmin),
+		func(ctx context.Context, in *idInput) (*struct{}, error) {
+			if err := s.cfg.Commerce.RevokeAPIKey(ctx, CallerFrom(ctx).Actor(), in.ID); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return nil, nil
+		})
+	huma.Register(s.api, op("list-audit", http.MethodGet, "/api/v1/audit", "The audit log of configuration changes", "Shop", rolesRead),
+		func(ctx context.Context, in *pageInput) (*struct{ Body List[commerce.AuditEntry] }, error) {
+			items, err := s.cfg.Commerce.ListAudit(ctx, CallerFrom(ctx).ShopID(), in.page())
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return listOf(items, in.Limit, func(a commerce.AuditEntry) string { return a.ID }), nil
+		})
+}
