@@ -104,7 +104,9 @@ func (q *quoter) prepareCoupons() {
 			ci.reason = ReasonInvalid
 			continue
 		}
-		ci.idx = t.Scope.lines(q.lines)
+		start := len(q.idxBuf)
+		q.idxBuf = t.Scope.appendLines(q.idxBuf, q.lines)
+		ci.idx = q.idxBuf[start:len(q.idxBuf):len(q.idxBuf)]
 		if len(ci.idx) == 0 {
 			ci.reason = ReasonScope
 			continue
@@ -335,7 +337,10 @@ type couponSearch struct {
 	bestWaive int
 }
 
-func (q *quoter) searchCoupons(w *way) {
+// searchCoupons finds the way's best coupons. It returns false, without
+// searching, when the way's order discount plus every coupon's solo value
+// plus the whole shipping fee stays under floor (floor < 0: always search).
+func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	w.combo = w.combo[:0]
 	w.couponGood, w.shipDisc = 0, 0
 	s := couponSearch{q: q, w: w, bestWaive: -1}
@@ -356,6 +361,9 @@ func (q *quoter) searchCoupons(w *way) {
 			s.suffix[k] += ci.solo
 		}
 	}
+	if floor >= 0 && w.order+s.suffix[0]+q.set.shipping < floor {
+		return false
+	}
 	s.count = make([]int, ngroups)
 	s.nonStack = make([]int, ngroups)
 	s.dfs(0, 0)
@@ -364,6 +372,7 @@ func (q *quoter) searchCoupons(w *way) {
 	}
 	q.sortCombo(w.combo)
 	w.couponGood, w.shipDisc, w.waivedBy = s.bestGoods, s.bestShip, s.bestWaive
+	return true
 }
 
 // sortCombo puts a combination in application order: threshold-off and

@@ -17,31 +17,56 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 			stacked = append(stacked, pos)
 		}
 	}
-	run := func(ex int, allowed []int) *way {
-		w := &way{excl: ex, allowed: allowed, cur: make([]money.Money, len(q.lines)), waivedBy: -1}
+	// run prices one way. With from set it reuses from's coupons (the
+	// same way priced again, now recording); with floor ≥ 0 it skips the
+	// coupon search when even the best conceivable coupons could not
+	// bring the way's value up to floor (value is then -1).
+	run := func(ex int, allowed []int, record bool, from *way, floor money.Money) *way {
+		w := &way{excl: ex, allowed: allowed, cur: make([]money.Money, len(q.lines)), waivedBy: -1, record: record}
 		for i := range q.lines {
 			w.cur[i] = q.lines[i].amount
 		}
+		if record {
+			w.parts = make([]partRec, 0, len(q.lines)*4)
+		}
 		q.stage2(w)
-		q.searchCoupons(w)
+		if from != nil {
+			w.combo = slices.Clone(from.combo)
+			w.couponGood, w.shipDisc, w.waivedBy = from.couponGood, from.shipDisc, from.waivedBy
+		} else if !q.searchCoupons(w, floor) {
+			w.value = -1
+			return w
+		}
 		w.value = w.order + w.couponGood + w.shipDisc
-		w.applies = ex < 0 || w.waivedBy == ex || slices.ContainsFunc(w.recs, func(r orderRec) bool { return r.pos == ex })
+		w.applies = ex < 0 || w.appliedActivity(ex)
 		return w
 	}
-	// Exclusive ways first, by priority: on equal value the first wins.
+	if len(excl) == 0 {
+		w := run(-1, stacked, true, nil, -1)
+		return w, []*way{w}
+	}
+	// The stacked way first, so exclusive ways that cannot reach it skip
+	// their coupon search. An exclusive way wins ties with the stacked
+	// one, and with later exclusive ways (they come by priority).
+	stackedWay := run(-1, stacked, false, nil, -1)
+	best = stackedWay
 	for _, pos := range excl {
-		w := run(pos, []int{pos})
+		floor := best.value
+		if best != stackedWay {
+			floor++ // an earlier exclusive way keeps ties
+		}
+		w := run(pos, []int{pos}, false, nil, floor)
 		all = append(all, w)
-		if w.applies && (best == nil || w.value > best.value) {
+		if w.applies && w.value >= floor {
 			best = w
 		}
 	}
-	w := run(-1, stacked)
-	all = append(all, w)
-	if best == nil || w.value > best.value {
-		best = w
-	}
-	return best, all
+	all = append(all, stackedWay)
+	// Price the kept way again, recording its parts: the same input gives
+	// the same amounts.
+	kept := run(best.excl, best.allowed, true, best, -1)
+	all[slices.Index(all, best)] = kept
+	return kept, all
 }
 
 // finish records the chosen coupons, applies points, and assembles the
@@ -91,6 +116,18 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 		lr.Quantity, lr.UnitListPrice, lr.ListAmount = l.qty, l.list, l.list*l.qty
 		lr.Segments = l.segs
 		lr.ItemDiscount = lr.ListAmount - l.amount
+	}
+	// Every line's parts are carved out of one buffer, in application order.
+	perLine := make([]int, len(q.lines)+1)
+	for _, p := range w.parts {
+		perLine[p.line+1]++
+	}
+	for i := 1; i < len(perLine); i++ {
+		perLine[i] += perLine[i-1]
+	}
+	partBuf := make([]Part, len(w.parts))
+	for i := range res.Lines {
+		res.Lines[i].Parts = partBuf[perLine[i]:perLine[i]:perLine[i+1]]
 	}
 	for _, p := range w.parts {
 		lr := &res.Lines[p.line]
@@ -164,8 +201,8 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 	return res
 }
 
-func notesFor(w *way, pos int) []NotApplied {
-	var out []NotApplied
+// appendNotes appends way w's reasons for the activity at pos.
+func appendNotes(out []NotApplied, w *way, pos int) []NotApplied {
 	for _, n := range w.notes {
 		if n.pos == pos {
 			out = append(out, n.na)
@@ -215,7 +252,7 @@ func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 			continue
 		}
 		if slices.Contains(w.allowed, i) {
-			res.NotApplied = append(res.NotApplied, notesFor(w, i)...)
+			res.NotApplied = appendNotes(res.NotApplied, w, i)
 			continue
 		}
 		// Not in the winning way: explain with its own way's reason when
@@ -228,8 +265,8 @@ func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 			}
 		}
 		if own != nil && !own.appliedActivity(i) && a.Kind != FreeShipping {
-			if ns := notesFor(own, i); len(ns) > 0 {
-				res.NotApplied = append(res.NotApplied, ns...)
+			if n := len(res.NotApplied); len(appendNotes(res.NotApplied, own, i)) > n {
+				res.NotApplied = appendNotes(res.NotApplied, own, i)
 				continue
 			}
 		}

@@ -108,6 +108,7 @@ type quoter struct {
 	wbuf, pbuf []money.Money
 	scratch    []money.Money
 	runs       []unitRun
+	idxBuf     []int
 }
 
 // Quote prices a cart. It returns an error only for input it cannot price
@@ -254,8 +255,8 @@ func (s *Scope) matches(sku, product string, cats []string) bool {
 		intersects(s.CategoryIDs, cats)
 }
 
-func (s *Scope) lines(lines []cline) []int {
-	var idx []int
+// appendLines appends the indexes of the lines in scope to idx.
+func (s *Scope) appendLines(idx []int, lines []cline) []int {
 	for i := range lines {
 		l := &lines[i]
 		if s.matches(l.sku, l.product, l.cats) {
@@ -298,6 +299,8 @@ func overBudget(u *Usage, d money.Money) bool {
 func (q *quoter) checkActivities() {
 	in := q.in
 	q.acts = make([]actInfo, len(in.Activities))
+	// Every scope's line list is carved out of one buffer.
+	q.idxBuf = make([]int, 0, (len(in.Activities)+len(in.Wallet))*len(q.lines))
 	var e errs
 	for i := range in.Activities {
 		a := &in.Activities[i]
@@ -333,7 +336,9 @@ func (q *quoter) checkActivities() {
 			ai.reason = ReasonAudience
 			continue
 		}
-		ai.idx = a.Scope.lines(q.lines)
+		start := len(q.idxBuf)
+		q.idxBuf = a.Scope.appendLines(q.idxBuf, q.lines)
+		ai.idx = q.idxBuf[start:len(q.idxBuf):len(q.idxBuf)]
 		if len(ai.idx) == 0 {
 			ai.reason = ReasonScope
 			continue

@@ -52,6 +52,22 @@ type way struct {
 	waivedBy   int // free_shipping activity that waived the fee, -1 if none
 	value      money.Money
 	applies    bool // the exclusive activity applied (always true for stacked)
+	// record: keep parts, line lists, hints and caps. Only the kept way
+	// records; the others only need their amounts and reasons.
+	record bool
+}
+
+// hint and cap record only on the way that is being kept.
+func (w *way) hint(h Hint) {
+	if w.record {
+		w.hints = append(w.hints, h)
+	}
+}
+
+func (w *way) cap(c Cap) {
+	if w.record {
+		w.caps = append(w.caps, c)
+	}
 }
 
 func (w *way) notApplied(ai *actInfo, na NotApplied) {
@@ -163,34 +179,34 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 			t := a.Tiers[0]
 			if E < t.Threshold {
 				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: t.Threshold - E})
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: min(t.Off, capOr(a.MaxOff))})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: min(t.Off, capOr(a.MaxOff))})
 				return
 			}
 			n := E / t.Threshold
 			off = satMul(n, t.Off)
 			if a.MaxOff > 0 && off >= a.MaxOff {
 				if off > a.MaxOff {
-					w.caps = append(w.caps, Cap{Source: SourceActivity, ID: a.ID, What: "max_off", Requested: off, Allowed: a.MaxOff})
+					w.cap(Cap{Source: SourceActivity, ID: a.ID, What: "max_off", Requested: off, Allowed: a.MaxOff})
 					off = a.MaxOff
 				}
 			} else {
 				next := min(satMul(n+1, t.Off), capOr(a.MaxOff))
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: (n+1)*t.Threshold - E, SaveMore: next - off})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: (n+1)*t.Threshold - E, SaveMore: next - off})
 			}
 		} else {
 			best, next := tierAt(a.Tiers, E)
 			if best < 0 {
 				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: a.Tiers[next].Threshold - E})
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, SaveMore: min(a.Tiers[next].Off, a.Tiers[next].Threshold)})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, SaveMore: min(a.Tiers[next].Off, a.Tiers[next].Threshold)})
 				return
 			}
 			off = a.Tiers[best].Off
 			if next >= 0 {
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, SaveMore: a.Tiers[next].Off - min(off, E)})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, SaveMore: a.Tiers[next].Off - min(off, E)})
 			}
 		}
 		if off > E {
-			w.caps = append(w.caps, Cap{Source: SourceActivity, ID: a.ID, What: "eligible_amount", Requested: off, Allowed: E})
+			w.cap(Cap{Source: SourceActivity, ID: a.ID, What: "eligible_amount", Requested: off, Allowed: E})
 			off = E
 		}
 		d = off
@@ -210,25 +226,25 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 			}
 			if best < 0 {
 				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, ShortfallItems: a.Tiers[next].MinItems - items})
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: a.Tiers[next].MinItems - items, SaveMore: rateDiscount(E, a.Tiers[next].Rate)})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: a.Tiers[next].MinItems - items, SaveMore: rateDiscount(E, a.Tiers[next].Rate)})
 				return
 			}
 			d = rateDiscount(E, a.Tiers[best].Rate)
 			if next >= 0 {
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: a.Tiers[next].MinItems - items, SaveMore: max(rateDiscount(E, a.Tiers[next].Rate)-d, 0)})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: a.Tiers[next].MinItems - items, SaveMore: max(rateDiscount(E, a.Tiers[next].Rate)-d, 0)})
 			}
 		} else {
 			best, next = tierAt(a.Tiers, E)
 			if best < 0 {
 				t := a.Tiers[next]
 				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: t.Threshold - E})
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: rateDiscount(t.Threshold, t.Rate)})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: rateDiscount(t.Threshold, t.Rate)})
 				return
 			}
 			d = rateDiscount(E, a.Tiers[best].Rate)
 			if next >= 0 {
 				t := a.Tiers[next]
-				w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: max(rateDiscount(t.Threshold, t.Rate)-d, 0)})
+				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: max(rateDiscount(t.Threshold, t.Rate)-d, 0)})
 			}
 		}
 	case NthItem:
@@ -272,7 +288,7 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 		}
 		if pos < m {
 			w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, ShortfallItems: m - pos})
-			w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: m - pos})
+			w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: m - pos})
 			return
 		}
 	case Gift:
@@ -292,13 +308,15 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 		for k, li := range ai.idx {
 			if perLine[k] > 0 {
 				w.cur[li] -= perLine[k]
-				w.parts = append(w.parts, partRec{line: li, stage: StageOrder, id: a.ID, amount: perLine[k]})
-				rec.lines = append(rec.lines, li)
+				if w.record {
+					w.parts = append(w.parts, partRec{line: li, stage: StageOrder, id: a.ID, amount: perLine[k]})
+					rec.lines = append(rec.lines, li)
+				}
 			}
 		}
 	} else {
 		n := len(w.parts)
-		q.apportion(w, w.cur, d, ai.idx, StageOrder, a.ID, true)
+		q.apportion(w, w.cur, d, ai.idx, StageOrder, a.ID, w.record)
 		for _, p := range w.parts[n:] {
 			rec.lines = append(rec.lines, p.line)
 		}
@@ -356,7 +374,7 @@ func (q *quoter) applyGift(w *way, ai *actInfo, E money.Money) {
 	a := ai.a
 	best, next := tierAt(a.Tiers, E)
 	if next >= 0 {
-		w.hints = append(w.hints, Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, Gifts: a.Tiers[next].Gifts})
+		w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, Gifts: a.Tiers[next].Gifts})
 	}
 	if best < 0 {
 		w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: a.Tiers[next].Threshold - E})

@@ -32,23 +32,52 @@ const (
 
 type errs []FieldError
 
-func (e *errs) add(field, code, format string, args ...any) {
-	*e = append(*e, FieldError{Field: field, Code: code, Detail: fmt.Sprintf(format, args...)})
+// fld is a field name formatted only when an error is reported, so that
+// validating a good activity (Quote does it for every candidate) does
+// not allocate.
+type fld struct {
+	format string
+	n      int
+	i, j   int
 }
 
-func (e *errs) amount(field string, v, lo money.Money) {
+func fi(format string, i int) fld     { return fld{format: format, n: 1, i: i} }
+func fij(format string, i, j int) fld { return fld{format: format, n: 2, i: i, j: j} }
+
+func (f fld) String() string {
+	switch f.n {
+	case 1:
+		return fmt.Sprintf(f.format, f.i)
+	case 2:
+		return fmt.Sprintf(f.format, f.i, f.j)
+	}
+	return f.format
+}
+
+func (e *errs) add(field any, code, format string, args ...any) {
+	var name string
+	switch f := field.(type) {
+	case string:
+		name = f
+	case fld:
+		name = f.String()
+	}
+	*e = append(*e, FieldError{Field: name, Code: code, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (e *errs) amount(field any, v, lo money.Money) {
 	if v < lo || v > money.MaxAmount {
 		e.add(field, CodeOutOfRange, "must be within %d..%d fen", lo, money.MaxAmount)
 	}
 }
 
-func (e *errs) rate(field string, v, lo, hi money.Rate) {
+func (e *errs) rate(field any, v, lo, hi money.Rate) {
 	if v < lo || v > hi {
 		e.add(field, CodeOutOfRange, "must be within %d..%d bp", lo, hi)
 	}
 }
 
-func (e *errs) count(field string, v, lo int64) {
+func (e *errs) count(field any, v, lo int64) {
 	if v < lo || v > MaxQuantity {
 		e.add(field, CodeOutOfRange, "must be within %d..%d", lo, MaxQuantity)
 	}
@@ -100,28 +129,26 @@ func validateActivity(a *Activity, e *errs) {
 			e.add("tier_rates", CodeRequired, "a member price needs a rate for at least one tier")
 		}
 		for i, tr := range a.TierRates {
-			f := fmt.Sprintf("tier_rates[%d]", i)
 			if tr.Tier == "" {
-				e.add(f+".tier", CodeRequired, "tier name is empty")
+				e.add(fi("tier_rates[%d].tier", i), CodeRequired, "tier name is empty")
 			}
 			for _, prev := range a.TierRates[:i] {
 				if prev.Tier == tr.Tier && tr.Tier != "" {
-					e.add(f+".tier", CodeConflict, "tier %q is listed twice", tr.Tier)
+					e.add(fi("tier_rates[%d].tier", i), CodeConflict, "tier %q is listed twice", tr.Tier)
 					break
 				}
 			}
-			e.rate(f+".rate", tr.Rate, 1, money.Full)
+			e.rate(fi("tier_rates[%d].rate", i), tr.Rate, 1, money.Full)
 		}
 	case QuantityLadder:
 		if len(a.Ladder) == 0 {
 			e.add("ladder", CodeRequired, "a quantity ladder needs at least one step")
 		}
 		for i, s := range a.Ladder {
-			f := fmt.Sprintf("ladder[%d]", i)
-			e.count(f+".min_qty", s.MinQty, 1)
-			e.amount(f+".unit_price", s.UnitPrice, 0)
+			e.count(fi("ladder[%d].min_qty", i), s.MinQty, 1)
+			e.amount(fi("ladder[%d].unit_price", i), s.UnitPrice, 0)
 			if i > 0 && s.MinQty <= a.Ladder[i-1].MinQty {
-				e.add(f+".min_qty", CodeNotAscending, "steps must have ascending min_qty")
+				e.add(fi("ladder[%d].min_qty", i), CodeNotAscending, "steps must have ascending min_qty")
 			}
 		}
 	case ThresholdOff:
@@ -137,7 +164,7 @@ func validateActivity(a *Activity, e *errs) {
 		}
 		validateAmountTiers(a.Tiers, e)
 		for i, t := range a.Tiers {
-			f := fmt.Sprintf("tiers[%d].off", i)
+			f := fi("tiers[%d].off", i)
 			e.amount(f, t.Off, 1)
 			if i > 0 && t.Off <= a.Tiers[i-1].Off {
 				e.add(f, CodeNotAscending, "a higher tier must take off more")
@@ -149,7 +176,7 @@ func validateActivity(a *Activity, e *errs) {
 				e.add("tiers", CodeRequired, "at least one tier")
 			}
 			for i, t := range a.Tiers {
-				f := fmt.Sprintf("tiers[%d].min_items", i)
+				f := fi("tiers[%d].min_items", i)
 				e.count(f, t.MinItems, 1)
 				if i > 0 && t.MinItems <= a.Tiers[i-1].MinItems {
 					e.add(f, CodeNotAscending, "tiers must have ascending min_items")
@@ -159,7 +186,7 @@ func validateActivity(a *Activity, e *errs) {
 			validateAmountTiers(a.Tiers, e)
 		}
 		for i, t := range a.Tiers {
-			e.rate(fmt.Sprintf("tiers[%d].rate", i), t.Rate, 1, money.Full-1)
+			e.rate(fi("tiers[%d].rate", i), t.Rate, 1, money.Full-1)
 		}
 	case NthItem:
 		e.count("n", a.N, 2)
@@ -175,14 +202,13 @@ func validateActivity(a *Activity, e *errs) {
 		validateAmountTiers(a.Tiers, e)
 		for i, t := range a.Tiers {
 			if len(t.Gifts) == 0 {
-				e.add(fmt.Sprintf("tiers[%d].gifts", i), CodeRequired, "a gift tier gives at least one gift")
+				e.add(fi("tiers[%d].gifts", i), CodeRequired, "a gift tier gives at least one gift")
 			}
 			for j, g := range t.Gifts {
-				f := fmt.Sprintf("tiers[%d].gifts[%d]", i, j)
 				if g.SKUID == "" {
-					e.add(f+".sku_id", CodeRequired, "gift SKU is empty")
+					e.add(fij("tiers[%d].gifts[%d].sku_id", i, j), CodeRequired, "gift SKU is empty")
 				}
-				e.count(f+".quantity", g.Quantity, 1)
+				e.count(fij("tiers[%d].gifts[%d].quantity", i, j), g.Quantity, 1)
 			}
 		}
 	case FreeShipping:
@@ -197,7 +223,7 @@ func validateAmountTiers(tiers []Tier, e *errs) {
 		e.add("tiers", CodeRequired, "at least one tier")
 	}
 	for i, t := range tiers {
-		f := fmt.Sprintf("tiers[%d].threshold", i)
+		f := fi("tiers[%d].threshold", i)
 		e.amount(f, t.Threshold, 0)
 		if i > 0 && t.Threshold <= tiers[i-1].Threshold {
 			e.add(f, CodeNotAscending, "tiers must have ascending thresholds")
