@@ -245,12 +245,12 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 			return 0, 0, -1, false
 		}
 		n := len(w.parts)
-		q.apportion(w, cur, d, ci.idx, StageCoupon, ci.c.ID, record)
+		q.apportion(w, cur, d, ci.idx, partCoupon, k, record)
 		goods += d
 		if record {
 			a := Applied{Source: SourceCoupon, ID: ci.c.ID, TemplateID: ci.c.TemplateID, Kind: t.Kind, Amount: d, Uses: 1, Budget: d}
 			for _, p := range w.parts[n:] {
-				a.Lines = append(a.Lines, p.line)
+				a.Lines = append(a.Lines, int(p.line))
 			}
 			out.applied = append(out.applied, a)
 		}

@@ -27,7 +27,15 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 			w.cur[i] = q.lines[i].amount
 		}
 		if record {
-			w.parts = make([]partRec, 0, len(q.lines)*4)
+			// Room for every part the way can record, so it never regrows.
+			n := 2 * len(q.lines)
+			for _, pos := range allowed {
+				n += len(q.acts[pos].idx)
+			}
+			for _, k := range from.comboOrNil() {
+				n += len(q.cps[k].idx)
+			}
+			w.parts = make([]partRec, 0, n)
 		}
 		q.stage2(w)
 		if from != nil {
@@ -41,14 +49,11 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 		w.applies = ex < 0 || w.appliedActivity(ex)
 		return w
 	}
-	if len(excl) == 0 {
-		w := run(-1, stacked, true, nil, -1)
-		return w, []*way{w}
-	}
-	// The stacked way first, so exclusive ways that cannot reach it skip
-	// their coupon search. An exclusive way wins ties with the stacked
-	// one, and with later exclusive ways (they come by priority).
-	stackedWay := run(-1, stacked, false, nil, -1)
+	// The stacked way first (recording: it usually wins), so exclusive
+	// ways that cannot reach it skip their coupon search. An exclusive way
+	// wins ties with the stacked one, and with later exclusive ways (they
+	// come by priority).
+	stackedWay := run(-1, stacked, true, nil, -1)
 	best = stackedWay
 	for _, pos := range excl {
 		floor := best.value
@@ -62,8 +67,11 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 		}
 	}
 	all = append(all, stackedWay)
-	// Price the kept way again, recording its parts: the same input gives
-	// the same amounts.
+	if best == stackedWay {
+		return best, all
+	}
+	// Price the winning exclusive way again, recording its parts: the same
+	// input gives the same amounts.
 	kept := run(best.excl, best.allowed, true, best, -1)
 	all[slices.Index(all, best)] = kept
 	return kept, all
@@ -73,7 +81,8 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 // result.
 func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 	in := q.in
-	res := &Result{Applied: item}
+	res := &Result{Applied: make([]Applied, 0, len(item)+len(w.recs)+len(w.combo)+1)}
+	res.Applied = append(res.Applied, item...)
 	var co couponOut
 	w.curBeforeCoupons = slices.Clone(w.cur)
 	if _, _, _, ok := q.evalCoupons(w, w.cur, w.combo, &co); !ok {
@@ -104,11 +113,15 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 		for i := range idx {
 			idx[i] = i
 		}
-		q.apportion(w, w.cur, pointsDisc, idx, StagePoints, "", true)
+		q.apportion(w, w.cur, pointsDisc, idx, partPoints, -1, true)
 	}
 
 	// Lines.
-	res.Lines = make([]LineResult, len(q.lines), len(q.lines)+len(w.recs))
+	gifts := 0
+	for _, r := range w.recs {
+		gifts += len(r.gifts)
+	}
+	res.Lines = make([]LineResult, len(q.lines), len(q.lines)+gifts)
 	for i := range q.lines {
 		l := &q.lines[i]
 		lr := &res.Lines[i]
@@ -122,6 +135,7 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 	for _, p := range w.parts {
 		perLine[p.line+1]++
 	}
+	stages := [...]Stage{partOrder: StageOrder, partCoupon: StageCoupon, partPoints: StagePoints}
 	for i := 1; i < len(perLine); i++ {
 		perLine[i] += perLine[i-1]
 	}
@@ -131,15 +145,18 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 	}
 	for _, p := range w.parts {
 		lr := &res.Lines[p.line]
+		var id string
 		switch p.stage {
-		case StageOrder:
+		case partOrder:
 			lr.OrderDiscount += p.amount
-		case StageCoupon:
+			id = q.acts[p.src].a.ID
+		case partCoupon:
 			lr.CouponDiscount += p.amount
-		case StagePoints:
+			id = q.cps[p.src].c.ID
+		case partPoints:
 			lr.PointsDiscount += p.amount
 		}
-		lr.Parts = append(lr.Parts, Part{Stage: p.stage, ID: p.id, Amount: p.amount})
+		lr.Parts = append(lr.Parts, Part{Stage: stages[p.stage], ID: id, Amount: p.amount})
 	}
 	t := &res.Totals
 	for i := range res.Lines {
@@ -157,11 +174,20 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 
 	// Applied: order-level activities in application order, then coupons
 	// and shipping.
+	lineBuf := make([]int, 0, len(w.parts))
 	for _, r := range w.recs {
 		a := q.acts[r.pos].a
+		start := len(lineBuf)
+		for _, p := range w.parts[r.from:r.to] {
+			lineBuf = append(lineBuf, int(p.line))
+		}
+		var lines []int
+		if len(lineBuf) > start {
+			lines = lineBuf[start:len(lineBuf):len(lineBuf)]
+		}
 		res.Applied = append(res.Applied, Applied{
 			Source: SourceActivity, ID: a.ID, Kind: a.Kind, Amount: r.amount,
-			Lines: r.lines, Uses: 1, Budget: r.amount, Gifts: r.gifts,
+			Lines: lines, Uses: 1, Budget: r.amount, Gifts: r.gifts,
 		})
 		for _, g := range r.gifts {
 			res.Lines = append(res.Lines, LineResult{SKUID: g.SKUID, Quantity: g.Quantity, Segments: []Segment{}, Gift: true, GiftActivityID: a.ID})
@@ -201,6 +227,13 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 	return res
 }
 
+func (w *way) comboOrNil() []int {
+	if w == nil {
+		return nil
+	}
+	return w.combo
+}
+
 // appendNotes appends way w's reasons for the activity at pos.
 func appendNotes(out []NotApplied, w *way, pos int) []NotApplied {
 	for _, n := range w.notes {
@@ -217,6 +250,7 @@ func (w *way) appliedActivity(pos int) bool {
 
 // reportActivities explains every activity that did not apply, in input order.
 func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
+	res.NotApplied = make([]NotApplied, 0, len(q.acts)-len(w.recs)+len(q.cps)+len(q.in.CouponCodes))
 	// The winner of a stacking conflict: the exclusive activity, or the
 	// first activity that applied in the stacked way.
 	winner := ""

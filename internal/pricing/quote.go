@@ -167,6 +167,8 @@ func (q *quoter) mergeLines() error {
 		return inputErr("lines", "a quote needs at least one line")
 	}
 	var total money.Money
+	q.lines = make([]cline, 0, len(in.Lines))
+	inputs := make([]int, len(in.Lines)) // backing for the single-line cases
 	for i := range in.Lines {
 		l := &in.Lines[i]
 		f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
@@ -189,13 +191,14 @@ func (q *quoter) mergeLines() error {
 			return inputErr(f("quantity"), "the cart amount exceeds %d fen", money.MaxAmount)
 		}
 		total += amt
+		inputs[i] = i
 		j := slices.IndexFunc(q.lines, func(c cline) bool { return c.sku == l.SKUID })
 		if j < 0 {
 			q.lines = append(q.lines, cline{
 				sku: l.SKUID, product: l.ProductID, cats: l.CategoryIDs,
 				list: l.ListPrice, cost: l.Cost, qty: l.Quantity,
 				flash: l.FlashUnits, flashPrice: l.FlashPrice, flashAct: l.FlashActivityID,
-				inputs: []int{i},
+				inputs: inputs[i : i+1 : i+1],
 			})
 			continue
 		}
@@ -211,7 +214,7 @@ func (q *quoter) mergeLines() error {
 		}
 		c.qty += l.Quantity
 		c.flash += l.FlashUnits
-		c.inputs = append(c.inputs, i)
+		c.inputs = append(slices.Clip(c.inputs), i)
 		if c.qty > MaxQuantity {
 			return inputErr(f("quantity"), "SKU %s totals more than %d units", l.SKUID, MaxQuantity)
 		}
@@ -299,6 +302,7 @@ func overBudget(u *Usage, d money.Money) bool {
 func (q *quoter) checkActivities() {
 	in := q.in
 	q.acts = make([]actInfo, len(in.Activities))
+	q.order = make([]int, 0, len(in.Activities))
 	// Every scope's line list is carved out of one buffer.
 	q.idxBuf = make([]int, 0, (len(in.Activities)+len(in.Wallet))*len(q.lines))
 	var e errs

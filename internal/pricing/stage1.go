@@ -62,7 +62,13 @@ func (q *quoter) itemPrice(a *Activity, l *cline) money.Money {
 // (at most once per activity: dropping only ever removes candidates).
 func (q *quoter) stage1() []Applied {
 	q.item = make([]itemOutcome, len(q.acts))
-	var cands []itemCand
+	n := len(q.lines)
+	for i := range q.acts {
+		if q.acts[i].a.Kind.ItemLevel() {
+			n += len(q.acts[i].idx)
+		}
+	}
+	cands := make([]itemCand, 0, n)
 	for i := range q.acts {
 		ai := &q.acts[i]
 		if ai.reason != "" || !ai.a.Kind.ItemLevel() {

@@ -7,20 +7,27 @@ import (
 	"github.com/carnivalhq/carnival/internal/money"
 )
 
-// partRec is one discount's share of one line.
+// partRec is one discount's share of one line. It holds no pointers so
+// the way's part list is cheap to allocate and for the collector to skip.
 type partRec struct {
-	line   int
-	stage  Stage
-	id     string
+	line   int32
+	stage  uint8 // partOrder, partCoupon, partPoints
+	src    int32 // activity position, coupon index, or -1 for points
 	amount money.Money
 }
 
+const (
+	partOrder uint8 = iota
+	partCoupon
+	partPoints
+)
+
 // orderRec is an order-level activity that applied in a way.
 type orderRec struct {
-	pos    int
-	amount money.Money
-	lines  []int
-	gifts  []GiftItem
+	pos      int
+	amount   money.Money
+	from, to int // its parts in way.parts (recording ways only)
+	gifts    []GiftItem
 }
 
 // note is a NotApplied for the activity at pos.
@@ -119,7 +126,7 @@ func sortRunsDesc(runs []unitRun) {
 
 // apportion splits d over the lines idx by their current amounts, lowers
 // them and records the parts. d must not exceed their sum.
-func (q *quoter) apportion(w *way, cur []money.Money, d money.Money, idx []int, stage Stage, id string, record bool) {
+func (q *quoter) apportion(w *way, cur []money.Money, d money.Money, idx []int, stage uint8, src int, record bool) {
 	if d <= 0 {
 		return
 	}
@@ -134,7 +141,7 @@ func (q *quoter) apportion(w *way, cur []money.Money, d money.Money, idx []int, 
 		}
 		cur[li] -= ps[k]
 		if record {
-			w.parts = append(w.parts, partRec{line: li, stage: stage, id: id, amount: ps[k]})
+			w.parts = append(w.parts, partRec{line: int32(li), stage: stage, src: int32(src), amount: ps[k]})
 		}
 	}
 }
@@ -303,24 +310,20 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 		w.notApplied(ai, NotApplied{Reason: ReasonBudgetExhausted})
 		return
 	}
-	rec := orderRec{pos: ai.pos, amount: d}
+	rec := orderRec{pos: ai.pos, amount: d, from: len(w.parts)}
 	if perLine != nil {
 		for k, li := range ai.idx {
 			if perLine[k] > 0 {
 				w.cur[li] -= perLine[k]
 				if w.record {
-					w.parts = append(w.parts, partRec{line: li, stage: StageOrder, id: a.ID, amount: perLine[k]})
-					rec.lines = append(rec.lines, li)
+					w.parts = append(w.parts, partRec{line: int32(li), stage: partOrder, src: int32(ai.pos), amount: perLine[k]})
 				}
 			}
 		}
 	} else {
-		n := len(w.parts)
-		q.apportion(w, w.cur, d, ai.idx, StageOrder, a.ID, w.record)
-		for _, p := range w.parts[n:] {
-			rec.lines = append(rec.lines, p.line)
-		}
+		q.apportion(w, w.cur, d, ai.idx, partOrder, ai.pos, w.record)
 	}
+	rec.to = len(w.parts)
 	w.order += d
 	w.recs = append(w.recs, rec)
 }
