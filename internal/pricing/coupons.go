@@ -105,7 +105,7 @@ func (q *quoter) prepareCoupons() {
 			continue
 		}
 		start := len(q.idxBuf)
-		q.idxBuf = t.Scope.appendLines(q.idxBuf, q.lines)
+		q.idxBuf = q.scopeLines(q.idxBuf, &t.Scope)
 		ci.idx = q.idxBuf[start:len(q.idxBuf):len(q.idxBuf)]
 		if len(ci.idx) == 0 {
 			ci.reason = ReasonScope

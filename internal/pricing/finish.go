@@ -36,6 +36,8 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 				n += len(q.cps[k].idx)
 			}
 			w.parts = make([]partRec, 0, n)
+			w.hints = make([]Hint, 0, len(allowed)+1)
+			w.notes = make([]note, 0, len(allowed)+1)
 		}
 		q.stage2(w)
 		if from != nil {
@@ -356,15 +358,24 @@ func (q *quoter) checkMargin(res *Result) {
 	if q.set.mode == MarginOff {
 		return
 	}
-	for i := range q.lines {
+	under := func(i int) (money.Money, bool) {
 		l := &q.lines[i]
-		if l.cost == 0 {
-			continue
-		}
 		floor := money.MulRate(l.cost, q.set.floor)
-		lr := &res.Lines[i]
-		if lessThanProduct(lr.Payable, floor, l.qty) {
-			res.Margin = append(res.Margin, MarginFlag{Line: i, SKUID: l.sku, UnitPayable: lr.Payable / l.qty, FloorUnit: floor, Cost: l.cost})
+		return floor, l.cost > 0 && lessThanProduct(res.Lines[i].Payable, floor, l.qty)
+	}
+	n := 0
+	for i := range q.lines {
+		if _, ok := under(i); ok {
+			n++
+		}
+	}
+	if n > 0 {
+		res.Margin = make([]MarginFlag, 0, n)
+	}
+	for i := range q.lines {
+		if floor, ok := under(i); ok {
+			l := &q.lines[i]
+			res.Margin = append(res.Margin, MarginFlag{Line: i, SKUID: l.sku, UnitPayable: res.Lines[i].Payable / l.qty, FloorUnit: floor, Cost: l.cost})
 		}
 	}
 	res.Blocked = q.set.mode == MarginBlock && len(res.Margin) > 0

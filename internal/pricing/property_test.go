@@ -254,3 +254,22 @@ func FuzzQuote(f *testing.F) {
 		checkInvariants(t, in, res)
 	})
 }
+
+func TestScopeBitmasksMatchLineByLineMatching(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for i := 0; i < 500; i++ {
+		in := randomInput(r)
+		q := &quoter{in: in}
+		if err := q.mergeLines(); err != nil {
+			t.Fatal(err)
+		}
+		q.indexIDs()
+		for _, a := range in.Activities {
+			fast := q.scopeLines(nil, &a.Scope)
+			slow := a.Scope.appendLines(nil, q.lines)
+			if !cmp.Equal(fast, slow) {
+				t.Fatalf("scope %+v: bitmask lines %v, line-by-line %v", a.Scope, fast, slow)
+			}
+		}
+	}
+}

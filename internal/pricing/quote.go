@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -109,6 +110,60 @@ type quoter struct {
 	scratch    []money.Money
 	runs       []unitRun
 	idxBuf     []int
+	// ids maps each SKU, product and category id of the cart to the
+	// lines that carry it (a bit per line), so a scope is resolved with a
+	// few lookups instead of comparing every id with every line. nil when
+	// the cart has more than 64 lines (then scopes match line by line).
+	ids map[idKey]uint64
+}
+
+type idKey struct {
+	kind uint8 // 0 SKU, 1 product, 2 category
+	id   string
+}
+
+func (q *quoter) indexIDs() {
+	if len(q.lines) > 64 {
+		return
+	}
+	q.ids = make(map[idKey]uint64, 4*len(q.lines))
+	for i := range q.lines {
+		l := &q.lines[i]
+		bit := uint64(1) << i
+		q.ids[idKey{0, l.sku}] |= bit
+		if l.product != "" {
+			q.ids[idKey{1, l.product}] |= bit
+		}
+		for _, c := range l.cats {
+			q.ids[idKey{2, c}] |= bit
+		}
+	}
+}
+
+func (q *quoter) mask(kind uint8, ids []string) uint64 {
+	var m uint64
+	for _, id := range ids {
+		m |= q.ids[idKey{kind, id}]
+	}
+	return m
+}
+
+// scopeLines appends the indexes of the lines in scope s to idx.
+func (q *quoter) scopeLines(idx []int, s *Scope) []int {
+	if q.ids == nil {
+		return s.appendLines(idx, q.lines)
+	}
+	var m uint64
+	if s.All {
+		m = 1<<len(q.lines) - 1
+	} else {
+		m = q.mask(0, s.SKUIDs) | q.mask(1, s.ProductIDs) | q.mask(2, s.CategoryIDs)
+	}
+	m &^= q.mask(0, s.ExcludeSKUIDs) | q.mask(2, s.ExcludeCategoryIDs)
+	for ; m != 0; m &= m - 1 {
+		idx = append(idx, bits.TrailingZeros64(m))
+	}
+	return idx
 }
 
 // Quote prices a cart. It returns an error only for input it cannot price
@@ -154,6 +209,7 @@ func Quote(in *Input) (*Result, error) {
 	q.wbuf = make([]money.Money, n)
 	q.pbuf = make([]money.Money, n)
 	q.scratch = make([]money.Money, n)
+	q.indexIDs()
 	q.checkActivities()
 	applied := q.stage1()
 	q.prepareCoupons()
@@ -260,6 +316,12 @@ func (s *Scope) matches(sku, product string, cats []string) bool {
 
 // appendLines appends the indexes of the lines in scope to idx.
 func (s *Scope) appendLines(idx []int, lines []cline) []int {
+	if s.All && len(s.ExcludeSKUIDs) == 0 && len(s.ExcludeCategoryIDs) == 0 {
+		for i := range lines {
+			idx = append(idx, i)
+		}
+		return idx
+	}
 	for i := range lines {
 		l := &lines[i]
 		if s.matches(l.sku, l.product, l.cats) {
@@ -341,7 +403,7 @@ func (q *quoter) checkActivities() {
 			continue
 		}
 		start := len(q.idxBuf)
-		q.idxBuf = a.Scope.appendLines(q.idxBuf, q.lines)
+		q.idxBuf = q.scopeLines(q.idxBuf, &a.Scope)
 		ai.idx = q.idxBuf[start:len(q.idxBuf):len(q.idxBuf)]
 		if len(ai.idx) == 0 {
 			ai.reason = ReasonScope

@@ -103,18 +103,33 @@ func (q *quoter) stage1() []Applied {
 			cands = append(cands, itemCand{line: li, price: l.flashPrice, prio: math.MaxInt, id: l.flashAct, pos: -1})
 		}
 	}
-	slices.SortFunc(cands, func(a, b itemCand) int {
-		if c := cmp.Compare(a.line, b.line); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.price, b.price); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.prio, a.prio); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	})
+	// Group by line (a counting sort, stable), then order each line's few
+	// candidates: lowest price, higher priority, lower id.
+	start := make([]int, len(q.lines)+1)
+	for _, c := range cands {
+		start[c.line+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	byLine := make([]itemCand, len(cands))
+	next := slices.Clone(start[:len(q.lines)])
+	for _, c := range cands {
+		byLine[next[c.line]] = c
+		next[c.line]++
+	}
+	cands = byLine
+	for li := range q.lines {
+		slices.SortFunc(cands[start[li]:start[li+1]], func(a, b itemCand) int {
+			if c := cmp.Compare(a.price, b.price); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(b.prio, a.prio); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.id, b.id)
+		})
+	}
 	capLeft := make([]int64, len(q.acts))
 	for {
 		for i := range q.acts {
