@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -270,6 +271,60 @@ func TestScopeBitmasksMatchLineByLineMatching(t *testing.T) {
 			if !cmp.Equal(fast, slow) {
 				t.Fatalf("scope %+v: bitmask lines %v, line-by-line %v", a.Scope, fast, slow)
 			}
+		}
+	}
+}
+
+func TestExtremeValuesNeverPanic(t *testing.T) {
+	max := money.MaxAmount
+	in := &Input{
+		Now:      now,
+		Customer: Customer{ID: "c", Tier: "gold", IsNew: true},
+		Settings: Settings{PointsValueFen: max, PointsMultiple: 1, PointsMaxShare: money.Full, MarginFloor: 10 * money.Full, ShippingFee: ptr(max)},
+		Lines: []Line{
+			{SKUID: "a", ListPrice: max, Cost: max, Quantity: 1},
+			{SKUID: "b", ListPrice: 0, Cost: max, Quantity: MaxQuantity, FlashUnits: MaxQuantity},
+		},
+		Activities: []Activity{
+			act("lt", LimitedTime, func(a *Activity) { a.Rate = 1 }),
+			act("mp", MemberPrice, func(a *Activity) { a.TierRates = []TierRate{{Tier: "gold", Rate: money.Full}} }),
+			act("ld", QuantityLadder, func(a *Activity) { a.Ladder = []LadderStep{{MinQty: 1, UnitPrice: 0}} }),
+			act("rep", ThresholdOff, tiers(1, max), func(a *Activity) { a.Repeat = true }),
+			act("off", ThresholdOff, tiers(0, max)),
+			act("pct", ThresholdPercent, func(a *Activity) { a.Tiers = []Tier{{Threshold: max, Rate: 1}} }),
+			act("items", ThresholdPercent, func(a *Activity) { a.ByItems = true; a.Tiers = []Tier{{MinItems: MaxQuantity, Rate: 1}} }),
+			act("nth", NthItem, func(a *Activity) { a.N, a.Rate = MaxQuantity, 0 }),
+			act("bxgy", BuyXGetY, func(a *Activity) { a.X, a.Y = 1, MaxQuantity-1 }),
+			act("gift", Gift, func(a *Activity) { a.Tiers = []Tier{{Threshold: max, Gifts: []GiftItem{{SKUID: "g", Quantity: MaxQuantity}}}} }),
+			act("free", FreeShipping, func(a *Activity) { a.Threshold = max }),
+		},
+		Wallet: []Coupon{
+			coupon("c1", ThresholdOff, cash(max, max)),
+			coupon("c2", Percent, func(c *Coupon) { c.Template.Rate = 1; c.Template.MaxDiscount = max }),
+			coupon("c3", Shipping, func(c *Coupon) { c.Template.MaxDiscount = max }),
+		},
+		BestCoupons:   true,
+		Points:        MaxPoints,
+		PointsBalance: MaxPoints,
+		GiftStock:     map[string]int64{"g": math.MaxInt64},
+		Usage:         map[string]Usage{"off": {Budget: ptr(max), DailyBudget: ptr(max), Uses: ptr(int64(math.MaxInt64))}},
+	}
+	for _, a := range in.Activities {
+		if errs := Validate(a); errs != nil {
+			t.Fatalf("%s does not validate: %v", a.ID, errs)
+		}
+	}
+	for i := range in.Lines {
+		l := in.Lines
+		l[i].FlashPrice = 0
+		r := mustQuote(t, in)
+		if r.Totals.Payable < 0 {
+			t.Fatalf("negative payable %d", r.Totals.Payable)
+		}
+	}
+	for _, a := range in.Activities {
+		if _, err := WorstCase(SKUInfo{SKUID: "a", ListPrice: max, Cost: max}, []Activity{a}, []CouponTemplate{in.Wallet[0].Template, in.Wallet[1].Template}, in.Settings, now); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
