@@ -295,7 +295,9 @@ func TestExtremeValuesNeverPanic(t *testing.T) {
 			act("items", ThresholdPercent, func(a *Activity) { a.ByItems = true; a.Tiers = []Tier{{MinItems: MaxQuantity, Rate: 1}} }),
 			act("nth", NthItem, func(a *Activity) { a.N, a.Rate = MaxQuantity, 0 }),
 			act("bxgy", BuyXGetY, func(a *Activity) { a.X, a.Y = 1, MaxQuantity-1 }),
-			act("gift", Gift, func(a *Activity) { a.Tiers = []Tier{{Threshold: max, Gifts: []GiftItem{{SKUID: "g", Quantity: MaxQuantity}}}} }),
+			act("gift", Gift, func(a *Activity) {
+				a.Tiers = []Tier{{Threshold: max, Gifts: []GiftItem{{SKUID: "g", Quantity: MaxQuantity}}}}
+			}),
 			act("free", FreeShipping, func(a *Activity) { a.Threshold = max }),
 		},
 		Wallet: []Coupon{
