@@ -52,24 +52,34 @@ type customerBatch struct {
 	from, to int // customers[from:to]
 }
 
-// planCustomers plans n customers: half already registered before the
-// history starts (in four weekly imports), the rest joining week by week.
-// They come back sorted by joining time, external ids in that order.
+// planCustomers plans n customers: half registered over the four weeks
+// before the history starts, the rest joining day by day during it. They
+// come back sorted by joining time, external ids in that order.
 func planCustomers(r *rand.Rand, n int, start, now time.Time) ([]customerPlan, []customerBatch) {
-	var joins []time.Time
-	pre := n / 2
-	weeks := int(math.Ceil(now.Sub(start).Hours() / (24 * 7)))
-	for i := 0; i < n; i++ {
-		var at time.Time
-		if i < pre {
-			at = start.AddDate(0, 0, -7*(4-i*4/max(pre, 1)))
-		} else {
-			k := (i - pre) * weeks / max(n-pre, 1)
-			at = start.AddDate(0, 0, 7*k)
+	const preDays = 28
+	days := max(1, int(now.Sub(start).Hours()/24))
+	// One sign-up moment per day, at some hour of the day.
+	day := func(k int) time.Time {
+		at := start.AddDate(0, 0, k)
+		if t := at.Add(time.Duration(r.IntN(12*60)) * time.Minute); t.Before(now) {
+			at = t
 		}
-		joins = append(joins, at)
+		return at
 	}
-	sort.SliceStable(joins, func(a, b int) bool { return joins[a].Before(joins[b]) })
+	pre := n / 2
+	joins := make([]time.Time, n)
+	last := -1
+	var at time.Time
+	for i := range joins {
+		k := i * preDays / max(pre, 1)
+		if i >= pre {
+			k = preDays + (i-pre)*days/max(n-pre, 1)
+		}
+		if k != last {
+			at, last = day(k-preDays), k
+		}
+		joins[i] = at
+	}
 
 	cs := make([]customerPlan, n)
 	noisy := make([]float64, n)

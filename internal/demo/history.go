@@ -195,7 +195,7 @@ func planOrders(r *rand.Rand, cat *catalogPlan, cs []customerPlan, start, now ti
 				continue
 			}
 			o := orderPlan{at: t.UTC(), customer: c, channel: channels[pickWeighted(r, channelWeights)]}
-			nLines := pickWeighted(r, []float64{55, 28, 12, 5}) + 1
+			nLines := pickWeighted(r, []float64{60, 25, 10, 5}) + 1
 			seen := map[int]bool{}
 			for tries := 0; len(o.lines) < nLines && tries < 3*nLines; tries++ {
 				k := -1
