@@ -148,7 +148,6 @@ var series = []string{"", " 升级款", " Pro", " 经典款", " 轻享版", " �
 
 // skuPlan is one planned SKU with what the history generator needs.
 type skuPlan struct {
-	leaf    int
 	top     int
 	code    string
 	name    string
@@ -247,7 +246,7 @@ func planCatalog(r *rand.Rand, n int) *catalogPlan {
 			}
 			price := prettyPrice(base * mult)
 			sp := skuPlan{
-				leaf: li, top: topIndex(l.parent), code: codes, name: name + labels,
+				top: topIndex(l.parent), code: codes, name: name + labels,
 				price: price, cost: int64(math.Round(float64(price) * (costShare + 0.02*r.NormFloat64()))),
 				active: status == commerce.SKUActive && r.IntN(100) >= 3,
 				maxQty: l.maxQty,
