@@ -22,7 +22,16 @@ type Service struct {
 	newID func(prefix string) string
 	// pricer prices carts for orders; nil means list prices.
 	pricer Pricer
+	// shops and keys are read on every storefront request; they change
+	// rarely, so they are cached briefly (changes made through this
+	// service take effect at once, others within cacheTTL).
+	shops *ttlCache[*Shop]
+	keys  *ttlCache[*APIKey]
 }
+
+// cacheTTL bounds how long a shop setting or a revoked key made by another
+// process (another node, the CLI) can go unseen.
+const cacheTTL = 5 * time.Second
 
 // Options configure a Service. Zero values take the defaults.
 type Options struct {
@@ -34,7 +43,7 @@ type Options struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, opt Options) *Service {
-	s := &Service{store: store, now: opt.Now, newID: opt.NewID}
+	s := &Service{store: store, now: opt.Now, newID: opt.NewID, shops: newTTLCache[*Shop](cacheTTL), keys: newTTLCache[*APIKey](cacheTTL)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -104,13 +113,22 @@ func (s *Service) CreateShop(ctx context.Context, name, timeZone string) (*Shop,
 	return sh, nil
 }
 
-// Shop returns a shop.
+// Shop returns a shop (a copy the caller may change).
 func (s *Service) Shop(ctx context.Context, id string) (*Shop, error) {
+	if sh, ok := s.shops.get(id); ok {
+		c := *sh
+		return &c, nil
+	}
 	sh, err := s.store.GetShop(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, NotFound("shop", id)
 	}
-	return sh, err
+	if err != nil {
+		return nil, err
+	}
+	c := *sh
+	s.shops.put(id, &c)
+	return sh, nil
 }
 
 // SettingsPatch changes some settings; nil fields stay as they are.
@@ -170,6 +188,7 @@ func (s *Service) UpdateShopSettings(ctx context.Context, a Actor, name, timeZon
 	if err := s.store.UpdateShop(ctx, sh, s.audit(a, "update", "shop", sh.ID, before, sh)); err != nil {
 		return nil, fmt.Errorf("update shop %s: %w", sh.ID, err)
 	}
+	s.shops.drop(sh.ID)
 	return sh, nil
 }
 
@@ -238,11 +257,19 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*APIKey, err
 	if secret == "" {
 		return nil, &Error{Kind: KindUnauthorized, Code: "unauthenticated", Detail: "send an API key as 'Authorization: Bearer <key>'"}
 	}
-	k, err := s.store.APIKeyByHash(ctx, HashKey(secret))
+	h := HashKey(secret)
+	if k, ok := s.keys.get(string(h)); ok {
+		return k, nil
+	}
+	k, err := s.store.APIKeyByHash(ctx, h)
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Kind: KindUnauthorized, Code: "invalid_api_key", Detail: "the API key is unknown or revoked"}
 	}
-	return k, err
+	if err != nil {
+		return nil, err
+	}
+	s.keys.put(string(h), k)
+	return k, nil
 }
 
 // ListAudit lists the audit log, newest last.
@@ -256,5 +283,6 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) error {
 	if errors.Is(err, ErrNotFound) {
 		return NotFound("api_key", id)
 	}
+	s.keys.clear()
 	return err
 }

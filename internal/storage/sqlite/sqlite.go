@@ -79,13 +79,16 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	}
 	r.SetMaxOpenConns(opt.Readers)
 	r.SetMaxIdleConns(opt.Readers)
-	return sqlstore.New(w, r, Dialect()), nil
+	st := sqlstore.New(w, r, Dialect())
+	st.StartGroupCommit()
+	return st, nil
 }
 
 // Dialect is SQLite's: ?n placeholders, constraint and busy codes.
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name:                "sqlite",
+		CacheStatements:     true,
 		NumberedPlaceholder: func(n int) string { return "?" + strconv.Itoa(n) },
 		IsUnique: func(err error) bool {
 			var e *sqlite3.Error

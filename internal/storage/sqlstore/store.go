@@ -28,6 +28,9 @@ type Dialect struct {
 	// IsRetryable reports an error after which the whole transaction may be
 	// retried (deadlock, serialization failure, busy).
 	IsRetryable func(error) bool
+	// CacheStatements keeps reads prepared in the store (pgx already caches
+	// statements itself; modernc's SQLite does not).
+	CacheStatements bool
 }
 
 // Store is commerce.Store over a writer pool and a reader pool (the same
@@ -37,6 +40,8 @@ type Store struct {
 	d       Dialect
 	queries sync.Map // portable SQL → rebound SQL
 	holds   map[string]HoldHandler
+	group   *grouper
+	rstmts  sync.Map // rebound SQL → *sql.Stmt on the read pool
 }
 
 // New returns a Store. w takes every write transaction; r serves reads.
@@ -94,16 +99,44 @@ func Rebind(query string, ph func(int) string) string {
 type Tx struct {
 	tx *sql.Tx
 	s  *Store
+	// stmts caches statements prepared in this transaction. Under group
+	// commit one transaction carries a whole batch, so each statement is
+	// parsed once per batch instead of once per use.
+	stmts map[string]*sql.Stmt
+}
+
+// prepared returns the transaction's prepared statement for q, preparing it
+// on first use (statements close with the transaction).
+func (t *Tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, t.s.Q(q))
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
 }
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.s.group != nil {
+		st, err := t.prepared(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.s.Q(q), args...)
 }
 
 // ExecN runs a statement and returns the rows it affected.
 func (t *Tx) ExecN(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, t.s.Q(q), args...)
+	res, err := t.Exec(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -112,17 +145,32 @@ func (t *Tx) ExecN(ctx context.Context, q string, args ...any) (int64, error) {
 
 // QueryRow runs a query for one row.
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if t.s.group != nil {
+		if st, err := t.prepared(ctx, q); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
 	return t.tx.QueryRowContext(ctx, t.s.Q(q), args...)
 }
 
 // Query runs a query.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.s.group != nil {
+		st, err := t.prepared(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.s.Q(q), args...)
 }
 
 // Write runs fn in a write transaction, committing if it returns nil and
 // retrying the whole transaction on deadlocks and busy errors.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	if s.group != nil {
+		return s.groupWrite(ctx, fn)
+	}
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
 		err = s.writeOnce(ctx, fn)
@@ -153,18 +201,53 @@ func (s *Store) writeOnce(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
+// readStmt returns the read pool's prepared statement for q. database/sql
+// prepares it lazily on each pooled connection and keeps it, so a hot read
+// is parsed once per connection rather than once per call.
+func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.rstmts.Load(q); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := s.r.PrepareContext(ctx, s.Q(q))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.rstmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
 // QueryRow reads one row from the read pool.
 func (s *Store) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if s.d.CacheStatements {
+		if st, err := s.readStmt(ctx, q); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
 	return s.r.QueryRowContext(ctx, s.Q(q), args...)
 }
 
 // Query reads from the read pool.
 func (s *Store) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s.d.CacheStatements {
+		st, err := s.readStmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
 	return s.r.QueryContext(ctx, s.Q(q), args...)
 }
 
-// Close closes both pools.
+// Close stops group commit and closes both pools.
 func (s *Store) Close() error {
+	if s.group != nil {
+		close(s.group.quit)
+		<-s.group.gone
+	}
+	s.rstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())

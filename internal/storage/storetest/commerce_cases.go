@@ -27,7 +27,7 @@ func testShopsAndKeys(t *testing.T, open Opener) {
 	if _, err := e.Svc.Authenticate(ctx, secret+"x"); err == nil {
 		t.Fatal("a wrong secret authenticated")
 	}
-	if err := e.Store.RevokeAPIKey(ctx, e.Shop.ID, k.ID, e.Clock.Now(), nil); err != nil {
+	if err := e.Svc.RevokeAPIKey(ctx, e.Admin, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Svc.Authenticate(ctx, secret); err == nil {
@@ -49,8 +49,8 @@ func testShopsAndKeys(t *testing.T, open Opener) {
 		t.Fatalf("settings not saved: %+v", again.Settings)
 	}
 	audit, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{})
-	if err != nil || len(audit) != 1 || audit[0].Entity != "shop" || len(audit[0].Before) == 0 || len(audit[0].After) == 0 {
-		t.Fatalf("audit = %+v, %v; want one shop update with before and after", audit, err)
+	if err != nil || len(audit) != 2 || audit[0].Entity != "api_key" || audit[1].Entity != "shop" || len(audit[1].Before) == 0 || len(audit[1].After) == 0 {
+		t.Fatalf("audit = %+v, %v; want the key revocation and one shop update with before and after", audit, err)
 	}
 }
 
