@@ -232,7 +232,7 @@ type Order struct {
 	ShopID           string      `json:"-"`
 	CustomerID       string      `json:"customer_id,omitempty"`
 	Status           string      `json:"status"`
-	Lines            []OrderLine `json:"lines"`
+	Lines            []OrderLine `json:"lines,omitempty" doc:"The lines; omitted in lists"`
 	GoodsAmount      money.Money `json:"goods_amount"`
 	ItemDiscount     money.Money `json:"item_discount"`
 	OrderDiscount    money.Money `json:"order_discount"`

@@ -347,3 +347,30 @@ var testLog io.Writer = func() io.Writer {
 	}
 	return io.Discard
 }()
+
+func TestListsPageWithCursors(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}})
+		if r.status != 201 {
+			t.Fatalf("place: %d %s", r.status, r.body)
+		}
+	}
+	for _, path := range []string{"/api/v1/orders?limit=2", "/api/v1/orders?status=pending_payment&limit=2"} {
+		var page httpapi.List[commerce.Order]
+		e.do(commerce.RoleAnalyst, "GET", path, nil).json(t, &page)
+		if len(page.Items) != 2 || page.NextCursor != page.Items[1].ID {
+			t.Fatalf("%s: %d items, next %q; want 2 and the last id", path, len(page.Items), page.NextCursor)
+		}
+		var rest httpapi.List[commerce.Order]
+		e.do(commerce.RoleAnalyst, "GET", path+"&cursor="+page.NextCursor, nil).json(t, &rest)
+		if len(rest.Items) != 1 || rest.NextCursor != "" || rest.Items[0].ID <= page.Items[1].ID {
+			t.Fatalf("%s page 2: %+v", path, rest)
+		}
+	}
+	var moves httpapi.List[commerce.StockMove]
+	e.do(commerce.RoleAnalyst, "GET", "/api/v1/skus/"+e.sku.ID+"/stock-moves?limit=1", nil).json(t, &moves)
+	if len(moves.Items) != 1 || moves.NextCursor == "" {
+		t.Fatalf("stock moves page: %+v", moves)
+	}
+}

@@ -83,7 +83,7 @@ func (s *Server) registerCatalog() {
 		})
 	huma.Register(s.api, op("list-products", http.MethodGet, "/api/v1/products", "List products", "Catalog", rolesRead),
 		func(ctx context.Context, in *pageInput) (*struct{ Body List[commerce.Product] }, error) {
-			out, err := s.cfg.Commerce.ListProducts(ctx, CallerFrom(ctx).ShopID(), in.page())
+			out, err := s.cfg.Commerce.ListProducts(ctx, CallerFrom(ctx).ShopID(), commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
@@ -99,14 +99,15 @@ func (s *Server) registerCatalog() {
 		})
 
 	type listSKUs struct {
-		pageInput
+		Cursor     string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+		Limit      int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 		ProductID  string `query:"product_id" maxLength:"64"`
 		CategoryID string `query:"category_id" maxLength:"64"`
 		Status     string `query:"status" enum:"active,inactive,"`
 	}
 	huma.Register(s.api, op("list-skus", http.MethodGet, "/api/v1/skus", "List SKUs with stock", "Catalog", rolesRead),
 		func(ctx context.Context, in *listSKUs) (*struct{ Body List[commerce.SKU] }, error) {
-			out, err := s.cfg.Commerce.ListSKUs(ctx, CallerFrom(ctx).ShopID(), commerce.SKUFilter{ProductID: in.ProductID, CategoryID: in.CategoryID, Status: in.Status}, in.page())
+			out, err := s.cfg.Commerce.ListSKUs(ctx, CallerFrom(ctx).ShopID(), commerce.SKUFilter{ProductID: in.ProductID, CategoryID: in.CategoryID, Status: in.Status}, commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
@@ -136,12 +137,13 @@ func (s *Server) registerCatalog() {
 			return &struct{ Body *commerce.SKU }{Body: k}, nil
 		})
 	type movesIn struct {
-		ID string `path:"id" maxLength:"64"`
-		pageInput
+		ID     string `path:"id" maxLength:"64"`
+		Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+		Limit  int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 	}
 	huma.Register(s.api, op("list-stock-moves", http.MethodGet, "/api/v1/skus/{id}/stock-moves", "The SKU's stock ledger", "Catalog", rolesRead),
 		func(ctx context.Context, in *movesIn) (*struct{ Body List[commerce.StockMove] }, error) {
-			out, err := s.cfg.Commerce.StockMoves(ctx, CallerFrom(ctx).ShopID(), in.ID, in.page())
+			out, err := s.cfg.Commerce.StockMoves(ctx, CallerFrom(ctx).ShopID(), in.ID, commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -45,7 +45,7 @@ func (s *Server) registerCustomers() {
 		})
 	huma.Register(s.api, op("list-customers", http.MethodGet, "/api/v1/customers", "List customers (personal fields masked)", "Customers", rolesRead),
 		func(ctx context.Context, in *pageInput) (*struct{ Body List[commerce.Customer] }, error) {
-			out, err := s.cfg.Commerce.ListCustomers(ctx, CallerFrom(ctx).ShopID(), in.page())
+			out, err := s.cfg.Commerce.ListCustomers(ctx, CallerFrom(ctx).ShopID(), commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
@@ -87,12 +87,13 @@ func (s *Server) registerCustomers() {
 			return &struct{ Body *commerce.Customer }{Body: c}, nil
 		})
 	type movesIn struct {
-		ID string `path:"id" maxLength:"64"`
-		pageInput
+		ID     string `path:"id" maxLength:"64"`
+		Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+		Limit  int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 	}
 	huma.Register(s.api, op("list-points-moves", http.MethodGet, "/api/v1/customers/{id}/points", "The customer's points ledger", "Customers", rolesRead),
 		func(ctx context.Context, in *movesIn) (*struct{ Body List[commerce.PointsMove] }, error) {
-			out, err := s.cfg.Commerce.PointsMoves(ctx, CallerFrom(ctx).ShopID(), in.ID, in.page())
+			out, err := s.cfg.Commerce.PointsMoves(ctx, CallerFrom(ctx).ShopID(), in.ID, commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

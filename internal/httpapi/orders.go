@@ -51,13 +51,14 @@ func (s *Server) registerOrders() {
 		return out, nil
 	})
 	type listIn struct {
-		pageInput
+		Cursor     string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+		Limit      int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 		CustomerID string `query:"customer_id" maxLength:"64"`
 		Status     string `query:"status" enum:"pending_payment,paid,fulfilled,cancelled,partially_refunded,refunded,"`
 	}
 	huma.Register(s.api, op("list-orders", http.MethodGet, "/api/v1/orders", "List orders", "Orders", rolesRead),
 		func(ctx context.Context, in *listIn) (*struct{ Body List[commerce.Order] }, error) {
-			out, err := s.cfg.Commerce.ListOrders(ctx, CallerFrom(ctx).ShopID(), commerce.OrderFilter{CustomerID: in.CustomerID, Status: in.Status}, in.page())
+			out, err := s.cfg.Commerce.ListOrders(ctx, CallerFrom(ctx).ShopID(), commerce.OrderFilter{CustomerID: in.CustomerID, Status: in.Status}, commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

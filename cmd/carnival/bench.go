@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
+)
+
+// bench runs a load generator against a server it starts on loopback, and
+// the same generator against a hello-world Go server in the same run, so
+// the figure always comes with its baseline.
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "orders" {
+		return errors.New("usage: carnival bench orders [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
+	}
+	fs := flag.NewFlagSet("carnival bench orders", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := &Config{}
+	flagsStore(fs, cfg)
+	dur := fs.Duration("duration", 10*time.Second, "how long each measurement runs")
+	conc := fs.Int("concurrency", 64, "concurrent clients")
+	nSKU := fs.Int("skus", 200, "SKUs the orders spread over")
+	pay := fs.Bool("pay", false, "pay each order after placing it (two requests per order)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the order run to this file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if cfg.DB == "" {
+		dir, err := os.MkdirTemp("", "carnival-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Data = dir
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := commerce.NewService(st, commerce.Options{})
+	shop, err := svc.CreateShop(ctx, "Bench", "")
+	if err != nil {
+		return err
+	}
+	_, key, err := svc.CreateAPIKey(ctx, shop.ID, commerce.RoleStorefront, "bench")
+	if err != nil {
+		return err
+	}
+	admin := commerce.Actor{ShopID: shop.ID}
+	stock := int64(10_000_000)
+	var items []commerce.ProductUpsert
+	for i := 0; i < *nSKU; i++ {
+		items = append(items, commerce.ProductUpsert{Code: fmt.Sprintf("P%04d", i), Name: fmt.Sprintf("商品 %d", i),
+			SKUs: []commerce.SKUUpsert{{Code: fmt.Sprintf("S%04d", i), Price: int64(990 + 100*i), Cost: 500, Stock: &stock}}})
+	}
+	skus, err := svc.UpsertProducts(ctx, admin, items)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Config{Commerce: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
+	url, stopAPI, err := listen(api.Handler())
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
+	hello, stopHello, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	if err != nil {
+		return err
+	}
+	defer stopHello()
+
+	bodies := make([][]byte, 64)
+	for i := range bodies {
+		req := map[string]any{"lines": []map[string]any{
+			{"sku_id": skus[(i*7)%len(skus)].ID, "quantity": 1 + i%3},
+			{"sku_id": skus[(i*13+1)%len(skus)].ID, "quantity": 1},
+		}}
+		bodies[i], _ = json.Marshal(req)
+	}
+	fmt.Fprintf(stdout, "engine %s, %d clients, %s per run, GOMAXPROCS %d\n", st.Dialect().Name, *conc, *dur, numProcs())
+	base := load(ctx, hello+"/", "", bodies, *conc, *dur, false)
+	fmt.Fprintf(stdout, "hello-world baseline: %s\n", base)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	res := load(ctx, url+"/api/v1/orders", key, bodies, *conc, *dur, *pay)
+	pprof.StopCPUProfile()
+	fmt.Fprintf(stdout, "place order%s:        %s  (%.0f%% of baseline)\n", map[bool]string{true: "+pay", false: ""}[*pay], res, 100*res.rate/base.rate)
+	return checkConservation(ctx, st, shop.ID, skus, stock, res.ok, stdout)
+}
+
+type loadResult struct {
+	ok, failed int64
+	rate       float64
+	p50, p99   time.Duration
+}
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("%8.0f req/s  p50 %-9s p99 %-9s ok %d, errors %d", r.rate, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.ok, r.failed)
+}
+
+func load(ctx context.Context, url, key string, bodies [][]byte, conc int, dur time.Duration, pay bool) loadResult {
+	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, DisableCompression: true}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer tr.CloseIdleConnections()
+	var ok, failed atomic.Int64
+	lat := make([][]time.Duration, conc)
+	deadline := time.Now().Add(dur)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				t0 := time.Now()
+				id, err := post(client, url, key, bodies[i%len(bodies)])
+				if err == nil && pay {
+					_, err = post(client, url+"/"+id+"/pay", key, nil)
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	r := loadResult{ok: ok.Load(), failed: failed.Load(), rate: float64(ok.Load()) / elapsed.Seconds()}
+	if len(all) > 0 {
+		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
+	}
+	return r
+}
+
+func post(c *http.Client, url, key string, body []byte) (string, error) {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return "", fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(b, &out)
+	return out.ID, nil
+}
+
+func listen(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// checkConservation verifies no unit was created or lost: for every SKU,
+// stock + held + sold is what it was seeded with.
+func checkConservation(ctx context.Context, st *sqlstore.Store, shopID string, skus []commerce.SKU, seeded, placed int64, stdout io.Writer) error {
+	ids := make([]string, len(skus))
+	for i, k := range skus {
+		ids[i] = k.ID
+	}
+	now, err := st.SKUsByID(ctx, shopID, ids)
+	if err != nil {
+		return err
+	}
+	var held, sold int64
+	for _, k := range now {
+		if k.Stock+k.Held+k.Sold != seeded || k.Stock < 0 {
+			return fmt.Errorf("SKU %s: stock %d + held %d + sold %d != %d", k.ID, k.Stock, k.Held, k.Sold, seeded)
+		}
+		held += k.Held
+		sold += k.Sold
+	}
+	fmt.Fprintf(stdout, "invariant: stock + held + sold = seeded for all %d SKUs (held %d, sold %d units over %d orders)\n", len(now), held, sold, placed)
+	return nil
+}

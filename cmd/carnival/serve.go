@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/demo"
+	"github.com/carnivalhq/carnival/internal/httpapi"
+)
+
+func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
+	log := newLogger(cfg.LogLevel, stderr)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := commerce.NewService(st, commerce.Options{})
+
+	if cfg.Demo {
+		if err := seedDemo(ctx, st, svc, stdout, log); err != nil {
+			return err
+		}
+	}
+
+	api := httpapi.New(httpapi.Config{Commerce: svc, Logger: log, Ready: st.Ping})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("listening", "addr", ln.Addr().String(), "engine", st.Dialect().Name)
+	fmt.Fprintf(stdout, "Carnival is listening on http://%s  (API reference: http://%s/docs)\n", ln.Addr(), ln.Addr())
+
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		sweep(ctx, svc, cfg.Sweep, log)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	<-sweepDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// sweep cancels unpaid orders past their payment timeout, releasing their
+// holds, until ctx ends.
+func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := svc.ExpireDue(ctx, 500)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("payment timeout sweep", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				log.Info("cancelled unpaid orders", "count", n)
+			}
+			if n < 500 {
+				break
+			}
+		}
+	}
+}
+
+func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, stdout io.Writer, log *slog.Logger) error {
+	shop, seeded, err := demo.IsSeeded(ctx, st)
+	if err != nil {
+		return err
+	}
+	if seeded {
+		_, secret, err := svc.CreateAPIKey(ctx, shop.ID, commerce.RoleAdmin, "demo")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Demo shop %q (%s) is already here.\nA new admin API key: %s\n", shop.Name, shop.ID, secret)
+		return nil
+	}
+	start := time.Now()
+	fmt.Fprintln(stdout, "Seeding the demo shop (once)…")
+	res, err := demo.Seed(ctx, st, demo.Options{Now: time.Now()})
+	if err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	log.Info("demo seeded", "shop", res.Shop.ID, "skus", res.SKUs, "customers", res.Customers, "orders", res.Orders, "took", time.Since(start).String())
+	fmt.Fprintf(stdout, "Demo shop %q (%s): %d SKUs, %d customers, %d orders.\n", res.Shop.Name, res.Shop.ID, res.SKUs, res.Customers, res.Orders)
+	fmt.Fprintf(stdout, "Admin API key:      %s\nStorefront API key: %s\nAnalyst API key:    %s\n", res.AdminKey, res.StorefrontKey, res.AnalystKey)
+	return nil
+}
