@@ -73,8 +73,21 @@ func benchInput() *Input {
 }
 
 func BenchmarkQuote(b *testing.B) {
+	benchQuotes(b, Quote)
+}
+
+// BenchmarkQuoter is BenchmarkQuote with one Quoter reused for every
+// quote, as a worker goroutine would.
+func BenchmarkQuoter(b *testing.B) {
+	var qt Quoter
+	benchQuotes(b, qt.Quote)
+}
+
+// benchQuotes prices the benchmark cart with quote and reports the 99th
+// percentile latency next to the mean.
+func benchQuotes(b *testing.B, quote func(*Input) (*Result, error)) {
 	in := benchInput()
-	if _, err := Quote(in); err != nil {
+	if _, err := quote(in); err != nil {
 		b.Fatal(err)
 	}
 	lat := make([]time.Duration, 0, 1<<16)
@@ -82,7 +95,7 @@ func BenchmarkQuote(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
-		if _, err := Quote(in); err != nil {
+		if _, err := quote(in); err != nil {
 			b.Fatal(err)
 		}
 		if len(lat) < cap(lat) {

@@ -59,8 +59,10 @@ func expiryCompare(a, b *Coupon) int {
 // candidates of the search are kept sorted by expiry.
 func (q *quoter) prepareCoupons() {
 	in := q.in
-	q.cps = make([]couponInfo, len(in.Wallet))
-	var groups []string
+	q.cps = grow(q.cps, len(in.Wallet))
+	clear(q.cps)
+	groups := q.groups[:0]
+	defer func() { q.groups = groups }()
 	var e errs
 	for i := range in.Wallet {
 		c := &in.Wallet[i]
@@ -127,7 +129,7 @@ func (q *quoter) prepareCoupons() {
 
 // candidates returns the coupons the search may use, by expiry.
 func (q *quoter) candidates() []int {
-	var out []int
+	out := q.candBuf[:0]
 	for i := range q.cps {
 		ci := &q.cps[i]
 		if ci.reason == "" && (q.in.BestCoupons || ci.named) {
@@ -135,6 +137,7 @@ func (q *quoter) candidates() []int {
 		}
 	}
 	slices.SortFunc(out, func(a, b int) int { return expiryCompare(q.cps[a].c, q.cps[b].c) })
+	q.candBuf = out
 	return out
 }
 
@@ -174,8 +177,12 @@ func (q *quoter) solo(ci *couponInfo, cur []money.Money) (money.Money, NotApplie
 // couponOut collects what the recorded evaluation of the chosen coupons
 // gives the result.
 type couponOut struct {
+	// applied are the coupons, without Lines: those are the lines of
+	// w.parts[spans[i][0]:spans[i][1]].
 	applied []Applied
-	ship    *Applied // the free_shipping activity that waived the fee
+	spans   [][2]int
+	ship    Applied // the free_shipping activity that waived the fee
+	hasShip bool
 }
 
 // evalCoupons applies the coupons of combo (already in application order)
@@ -210,7 +217,8 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 		return !overBudget(&ci.usage, d)
 	}
 	fee := q.set.shipping
-	var shipCoupons []int
+	var shipBuf [4]int
+	shipCoupons := shipBuf[:0]
 	for _, k := range combo {
 		ci := &q.cps[k]
 		t := &ci.c.Template
@@ -248,11 +256,8 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 		q.apportion(w, cur, d, ci.idx, partCoupon, k, record)
 		goods += d
 		if record {
-			a := Applied{Source: SourceCoupon, ID: ci.c.ID, TemplateID: ci.c.TemplateID, Kind: t.Kind, Amount: d, Uses: 1, Budget: d}
-			for _, p := range w.parts[n:] {
-				a.Lines = append(a.Lines, int(p.line))
-			}
-			out.applied = append(out.applied, a)
+			out.applied = append(out.applied, Applied{Source: SourceCoupon, ID: ci.c.ID, TemplateID: ci.c.TemplateID, Kind: t.Kind, Amount: d, Uses: 1, Budget: d})
+			out.spans = append(out.spans, [2]int{n, len(w.parts)})
 		}
 	}
 
@@ -289,7 +294,7 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 			default:
 				waivedBy, left = pos, 0
 				if record {
-					out.ship = &Applied{Source: SourceActivity, ID: ai.a.ID, Kind: FreeShipping, Amount: fee, Uses: 1, Budget: fee}
+					out.ship, out.hasShip = Applied{Source: SourceActivity, ID: ai.a.ID, Kind: FreeShipping, Amount: fee, Uses: 1, Budget: fee}, true
 				}
 			}
 		}
@@ -307,6 +312,7 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 		left -= d
 		if record {
 			out.applied = append(out.applied, Applied{Source: SourceCoupon, ID: ci.c.ID, TemplateID: ci.c.TemplateID, Kind: Shipping, Amount: d, Uses: 1, Budget: d})
+			out.spans = append(out.spans, [2]int{})
 		}
 	}
 	return goods, fee - left, waivedBy, true
@@ -343,7 +349,10 @@ type couponSearch struct {
 func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	w.combo = w.combo[:0]
 	w.couponGood, w.shipDisc = 0, 0
-	s := couponSearch{q: q, w: w, bestWaive: -1}
+	s := &q.search
+	*s = couponSearch{q: q, w: w, bestWaive: -1,
+		cands: s.cands[:0], suffix: s.suffix[:0], chosen: s.chosen[:0], count: s.count[:0],
+		nonStack: s.nonStack[:0], combo: s.combo[:0], best: s.best[:0]}
 	ngroups := 0
 	for _, k := range q.candidates() {
 		ci := &q.cps[k]
@@ -353,7 +362,8 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 		}
 		ngroups = max(ngroups, ci.group+1)
 	}
-	s.suffix = make([]money.Money, len(s.cands)+1)
+	s.suffix = grow(s.suffix, len(s.cands)+1)
+	s.suffix[len(s.cands)] = 0
 	for k := len(s.cands) - 1; k >= 0; k-- {
 		ci := &q.cps[s.cands[k]]
 		s.suffix[k] = s.suffix[k+1]
@@ -364,8 +374,10 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	if floor >= 0 && w.order+s.suffix[0]+q.set.shipping < floor {
 		return false
 	}
-	s.count = make([]int, ngroups)
-	s.nonStack = make([]int, ngroups)
+	s.count = grow(s.count, ngroups)
+	s.nonStack = grow(s.nonStack, ngroups)
+	clear(s.count)
+	clear(s.nonStack)
 	s.dfs(0, 0)
 	for _, p := range s.best {
 		w.combo = append(w.combo, s.cands[p])

@@ -6,10 +6,21 @@ import (
 	"github.com/carnivalhq/carnival/internal/money"
 )
 
+// newWay takes a way from the pool, ready for a new pricing.
+func (q *quoter) newWay(ex int, allowed []int, record bool) *way {
+	if q.nways == len(q.wayPool) {
+		q.wayPool = append(q.wayPool, new(way))
+	}
+	w := q.wayPool[q.nways]
+	q.nways++
+	w.reset(ex, allowed, len(q.lines), record)
+	return w
+}
+
 // chooseWay prices every way (see Quote on exclusives) and returns the best.
 func (q *quoter) chooseWay() (best *way, all []*way) {
-	var stacked []int
-	var excl []int
+	q.nways = 0
+	stacked, excl := q.stacked[:0], q.excl[:0]
 	for _, pos := range q.order {
 		if q.acts[pos].a.Exclusive {
 			excl = append(excl, pos)
@@ -17,12 +28,13 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 			stacked = append(stacked, pos)
 		}
 	}
+	q.stacked, q.excl = stacked, excl
 	// run prices one way. With from set it reuses from's coupons (the
 	// same way priced again, now recording); with floor ≥ 0 it skips the
 	// coupon search when even the best conceivable coupons could not
 	// bring the way's value up to floor (value is then -1).
 	run := func(ex int, allowed []int, record bool, from *way, floor money.Money) *way {
-		w := &way{excl: ex, allowed: allowed, cur: make([]money.Money, len(q.lines)), waivedBy: -1, record: record}
+		w := q.newWay(ex, allowed, record)
 		for i := range q.lines {
 			w.cur[i] = q.lines[i].amount
 		}
@@ -35,13 +47,19 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 			for _, k := range from.comboOrNil() {
 				n += len(q.cps[k].idx)
 			}
-			w.parts = make([]partRec, 0, n)
-			w.hints = make([]Hint, 0, len(allowed)+1)
-			w.notes = make([]note, 0, len(allowed)+1)
+			if cap(w.parts) < n {
+				w.parts = make([]partRec, 0, n)
+			}
+			if cap(w.hints) < len(allowed)+1 {
+				w.hints = make([]Hint, 0, len(allowed)+1)
+			}
+			if cap(w.notes) < len(allowed)+1 {
+				w.notes = make([]note, 0, len(allowed)+1)
+			}
 		}
 		q.stage2(w)
 		if from != nil {
-			w.combo = slices.Clone(from.combo)
+			w.combo = append(w.combo[:0], from.combo...)
 			w.couponGood, w.shipDisc, w.waivedBy = from.couponGood, from.shipDisc, from.waivedBy
 		} else if !q.searchCoupons(w, floor) {
 			w.value = -1
@@ -55,20 +73,22 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 	// ways that cannot reach it skip their coupon search. An exclusive way
 	// wins ties with the stacked one, and with later exclusive ways (they
 	// come by priority).
+	all = q.allWays[:0]
 	stackedWay := run(-1, stacked, true, nil, -1)
 	best = stackedWay
-	for _, pos := range excl {
+	for k, pos := range excl {
 		floor := best.value
 		if best != stackedWay {
 			floor++ // an earlier exclusive way keeps ties
 		}
-		w := run(pos, []int{pos}, false, nil, floor)
+		w := run(pos, excl[k:k+1:k+1], false, nil, floor)
 		all = append(all, w)
 		if w.applies && w.value >= floor {
 			best = w
 		}
 	}
 	all = append(all, stackedWay)
+	q.allWays = all
 	if best == stackedWay {
 		return best, all
 	}
@@ -80,60 +100,100 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 }
 
 // finish records the chosen coupons, applies points, and assembles the
-// result.
-func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
+// result. Each of the result's slices is allocated once, at its final
+// size, and shares nothing with the quoter.
+func (q *quoter) finish(w *way, all []*way) *Result {
 	in := q.in
-	res := &Result{Applied: make([]Applied, 0, len(item)+len(w.recs)+len(w.combo)+1)}
-	res.Applied = append(res.Applied, item...)
-	var co couponOut
-	w.curBeforeCoupons = slices.Clone(w.cur)
-	if _, _, _, ok := q.evalCoupons(w, w.cur, w.combo, &co); !ok {
+	co := &q.co
+	co.applied, co.spans, co.hasShip = co.applied[:0], co.spans[:0], false
+	w.curBeforeCoupons = append(w.curBeforeCoupons[:0], w.cur...)
+	if _, _, _, ok := q.evalCoupons(w, w.cur, w.combo, co); !ok {
 		// The search only keeps combinations that evaluate; guard anyway.
 		w.combo = w.combo[:0]
 	}
 
 	// Stage 4: points.
+	var pointCapBuf [3]Cap
+	pointCaps := pointCapBuf[:0]
 	var goods money.Money
 	for _, c := range w.cur {
 		goods += c
 	}
 	pointsUsed := min(in.Points, in.PointsBalance)
 	if pointsUsed < in.Points {
-		res.Caps = append(res.Caps, Cap{What: "points_balance", Requested: in.Points, Allowed: pointsUsed})
+		pointCaps = append(pointCaps, Cap{What: "points_balance", Requested: in.Points, Allowed: pointsUsed})
 	}
 	if share := money.MulRate(goods, q.set.pointShare) / q.set.pointValue; pointsUsed > share {
-		res.Caps = append(res.Caps, Cap{What: "points_share", Requested: pointsUsed, Allowed: share})
+		pointCaps = append(pointCaps, Cap{What: "points_share", Requested: pointsUsed, Allowed: share})
 		pointsUsed = share
 	}
 	if r := pointsUsed % q.set.pointMultiple; r != 0 {
-		res.Caps = append(res.Caps, Cap{What: "points_multiple", Requested: pointsUsed, Allowed: pointsUsed - r})
+		pointCaps = append(pointCaps, Cap{What: "points_multiple", Requested: pointsUsed, Allowed: pointsUsed - r})
 		pointsUsed -= r
 	}
 	pointsDisc := pointsUsed * q.set.pointValue
 	if pointsDisc > 0 {
-		idx := make([]int, len(q.lines))
+		idx := grow(q.onesBuf, len(q.lines))
+		q.onesBuf = idx
 		for i := range idx {
 			idx[i] = i
 		}
 		q.apportion(w, w.cur, pointsDisc, idx, partPoints, -1, true)
 	}
 
-	// Lines.
-	gifts := 0
-	for _, r := range w.recs {
-		gifts += len(r.gifts)
+	// Sizes, so that every array of the result is allocated once.
+	nItem, nInts, nSegs := 0, len(w.parts), 0
+	for i := range q.acts {
+		if out := &q.item[i]; out.units > 0 {
+			nItem++
+			nInts += len(out.lines)
+		}
 	}
-	res.Lines = make([]LineResult, len(q.lines), len(q.lines)+gifts)
+	for i := range q.lines {
+		nInts += len(q.lines[i].inputs)
+		nSegs += len(q.lines[i].segs)
+	}
+	ints := make([]int, 0, nInts)
+	carve := func(n int) []int {
+		s := ints[len(ints) : len(ints)+n : len(ints)+n]
+		ints = ints[:len(ints)+n]
+		return s
+	}
+	segs := make([]Segment, 0, nSegs)
+
+	res := &Result{Applied: make([]Applied, 0, nItem+len(w.recs)+len(co.applied)+1)}
+	for i := range q.acts {
+		out := &q.item[i]
+		if out.units == 0 {
+			continue
+		}
+		a := q.acts[i].a
+		lines := carve(len(out.lines))
+		copy(lines, out.lines)
+		res.Applied = append(res.Applied, Applied{
+			Source: SourceActivity, ID: a.ID, Kind: a.Kind, Amount: out.discount,
+			Lines: lines, Uses: out.units, Budget: out.discount,
+		})
+	}
+
+	// Lines.
+	res.Lines = make([]LineResult, len(q.lines), len(q.lines)+len(w.given))
 	for i := range q.lines {
 		l := &q.lines[i]
 		lr := &res.Lines[i]
-		lr.SKUID, lr.ProductID, lr.InputLines = l.sku, l.product, l.inputs
+		lr.SKUID, lr.ProductID = l.sku, l.product
+		lr.InputLines = carve(len(l.inputs))
+		copy(lr.InputLines, l.inputs)
 		lr.Quantity, lr.UnitListPrice, lr.ListAmount = l.qty, l.list, l.list*l.qty
-		lr.Segments = l.segs
+		k := len(segs)
+		segs = append(segs, l.segs...)
+		lr.Segments = segs[k:len(segs):len(segs)]
 		lr.ItemDiscount = lr.ListAmount - l.amount
 	}
 	// Every line's parts are carved out of one buffer, in application order.
-	perLine := make([]int, len(q.lines)+1)
+	perLine := grow(q.perLine, len(q.lines)+1)
+	q.perLine = perLine
+	clear(perLine)
 	for _, p := range w.parts {
 		perLine[p.line+1]++
 	}
@@ -176,28 +236,40 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 
 	// Applied: order-level activities in application order, then coupons
 	// and shipping.
-	lineBuf := make([]int, 0, len(w.parts))
+	partLines := func(from, to int) []int {
+		if to <= from {
+			return nil
+		}
+		lines := carve(to - from)
+		for k, p := range w.parts[from:to] {
+			lines[k] = int(p.line)
+		}
+		return lines
+	}
+	var given []GiftItem
+	if len(w.given) > 0 {
+		given = slices.Clone(w.given)
+	}
 	for _, r := range w.recs {
 		a := q.acts[r.pos].a
-		start := len(lineBuf)
-		for _, p := range w.parts[r.from:r.to] {
-			lineBuf = append(lineBuf, int(p.line))
-		}
-		var lines []int
-		if len(lineBuf) > start {
-			lines = lineBuf[start:len(lineBuf):len(lineBuf)]
+		var gifts []GiftItem
+		if r.giftTo > r.giftFrom {
+			gifts = given[r.giftFrom:r.giftTo:r.giftTo]
 		}
 		res.Applied = append(res.Applied, Applied{
 			Source: SourceActivity, ID: a.ID, Kind: a.Kind, Amount: r.amount,
-			Lines: lines, Uses: 1, Budget: r.amount, Gifts: r.gifts,
+			Lines: partLines(r.from, r.to), Uses: 1, Budget: r.amount, Gifts: gifts,
 		})
-		for _, g := range r.gifts {
+		for _, g := range gifts {
 			res.Lines = append(res.Lines, LineResult{SKUID: g.SKUID, Quantity: g.Quantity, Segments: []Segment{}, Gift: true, GiftActivityID: a.ID})
 		}
 	}
-	res.Applied = append(res.Applied, co.applied...)
-	if co.ship != nil {
-		res.Applied = append(res.Applied, *co.ship)
+	for k, a := range co.applied {
+		a.Lines = partLines(co.spans[k][0], co.spans[k][1])
+		res.Applied = append(res.Applied, a)
+	}
+	if co.hasShip {
+		res.Applied = append(res.Applied, co.ship)
 	}
 	for _, a := range res.Applied {
 		if a.Kind == FreeShipping || a.Kind == Shipping {
@@ -208,8 +280,13 @@ func (q *quoter) finish(w *way, all []*way, item []Applied) *Result {
 
 	q.reportActivities(res, w, all)
 	q.reportCoupons(res, w)
-	res.Hints = w.hints
-	res.Caps = append(w.caps, res.Caps...)
+	if len(w.hints) > 0 {
+		res.Hints = slices.Clone(w.hints)
+	}
+	if n := len(w.caps) + len(pointCaps); n > 0 {
+		res.Caps = make([]Cap, 0, n)
+		res.Caps = append(append(res.Caps, w.caps...), pointCaps...)
+	}
 	q.checkMargin(res)
 	if res.Applied == nil {
 		res.Applied = []Applied{}
@@ -252,7 +329,7 @@ func (w *way) appliedActivity(pos int) bool {
 
 // reportActivities explains every activity that did not apply, in input order.
 func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
-	res.NotApplied = make([]NotApplied, 0, len(q.acts)-len(w.recs)+len(q.cps)+len(q.in.CouponCodes))
+	res.NotApplied = make([]NotApplied, 0, len(q.acts)-len(w.recs)+len(q.cps)+len(q.in.CouponCodes)+len(w.notes)/4)
 	// The winner of a stacking conflict: the exclusive activity, or the
 	// first activity that applied in the stacked way.
 	winner := ""
@@ -262,6 +339,32 @@ func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 		winner = q.acts[w.recs[0].pos].a.ID
 	} else if w.waivedBy >= 0 {
 		winner = q.acts[w.waivedBy].a.ID
+	}
+	// w's notes by activity position (a counting sort, stable).
+	noteIdx := grow(q.noteIdx, len(q.acts)+1+len(w.notes))
+	q.noteIdx = noteIdx
+	noteStart, noteOrder := noteIdx[:len(q.acts)+1], noteIdx[len(q.acts)+1:]
+	clear(noteStart)
+	for _, n := range w.notes {
+		noteStart[n.pos+1]++
+	}
+	for i := 1; i < len(noteStart); i++ {
+		noteStart[i] += noteStart[i-1]
+	}
+	for k, n := range w.notes {
+		noteOrder[noteStart[n.pos]] = int32(k)
+		noteStart[n.pos]++
+	}
+	// noteStart[pos] is now the end of pos's notes; they begin at the
+	// end of pos-1's.
+	// inWay is slices.Contains(o.allowed, i) for an order-level activity
+	// that passed the static checks: an exclusive way holds only its
+	// activity, the stacked way every non-exclusive one.
+	inWay := func(o *way, i int) bool {
+		if o.excl >= 0 {
+			return o.excl == i
+		}
+		return !q.acts[i].a.Exclusive
 	}
 	for i := range q.acts {
 		ai := &q.acts[i]
@@ -287,21 +390,27 @@ func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 			res.NotApplied = append(res.NotApplied, base)
 			continue
 		}
-		if slices.Contains(w.allowed, i) {
-			res.NotApplied = appendNotes(res.NotApplied, w, i)
+		if inWay(w, i) {
+			from := int32(0)
+			if i > 0 {
+				from = noteStart[i-1]
+			}
+			for _, k := range noteOrder[from:noteStart[i]] {
+				res.NotApplied = append(res.NotApplied, w.notes[k].na)
+			}
 			continue
 		}
 		// Not in the winning way: explain with its own way's reason when
 		// it failed there anyway, else it lost on stacking.
 		var own *way
 		for _, o := range all {
-			if slices.Contains(o.allowed, i) {
+			if inWay(o, i) {
 				own = o
 				break
 			}
 		}
 		if own != nil && !own.appliedActivity(i) && a.Kind != FreeShipping {
-			if n := len(res.NotApplied); len(appendNotes(res.NotApplied, own, i)) > n {
+			if slices.ContainsFunc(own.notes, func(n note) bool { return n.pos == i }) {
 				res.NotApplied = appendNotes(res.NotApplied, own, i)
 				continue
 			}

@@ -93,7 +93,8 @@ type actInfo struct {
 	usage  Usage
 }
 
-// quoter holds one quote's state. It is built and dropped by Quote.
+// quoter holds one quote's state. A Quoter keeps one between quotes so
+// that its buffers are reused; nothing in a Result points into it.
 type quoter struct {
 	in    *Input
 	set   settings
@@ -110,32 +111,121 @@ type quoter struct {
 	scratch    []money.Money
 	runs       []unitRun
 	idxBuf     []int
+	inputsBuf  []int
+	groups     []string
+	// stage 1
+	cands, byLine []itemCand
+	lineStart     []int
+	capLeft       []int64
+	segBuf        []Segment
+	itemLineBuf   []int
+	// ways: wayPool holds every way struct ever used, with its buffers.
+	wayPool       []*way
+	nways         int
+	stacked, excl []int
+	allWays       []*way
+	// coupon search
+	search  couponSearch
+	candBuf []int
+	noteIdx []int32
+	co      couponOut
+	onesBuf []int
+	perLine []int
 	// ids maps each SKU, product and category id of the cart to the
 	// lines that carry it (a bit per line), so a scope is resolved with a
-	// few lookups instead of comparing every id with every line. nil when
-	// the cart has more than 64 lines (then scopes match line by line).
-	ids map[idKey]uint64
+	// few lookups instead of comparing every id with every line. Not in
+	// use (idsOn false) when the cart has more than 64 lines (then scopes
+	// match line by line).
+	ids   idTable
+	idsOn bool
 }
 
-type idKey struct {
-	kind uint8 // 0 SKU, 1 product, 2 category
+// idTable is a small open-addressing hash table from (kind, id) to a line
+// bitmask, rebuilt for every quote without allocating once it has grown.
+type idTable struct {
+	slots []idSlot
+	shift uint
+}
+
+type idSlot struct {
 	id   string
+	kind uint8 // 0 empty, 1 SKU, 2 product, 3 category
+	mask uint64
+}
+
+// idHash is FNV-1a over the kind and the id.
+func idHash(kind uint8, id string) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(kind)
+	h *= 1099511628211
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+func (t *idTable) reset(n int) {
+	size, shift := 16, uint(60)
+	for size < 2*n {
+		size, shift = size*2, shift-1
+	}
+	if cap(t.slots) < size {
+		t.slots = make([]idSlot, size)
+	} else {
+		t.slots = t.slots[:size]
+		clear(t.slots)
+	}
+	t.shift = shift
+}
+
+func (t *idTable) add(kind uint8, id string, bit uint64) {
+	mask := uint64(len(t.slots) - 1)
+	for i := idHash(kind, id) >> t.shift; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.kind == 0 {
+			s.kind, s.id, s.mask = kind, id, bit
+			return
+		}
+		if s.kind == kind && s.id == id {
+			s.mask |= bit
+			return
+		}
+	}
+}
+
+func (t *idTable) get(kind uint8, id string) uint64 {
+	mask := uint64(len(t.slots) - 1)
+	for i := idHash(kind, id) >> t.shift; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.kind == 0 {
+			return 0
+		}
+		if s.kind == kind && s.id == id {
+			return s.mask
+		}
+	}
 }
 
 func (q *quoter) indexIDs() {
+	q.idsOn = false
 	if len(q.lines) > 64 {
 		return
 	}
-	q.ids = make(map[idKey]uint64, 4*len(q.lines))
+	n := 0
+	for i := range q.lines {
+		n += 2 + len(q.lines[i].cats)
+	}
+	q.ids.reset(n)
+	q.idsOn = true
 	for i := range q.lines {
 		l := &q.lines[i]
 		bit := uint64(1) << i
-		q.ids[idKey{0, l.sku}] |= bit
+		q.ids.add(1, l.sku, bit)
 		if l.product != "" {
-			q.ids[idKey{1, l.product}] |= bit
+			q.ids.add(2, l.product, bit)
 		}
 		for _, c := range l.cats {
-			q.ids[idKey{2, c}] |= bit
+			q.ids.add(3, c, bit)
 		}
 	}
 }
@@ -143,27 +233,46 @@ func (q *quoter) indexIDs() {
 func (q *quoter) mask(kind uint8, ids []string) uint64 {
 	var m uint64
 	for _, id := range ids {
-		m |= q.ids[idKey{kind, id}]
+		m |= q.ids.get(kind, id)
 	}
 	return m
 }
 
 // scopeLines appends the indexes of the lines in scope s to idx.
 func (q *quoter) scopeLines(idx []int, s *Scope) []int {
-	if q.ids == nil {
+	if !q.idsOn {
 		return s.appendLines(idx, q.lines)
 	}
 	var m uint64
 	if s.All {
 		m = 1<<len(q.lines) - 1
 	} else {
-		m = q.mask(0, s.SKUIDs) | q.mask(1, s.ProductIDs) | q.mask(2, s.CategoryIDs)
+		m = q.mask(1, s.SKUIDs) | q.mask(2, s.ProductIDs) | q.mask(3, s.CategoryIDs)
 	}
-	m &^= q.mask(0, s.ExcludeSKUIDs) | q.mask(2, s.ExcludeCategoryIDs)
+	m &^= q.mask(1, s.ExcludeSKUIDs) | q.mask(3, s.ExcludeCategoryIDs)
 	for ; m != 0; m &= m - 1 {
 		idx = append(idx, bits.TrailingZeros64(m))
 	}
 	return idx
+}
+
+// Quoter prices carts like Quote, keeping its working memory from one
+// quote to the next, so that a goroutine pricing many carts allocates
+// little more than the results it returns. The zero value is ready to
+// use. A Quoter is not safe for concurrent use: give each goroutine (or
+// each worker) its own. A Result it returns shares no memory with it or
+// with later results. Between quotes it may still refer to parts of the
+// last Input (ids, activities); it never reads or changes them.
+type Quoter struct {
+	q quoter
+}
+
+// Quote prices a cart exactly as the package-level Quote does.
+func (qt *Quoter) Quote(in *Input) (*Result, error) {
+	q := &qt.q
+	res, err := q.quote(in)
+	q.in = nil
+	return res, err
 }
 
 // Quote prices a cart. It returns an error only for input it cannot price
@@ -188,10 +297,15 @@ func (q *quoter) scopeLines(idx []int, s *Scope) []int {
 // ways to the higher priority, then the lower id. An exclusive way counts
 // only when its activity actually applies.
 func Quote(in *Input) (*Result, error) {
+	var qt Quoter
+	return qt.q.quote(in)
+}
+
+func (q *quoter) quote(in *Input) (*Result, error) {
 	if in == nil {
 		return nil, inputErr("input", "missing")
 	}
-	q := &quoter{in: in}
+	q.in = in
 	var err error
 	if q.set, err = resolveSettings(in.Settings); err != nil {
 		return nil, err
@@ -206,15 +320,24 @@ func Quote(in *Input) (*Result, error) {
 		return nil, inputErr("points_balance", "must be within 0..%d", MaxPoints)
 	}
 	n := len(q.lines)
-	q.wbuf = make([]money.Money, n)
-	q.pbuf = make([]money.Money, n)
-	q.scratch = make([]money.Money, n)
+	q.wbuf = grow(q.wbuf, n)
+	q.pbuf = grow(q.pbuf, n)
+	q.scratch = grow(q.scratch, n)
 	q.indexIDs()
 	q.checkActivities()
-	applied := q.stage1()
+	q.stage1()
 	q.prepareCoupons()
 	w, all := q.chooseWay()
-	return q.finish(w, all, applied), nil
+	return q.finish(w, all), nil
+}
+
+// grow returns s with length n, reusing its array when it is big enough.
+// The contents are not cleared.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 func (q *quoter) mergeLines() error {
@@ -223,8 +346,9 @@ func (q *quoter) mergeLines() error {
 		return inputErr("lines", "a quote needs at least one line")
 	}
 	var total money.Money
-	q.lines = make([]cline, 0, len(in.Lines))
-	inputs := make([]int, len(in.Lines)) // backing for the single-line cases
+	q.lines = q.lines[:0]
+	q.inputsBuf = grow(q.inputsBuf, len(in.Lines))
+	inputs := q.inputsBuf // backing for the single-line cases
 	for i := range in.Lines {
 		l := &in.Lines[i]
 		f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
@@ -363,10 +487,14 @@ func overBudget(u *Usage, d money.Money) bool {
 // status, schedule, configuration, audience, scope, exhausted uses.
 func (q *quoter) checkActivities() {
 	in := q.in
-	q.acts = make([]actInfo, len(in.Activities))
-	q.order = make([]int, 0, len(in.Activities))
+	q.acts = grow(q.acts, len(in.Activities))
+	clear(q.acts)
+	q.order = q.order[:0]
 	// Every scope's line list is carved out of one buffer.
-	q.idxBuf = make([]int, 0, (len(in.Activities)+len(in.Wallet))*len(q.lines))
+	if n := (len(in.Activities) + len(in.Wallet)) * len(q.lines); cap(q.idxBuf) < n {
+		q.idxBuf = make([]int, 0, n)
+	}
+	q.idxBuf = q.idxBuf[:0]
 	var e errs
 	for i := range in.Activities {
 		a := &in.Activities[i]

@@ -18,13 +18,21 @@ type itemOutcome struct {
 	shortItem int64  // ladder: fewest more units to reach the first step
 }
 
-// itemCand is one stage-1 price offered to one line.
+// itemCand is one stage-1 price offered to one line. It holds no
+// pointers: the id that breaks ties is looked up by candID.
 type itemCand struct {
 	line  int
 	price money.Money
 	prio  int
-	id    string
 	pos   int // activity position; -1 for the flash price
+}
+
+// candID is the id of the activity (or flash sale) offering c.
+func (q *quoter) candID(c *itemCand) string {
+	if c.pos < 0 {
+		return q.lines[c.line].flashAct
+	}
+	return q.acts[c.pos].a.ID
 }
 
 // itemPrice is activity a's unit price for line l, or -1 when it has none.
@@ -60,15 +68,28 @@ func (q *quoter) itemPrice(a *Activity, l *cline) money.Money {
 // splitting the line into segments. An activity whose total discount
 // exceeds its remaining budget is dropped whole and stage 1 runs again
 // (at most once per activity: dropping only ever removes candidates).
-func (q *quoter) stage1() []Applied {
-	q.item = make([]itemOutcome, len(q.acts))
+func (q *quoter) stage1() {
+	q.item = grow(q.item, len(q.acts))
 	n := len(q.lines)
+	nItemLines := 0
 	for i := range q.acts {
+		q.item[i] = itemOutcome{}
 		if q.acts[i].a.Kind.ItemLevel() {
 			n += len(q.acts[i].idx)
+			nItemLines += len(q.acts[i].idx)
 		}
 	}
-	cands := make([]itemCand, 0, n)
+	// Each activity's winning lines are carved out of one buffer.
+	q.itemLineBuf = grow(q.itemLineBuf, nItemLines)
+	off := 0
+	for i := range q.acts {
+		if q.acts[i].a.Kind.ItemLevel() {
+			k := len(q.acts[i].idx)
+			q.item[i].lines = q.itemLineBuf[off : off : off+k]
+			off += k
+		}
+	}
+	cands := grow(q.cands, n)[:0]
 	for i := range q.acts {
 		ai := &q.acts[i]
 		if ai.reason != "" || !ai.a.Kind.ItemLevel() {
@@ -94,43 +115,58 @@ func (q *quoter) stage1() []Applied {
 				continue
 			}
 			out.candidate = true
-			cands = append(cands, itemCand{line: li, price: p, prio: ai.a.Priority, id: ai.a.ID, pos: i})
+			cands = append(cands, itemCand{line: li, price: p, prio: ai.a.Priority, pos: i})
 		}
 	}
 	for li := range q.lines {
 		l := &q.lines[li]
 		if l.flash > 0 && l.flashPrice < l.list {
-			cands = append(cands, itemCand{line: li, price: l.flashPrice, prio: math.MaxInt, id: l.flashAct, pos: -1})
+			cands = append(cands, itemCand{line: li, price: l.flashPrice, prio: math.MaxInt, pos: -1})
 		}
 	}
+	q.cands = cands
 	// Group by line (a counting sort, stable), then order each line's few
 	// candidates: lowest price, higher priority, lower id.
-	start := make([]int, len(q.lines)+1)
+	start := grow(q.lineStart, 2*len(q.lines)+1)
+	q.lineStart = start
+	next := start[len(q.lines)+1:]
+	start = start[:len(q.lines)+1]
+	clear(start)
 	for _, c := range cands {
 		start[c.line+1]++
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	byLine := make([]itemCand, len(cands))
-	next := slices.Clone(start[:len(q.lines)])
+	byLine := grow(q.byLine, len(cands))
+	q.byLine = byLine
+	copy(next, start[:len(q.lines)])
 	for _, c := range cands {
 		byLine[next[c.line]] = c
 		next[c.line]++
 	}
 	cands = byLine
+	// Every line's segments are carved out of one buffer: at most one
+	// per candidate, plus the flash and list ones.
+	q.segBuf = grow(q.segBuf, len(cands)+2*len(q.lines))
 	for li := range q.lines {
-		slices.SortFunc(cands[start[li]:start[li+1]], func(a, b itemCand) int {
+		lc := cands[start[li]:start[li+1]]
+		q.lines[li].segs = q.segBuf[start[li]+2*li : start[li]+2*li : start[li+1]+2*li+2]
+		if len(lc) < 2 {
+			continue
+		}
+		slices.SortFunc(lc, func(a, b itemCand) int {
 			if c := cmp.Compare(a.price, b.price); c != 0 {
 				return c
 			}
 			if c := cmp.Compare(b.prio, a.prio); c != 0 {
 				return c
 			}
-			return cmp.Compare(a.id, b.id)
+			return cmp.Compare(q.candID(&a), q.candID(&b))
 		})
 	}
-	capLeft := make([]int64, len(q.acts))
+	capLeft := grow(q.capLeft, len(q.acts))
+	q.capLeft = capLeft
 	for {
 		for i := range q.acts {
 			ai := &q.acts[i]
@@ -157,19 +193,6 @@ func (q *quoter) stage1() []Applied {
 			return c.pos >= 0 && q.acts[c.pos].reason != ""
 		})
 	}
-	var applied []Applied
-	for i := range q.acts {
-		out := &q.item[i]
-		if out.units == 0 {
-			continue
-		}
-		a := q.acts[i].a
-		applied = append(applied, Applied{
-			Source: SourceActivity, ID: a.ID, Kind: a.Kind, Amount: out.discount,
-			Lines: slices.Clone(out.lines), Uses: out.units, Budget: out.discount,
-		})
-	}
-	return applied
 }
 
 // assignUnitPrices fills every line's segments from the sorted candidates.
@@ -185,7 +208,7 @@ func (q *quoter) assignUnitPrices(cands []itemCand, capLeft []int64) {
 			if c.pos < 0 {
 				take, flash = flash, 0
 				if take > 0 {
-					l.segs = addSegment(l.segs, Segment{UnitPrice: c.price, Quantity: take, Source: Flash, ActivityID: c.id})
+					l.segs = addSegment(l.segs, Segment{UnitPrice: c.price, Quantity: take, Source: Flash, ActivityID: q.candID(c)})
 				}
 				continue
 			}

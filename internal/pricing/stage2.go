@@ -27,7 +27,8 @@ type orderRec struct {
 	pos      int
 	amount   money.Money
 	from, to int // its parts in way.parts (recording ways only)
-	gifts    []GiftItem
+	// its gifts in way.given
+	giftFrom, giftTo int
 }
 
 // note is a NotApplied for the activity at pos.
@@ -51,6 +52,7 @@ type way struct {
 	hints            []Hint
 	caps             []Cap
 	gifts            []GiftItem // gift stock taken so far
+	given            []GiftItem // the gifts of recs, in rec order
 	order            money.Money
 
 	combo      []int // chosen coupons (indexes into quoter.cps)
@@ -62,6 +64,17 @@ type way struct {
 	// record: keep parts, line lists, hints and caps. Only the kept way
 	// records; the others only need their amounts and reasons.
 	record bool
+}
+
+// reset readies w (possibly used by an earlier way or quote) for a new way.
+func (w *way) reset(excl int, allowed []int, n int, record bool) {
+	w.excl, w.allowed = excl, allowed
+	w.cur = grow(w.cur, n)
+	w.curBeforeCoupons = w.curBeforeCoupons[:0]
+	w.recs, w.parts, w.notes = w.recs[:0], w.parts[:0], w.notes[:0]
+	w.hints, w.caps, w.gifts, w.given = w.hints[:0], w.caps[:0], w.gifts[:0], w.given[:0]
+	w.order, w.combo, w.couponGood, w.shipDisc = 0, w.combo[:0], 0, 0
+	w.waivedBy, w.value, w.applies, w.record = -1, 0, false, record
 }
 
 // hint and cap record only on the way that is being kept.
@@ -383,16 +396,19 @@ func (q *quoter) applyGift(w *way, ai *actInfo, E money.Money) {
 		w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: a.Tiers[next].Threshold - E})
 		return
 	}
-	rec := orderRec{pos: ai.pos}
+	rec := orderRec{pos: ai.pos, giftFrom: len(w.given)}
 	for _, g := range a.Tiers[best].Gifts {
 		if q.in.GiftStock[g.SKUID]-w.giftTaken(g.SKUID) < g.Quantity {
 			w.notApplied(ai, NotApplied{Reason: ReasonOutOfStock, SKUID: g.SKUID})
 			continue
 		}
 		w.takeGift(g.SKUID, g.Quantity)
-		rec.gifts = append(rec.gifts, g)
+		w.given = append(w.given, g)
 	}
-	if len(rec.gifts) > 0 {
+	rec.giftTo = len(w.given)
+	if rec.giftTo > rec.giftFrom {
 		w.recs = append(w.recs, rec)
+	} else {
+		w.given = w.given[:rec.giftFrom]
 	}
 }
