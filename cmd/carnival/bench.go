@@ -20,6 +20,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
 
@@ -75,7 +76,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Config{Commerce: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: promotion.New(st, svc), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
 	url, stopAPI, err := listen(api.Handler())
 	if err != nil {
 		return err

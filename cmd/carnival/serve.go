@@ -16,6 +16,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/demo"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
 func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
@@ -36,7 +37,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Logger: log, Ready: st.Ping})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: promotion.New(st, svc), Logger: log, Ready: st.Ping})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -151,7 +151,8 @@ type Pricer interface {
 func (s *Service) SetPricer(p Pricer) { s.pricer = p }
 
 // ListPricer prices every unit at its list price and adds the shop's flat
-// shipping fee. It is the fallback when no promotion engine is attached.
+// shipping fee. It is the fallback when no promotion engine is attached
+// (tests of the commerce core alone).
 type ListPricer struct{}
 
 // Price implements Pricer.

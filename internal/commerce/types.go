@@ -300,6 +300,18 @@ type Hold struct {
 	// Day is the shop-local day (YYYY-MM-DD) a per-day limit counts on.
 	Day   string `json:"day,omitempty"`
 	State string `json:"state"`
+	// Buckets are the usage counters a promotion hold raises, each with
+	// the limit it must stay within.
+	Buckets []Bucket `json:"buckets,omitempty"`
+}
+
+// Bucket is one usage counter of a limited promotion or coupon template:
+// "t" (all time), "c:<customer>", "c:<customer>:<day>" or "d:<day>".
+// MaxUses and MaxAmount of 0 mean no limit on that measure.
+type Bucket struct {
+	Bucket    string `json:"bucket"`
+	MaxUses   int64  `json:"max_uses,omitempty"`
+	MaxAmount int64  `json:"max_amount,omitempty"`
 }
 
 // AuditEntry records a configuration change: who, when, what, before/after.

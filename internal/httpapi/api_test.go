@@ -15,6 +15,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/storage/sqlite"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
@@ -63,7 +64,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.cust = &cs[0]
-	api := httpapi.New(httpapi.Config{Commerce: svc, Logger: slog.New(slog.NewTextHandler(testLog, nil))})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: promotion.New(st, svc), Logger: slog.New(slog.NewTextHandler(testLog, nil))})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
@@ -310,8 +311,9 @@ func TestAnOrderGoesFromPlacedToRefundedOverHTTP(t *testing.T) {
 
 func TestServiceEndpointsAnswer(t *testing.T) {
 	e := newEnv(t)
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "carnival_http_requests_total",
-		"/api/v1/openapi.json": `"openapi":"3.1`, "/docs": "place-order"} {
+	for _, c := range []struct{ path, want string }{{"/healthz", "ok"}, {"/readyz", "ready"}, {"/api/v1/openapi.json", `"openapi":"3.1`},
+		{"/docs", "place-order"}, {"/metrics", `carnival_http_requests_total{operation="GET /healthz",status="200"} 1`}} {
+		path, want := c.path, c.want
 		r := e.do("", "GET", path, nil)
 		if r.status != 200 || !strings.Contains(string(r.body), want) {
 			t.Errorf("GET %s: %d, body lacks %q", path, r.status, want)

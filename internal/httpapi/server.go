@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
 // Version is the API version reported in the OpenAPI document.
@@ -32,7 +33,9 @@ const MaxBody = 1 << 20
 // Config wires the API to the services.
 type Config struct {
 	Commerce *commerce.Service
-	Logger   *slog.Logger
+	// Promotions serves promotions, coupons and quotes; nil leaves them out.
+	Promotions *promotion.Service
+	Logger     *slog.Logger
 	// Ready reports whether dependencies answer, for /readyz.
 	Ready func(context.Context) error
 }
@@ -92,6 +95,9 @@ func New(cfg Config) *Server {
 	s.registerCatalog()
 	s.registerCustomers()
 	s.registerOrders()
+	if cfg.Promotions != nil {
+		s.registerPromotions()
+	}
 	s.handler = s.observe(s.mux)
 	return s
 }

@@ -7,3 +7,5 @@ import (
 )
 
 func TestPostgresContract(t *testing.T) { storetest.Run(t, storetest.OpenPostgres) }
+
+func TestPostgresPromotionContract(t *testing.T) { storetest.RunPromotions(t, storetest.OpenPostgres) }

@@ -21,3 +21,5 @@ func open(t *testing.T) *sqlstore.Store {
 }
 
 func TestSQLiteContract(t *testing.T) { storetest.Run(t, open) }
+
+func TestSQLitePromotionContract(t *testing.T) { storetest.RunPromotions(t, open) }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -39,6 +40,10 @@ func (s *Store) holdHandler(kind string) (HoldHandler, error) {
 		return stockHolds{}, nil
 	case commerce.HoldPoints:
 		return pointsHolds{}, nil
+	case commerce.HoldPromotion:
+		return usageHolds{}, nil
+	case commerce.HoldCoupon:
+		return couponHolds{}, nil
 	}
 	if h, ok := s.holds[kind]; ok {
 		return h, nil
@@ -167,8 +172,8 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 			}
 		}
 		for i, h := range o.Holds {
-			if _, err := tx.Exec(ctx, `INSERT INTO holds (order_id, seq, shop_id, kind, ref, quantity, amount, day, state)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, o.ID, i, o.ShopID, h.Kind, h.Ref, h.Quantity, h.Amount, h.Day, h.State); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO holds (order_id, seq, shop_id, kind, ref, quantity, amount, day, state, buckets)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, o.ID, i, o.ShopID, h.Kind, h.Ref, h.Quantity, h.Amount, h.Day, h.State, encodeBuckets(h.Buckets)); err != nil {
 				return err
 			}
 		}
@@ -221,10 +226,15 @@ func loadOrder(ctx context.Context, q querier, shopID, id string) (*commerce.Ord
 	}); err != nil {
 		return nil, err
 	}
-	rows, err = q.Query(ctx, `SELECT kind, ref, quantity, amount, day, state FROM holds WHERE order_id = $1 ORDER BY seq`, id)
+	rows, err = q.Query(ctx, `SELECT kind, ref, quantity, amount, day, state, buckets FROM holds WHERE order_id = $1 ORDER BY seq`, id)
 	if o.Holds, err = rowsAll(rows, err, func(r *sql.Rows) (commerce.Hold, error) {
 		var h commerce.Hold
-		return h, r.Scan(&h.Kind, &h.Ref, &h.Quantity, &h.Amount, &h.Day, &h.State)
+		var buckets string
+		if err := r.Scan(&h.Kind, &h.Ref, &h.Quantity, &h.Amount, &h.Day, &h.State, &buckets); err != nil {
+			return h, err
+		}
+		h.Buckets, err = decodeBuckets(buckets)
+		return h, err
 	}); err != nil {
 		return nil, err
 	}
@@ -404,4 +414,20 @@ func (s *Store) DueOrders(ctx context.Context, at time.Time, limit int) ([]comme
 		var o commerce.OrderRef
 		return o, r.Scan(&o.ShopID, &o.ID)
 	})
+}
+
+func encodeBuckets(b []commerce.Bucket) string {
+	if len(b) == 0 {
+		return ""
+	}
+	j, _ := json.Marshal(b)
+	return string(j)
+}
+
+func decodeBuckets(s string) ([]commerce.Bucket, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var b []commerce.Bucket
+	return b, json.Unmarshal([]byte(s), &b)
 }
