@@ -118,7 +118,7 @@ func (e *env) do(role, method, path string, body any, hdr ...string) resp {
 // counts is what a rejected request must leave unchanged.
 func (e *env) counts() string {
 	var out []string
-	for _, table := range []string{"orders", "order_lines", "holds", "skus", "products", "categories", "customers", "stock_moves", "points_moves", "audit_log", "idempotency", "api_keys"} {
+	for _, table := range []string{"orders", "order_lines", "holds", "skus", "products", "categories", "customers", "stock_moves", "points_moves", "audit_log", "idempotency", "api_keys", "promotions", "coupon_templates", "coupons", "usage_counters"} {
 		var n int
 		if err := e.store.Reader().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 			e.t.Fatal(err)
