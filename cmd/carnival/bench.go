@@ -28,10 +28,11 @@ import (
 // the same generator against a hello-world Go server in the same run, so
 // the figure always comes with its baseline.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "orders" {
-		return errors.New("usage: carnival bench orders [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
+	if len(args) == 0 || (args[0] != "orders" && args[0] != "quote") {
+		return errors.New("usage: carnival bench orders|quote [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
 	}
-	fs := flag.NewFlagSet("carnival bench orders", flag.ContinueOnError)
+	what := args[0]
+	fs := flag.NewFlagSet("carnival bench "+what, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &Config{}
 	flagsStore(fs, cfg)
@@ -76,7 +77,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: promotion.New(st, svc), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
+	ps := promotion.New(st, svc)
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
 	url, stopAPI, err := listen(api.Handler())
 	if err != nil {
 		return err
@@ -91,7 +93,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopHello()
+	if what == "quote" && *nSKU < 20 {
+		return errors.New("bench quote needs at least 20 SKUs")
+	}
 
+	if what == "quote" {
+		return benchQuote(ctx, svc, ps, shop.ID, skus, url, key, hello, *conc, *dur, *cpuprofile, stdout)
+	}
 	bodies := make([][]byte, 64)
 	for i := range bodies {
 		req := map[string]any{"lines": []map[string]any{
@@ -144,9 +152,9 @@ func load(ctx context.Context, url, key string, bodies [][]byte, conc int, dur t
 			defer wg.Done()
 			for i := w; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
 				t0 := time.Now()
-				id, err := post(client, url, key, bodies[i%len(bodies)])
+				id, err := post(client, url, key, bodies[i%len(bodies)], pay)
 				if err == nil && pay {
-					_, err = post(client, url+"/"+id+"/pay", key, nil)
+					_, err = post(client, url+"/"+id+"/pay", key, nil, false)
 				}
 				lat[w] = append(lat[w], time.Since(t0))
 				if err != nil {
@@ -171,7 +179,7 @@ func load(ctx context.Context, url, key string, bodies [][]byte, conc int, dur t
 	return r
 }
 
-func post(c *http.Client, url, key string, body []byte) (string, error) {
+func post(c *http.Client, url, key string, body []byte, needID bool) (string, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if key != "" {
@@ -185,6 +193,9 @@ func post(c *http.Client, url, key string, body []byte) (string, error) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
 		return "", fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	if !needID {
+		return "", nil
 	}
 	var out struct {
 		ID string `json:"id"`

@@ -178,6 +178,7 @@ func (s *Service) UpsertProducts(ctx context.Context, a Actor, items []ProductUp
 		return nil, Invalid("items", "bad_count", "send at most %d SKUs at once", 5*MaxBulkItems)
 	}
 	skus, err := s.store.UpsertProducts(ctx, a.ShopID, items, s.newID, s.now().UTC(), s.audit(a, "upsert", "products", "", nil, items))
+	s.skus.clear()
 	if err != nil {
 		return nil, fmt.Errorf("upsert products: %w", err)
 	}

@@ -82,8 +82,44 @@ type CartContext struct {
 }
 
 // LoadCart reads what pricing a cart needs and rejects unknown or inactive
-// SKUs and unknown or erased customers, naming the field.
+// SKUs and unknown or erased customers, naming the field. Orders use it:
+// every SKU is read fresh.
 func (s *Service) LoadCart(ctx context.Context, shopID, customerID string, lines []CartLine) (*CartContext, error) {
+	return s.loadCart(ctx, shopID, customerID, lines, false)
+}
+
+// LoadCartForQuote is LoadCart for quotes: SKUs may come from a cache up to
+// skuCacheTTL old (catalog changes through this service drop it at once);
+// the order placed afterwards is priced from fresh rows.
+func (s *Service) LoadCartForQuote(ctx context.Context, shopID, customerID string, lines []CartLine) (*CartContext, error) {
+	return s.loadCart(ctx, shopID, customerID, lines, true)
+}
+
+func (s *Service) skusCached(ctx context.Context, shopID string, ids []string) (map[string]*SKU, error) {
+	out := make(map[string]*SKU, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if k, ok := s.skus.get(shopID + "/" + id); ok {
+			out[id] = k
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := s.store.SKUsByID(ctx, shopID, missing)
+	if err != nil {
+		return nil, err
+	}
+	for id, k := range got {
+		s.skus.put(shopID+"/"+id, k)
+		out[id] = k
+	}
+	return out, nil
+}
+
+func (s *Service) loadCart(ctx context.Context, shopID, customerID string, lines []CartLine, cached bool) (*CartContext, error) {
 	cc := &CartContext{Now: s.now().UTC()}
 	var err error
 	if cc.Shop, err = s.Shop(ctx, shopID); err != nil {
@@ -106,7 +142,12 @@ func (s *Service) LoadCart(ctx context.Context, shopID, customerID string, lines
 	for i, l := range lines {
 		ids[i] = l.SKUID
 	}
-	if cc.SKUs, err = s.store.SKUsByID(ctx, shopID, ids); err != nil {
+	if cached {
+		cc.SKUs, err = s.skusCached(ctx, shopID, ids)
+	} else {
+		cc.SKUs, err = s.store.SKUsByID(ctx, shopID, ids)
+	}
+	if err != nil {
 		return nil, err
 	}
 	for i, l := range lines {

@@ -27,7 +27,12 @@ type Service struct {
 	// service take effect at once, others within cacheTTL).
 	shops *ttlCache[*Shop]
 	keys  *ttlCache[*APIKey]
+	skus  *ttlCache[*SKU] // for quotes only
 }
+
+// skuCacheTTL bounds how stale a quote's prices can be after a change made
+// by another process.
+const skuCacheTTL = time.Second
 
 // cacheTTL bounds how long a shop setting or a revoked key made by another
 // process (another node, the CLI) can go unseen.
@@ -43,7 +48,7 @@ type Options struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, opt Options) *Service {
-	s := &Service{store: store, now: opt.Now, newID: opt.NewID, shops: newTTLCache[*Shop](cacheTTL), keys: newTTLCache[*APIKey](cacheTTL)}
+	s := &Service{store: store, now: opt.Now, newID: opt.NewID, shops: newTTLCache[*Shop](cacheTTL), keys: newTTLCache[*APIKey](cacheTTL), skus: newTTLCache[*SKU](skuCacheTTL)}
 	if s.now == nil {
 		s.now = time.Now
 	}

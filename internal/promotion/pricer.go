@@ -230,7 +230,7 @@ func (s *Service) Quote(ctx context.Context, shopID string, req *commerce.PlaceR
 	if err := validateCodes(req.CouponCodes); err != nil {
 		return nil, err
 	}
-	cc, err := s.com.LoadCart(ctx, shopID, req.CustomerID, req.Lines)
+	cc, err := s.com.LoadCartForQuote(ctx, shopID, req.CustomerID, req.Lines)
 	if err != nil {
 		return nil, err
 	}
