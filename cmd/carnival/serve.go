@@ -30,14 +30,15 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	svc := commerce.NewService(st, commerce.Options{})
+	ps := promotion.New(st, svc)
 
 	if cfg.Demo {
-		if err := seedDemo(ctx, st, svc, stdout, log); err != nil {
+		if err := seedDemo(ctx, st, svc, ps, stdout, log); err != nil {
 			return err
 		}
 	}
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: promotion.New(st, svc), Logger: log, Ready: st.Ping})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Logger: log, Ready: st.Ping})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -103,7 +104,7 @@ func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log 
 	}
 }
 
-func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, stdout io.Writer, log *slog.Logger) error {
+func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps *promotion.Service, stdout io.Writer, log *slog.Logger) error {
 	shop, seeded, err := demo.IsSeeded(ctx, st)
 	if err != nil {
 		return err
@@ -122,8 +123,14 @@ func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, std
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
-	log.Info("demo seeded", "shop", res.Shop.ID, "skus", res.SKUs, "customers", res.Customers, "orders", res.Orders, "took", time.Since(start).String())
-	fmt.Fprintf(stdout, "Demo shop %q (%s): %d SKUs, %d customers, %d orders.\n", res.Shop.Name, res.Shop.ID, res.SKUs, res.Customers, res.Orders)
+	promos, err := demo.SeedPromotions(ctx, ps, svc, res.Shop.ID, time.Now())
+	if err != nil {
+		return fmt.Errorf("seed demo promotions: %w", err)
+	}
+	log.Info("demo seeded", "shop", res.Shop.ID, "skus", res.SKUs, "customers", res.Customers, "orders", res.Orders,
+		"promotions", len(promos.Promotions), "coupons", promos.Coupons, "took", time.Since(start).String())
+	fmt.Fprintf(stdout, "Demo shop %q (%s): %d SKUs, %d customers, %d orders, %d promotions, %d coupon templates.\n",
+		res.Shop.Name, res.Shop.ID, res.SKUs, res.Customers, res.Orders, len(promos.Promotions), len(promos.Templates))
 	fmt.Fprintf(stdout, "Admin API key:      %s\nStorefront API key: %s\nAnalyst API key:    %s\n", res.AdminKey, res.StorefrontKey, res.AnalystKey)
 	return nil
 }
