@@ -350,9 +350,9 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	w.combo = w.combo[:0]
 	w.couponGood, w.shipDisc = 0, 0
 	s := &q.search
-	*s = couponSearch{q: q, w: w, bestWaive: -1,
-		cands: s.cands[:0], suffix: s.suffix[:0], chosen: s.chosen[:0], count: s.count[:0],
-		nonStack: s.nonStack[:0], combo: s.combo[:0], best: s.best[:0]}
+	s.q, s.w, s.bestWaive = q, w, -1
+	s.cands, s.chosen, s.combo, s.best = s.cands[:0], s.chosen[:0], s.combo[:0], s.best[:0]
+	s.found, s.bestVal, s.bestGoods, s.bestShip = false, 0, 0, 0
 	ngroups := 0
 	for _, k := range q.candidates() {
 		ci := &q.cps[k]

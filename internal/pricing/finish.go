@@ -203,22 +203,24 @@ func (q *quoter) finish(w *way, all []*way) *Result {
 	}
 	partBuf := make([]Part, len(w.parts))
 	for i := range res.Lines {
-		res.Lines[i].Parts = partBuf[perLine[i]:perLine[i]:perLine[i+1]]
+		res.Lines[i].Parts = partBuf[perLine[i]:perLine[i+1]:perLine[i+1]]
 	}
+	next := perLine[:len(q.lines)] // each line's next free part
 	for _, p := range w.parts {
 		lr := &res.Lines[p.line]
-		var id string
+		part := &partBuf[next[p.line]]
+		next[p.line]++
+		part.Stage, part.Amount = stages[p.stage], p.amount
 		switch p.stage {
 		case partOrder:
 			lr.OrderDiscount += p.amount
-			id = q.acts[p.src].a.ID
+			part.ID = q.acts[p.src].a.ID
 		case partCoupon:
 			lr.CouponDiscount += p.amount
-			id = q.cps[p.src].c.ID
+			part.ID = q.cps[p.src].c.ID
 		case partPoints:
 			lr.PointsDiscount += p.amount
 		}
-		lr.Parts = append(lr.Parts, Part{Stage: stages[p.stage], ID: id, Amount: p.amount})
 	}
 	t := &res.Totals
 	for i := range res.Lines {
@@ -280,6 +282,11 @@ func (q *quoter) finish(w *way, all []*way) *Result {
 
 	q.reportActivities(res, w, all)
 	q.reportCoupons(res, w)
+	q.naBuf = res.NotApplied
+	res.NotApplied = nil
+	if len(q.naBuf) > 0 {
+		res.NotApplied = slices.Clone(q.naBuf)
+	}
 	if len(w.hints) > 0 {
 		res.Hints = slices.Clone(w.hints)
 	}
@@ -329,7 +336,8 @@ func (w *way) appliedActivity(pos int) bool {
 
 // reportActivities explains every activity that did not apply, in input order.
 func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
-	res.NotApplied = make([]NotApplied, 0, len(q.acts)-len(w.recs)+len(q.cps)+len(q.in.CouponCodes)+len(w.notes)/4)
+	// Built in the quoter's buffer; finish copies it out at its size.
+	res.NotApplied = q.naBuf[:0]
 	// The winner of a stacking conflict: the exclusive activity, or the
 	// first activity that applied in the stacked way.
 	winner := ""

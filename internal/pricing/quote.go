@@ -125,12 +125,15 @@ type quoter struct {
 	stacked, excl []int
 	allWays       []*way
 	// coupon search
-	search  couponSearch
-	candBuf []int
-	noteIdx []int32
-	co      couponOut
-	onesBuf []int
-	perLine []int
+	search    couponSearch
+	candBuf   []int
+	noteIdx   []int32
+	masks     []uint64
+	orderKeys []orderKey
+	naBuf     []NotApplied
+	co        couponOut
+	onesBuf   []int
+	perLine   []int
 	// ids maps each SKU, product and category id of the cart to the
 	// lines that carry it (a bit per line), so a scope is resolved with a
 	// few lookups instead of comparing every id with every line. Not in
@@ -142,26 +145,46 @@ type quoter struct {
 
 // idTable is a small open-addressing hash table from (kind, id) to a line
 // bitmask, rebuilt for every quote without allocating once it has grown.
+// slots hold 1 + an index into entries, 0 for empty.
 type idTable struct {
-	slots []idSlot
-	shift uint
+	slots   []uint16
+	entries []idEntry
+	shift   uint
 }
 
-type idSlot struct {
+type idEntry struct {
 	id   string
-	kind uint8 // 0 empty, 1 SKU, 2 product, 3 category
+	kind uint8 // 1 SKU, 2 product, 3 category
 	mask uint64
 }
 
-// idHash is FNV-1a over the kind and the id.
+// idHash mixes the kind, the length and up to 16 bytes of the id: ids of
+// one shop tend to differ near their ends, and a collision only costs a
+// probe.
 func idHash(kind uint8, id string) uint64 {
-	h := uint64(14695981039346656037) ^ uint64(kind)
-	h *= 1099511628211
-	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= 1099511628211
+	n := len(id)
+	var x, y uint64
+	switch {
+	case n >= 8:
+		x, y = load64(id, 0), load64(id, n-8)
+	case n >= 4:
+		x, y = load32(id, 0), load32(id, n-4)
+	case n > 0:
+		x = uint64(id[0]) | uint64(id[n/2])<<8 | uint64(id[n-1])<<16
 	}
-	return h
+	h := (x^uint64(n)<<56^uint64(kind)<<48)*0x9E3779B97F4A7C15 ^ y*0xC2B2AE3D27D4EB4F
+	return h ^ h>>29
+}
+
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+func load32(s string, i int) uint64 {
+	_ = s[i+3]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24
 }
 
 func (t *idTable) reset(n int) {
@@ -169,25 +192,26 @@ func (t *idTable) reset(n int) {
 	for size < 2*n {
 		size, shift = size*2, shift-1
 	}
-	if cap(t.slots) < size {
-		t.slots = make([]idSlot, size)
-	} else {
-		t.slots = t.slots[:size]
-		clear(t.slots)
+	t.slots = grow(t.slots, size)
+	clear(t.slots)
+	if cap(t.entries) < n {
+		t.entries = make([]idEntry, 0, n)
 	}
+	t.entries = t.entries[:0]
 	t.shift = shift
 }
 
 func (t *idTable) add(kind uint8, id string, bit uint64) {
 	mask := uint64(len(t.slots) - 1)
 	for i := idHash(kind, id) >> t.shift; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.kind == 0 {
-			s.kind, s.id, s.mask = kind, id, bit
+		k := t.slots[i]
+		if k == 0 {
+			t.entries = append(t.entries, idEntry{id: id, kind: kind, mask: bit})
+			t.slots[i] = uint16(len(t.entries))
 			return
 		}
-		if s.kind == kind && s.id == id {
-			s.mask |= bit
+		if e := &t.entries[k-1]; e.kind == kind && e.id == id {
+			e.mask |= bit
 			return
 		}
 	}
@@ -196,12 +220,12 @@ func (t *idTable) add(kind uint8, id string, bit uint64) {
 func (t *idTable) get(kind uint8, id string) uint64 {
 	mask := uint64(len(t.slots) - 1)
 	for i := idHash(kind, id) >> t.shift; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.kind == 0 {
+		k := t.slots[i]
+		if k == 0 {
 			return 0
 		}
-		if s.kind == kind && s.id == id {
-			return s.mask
+		if e := &t.entries[k-1]; e.kind == kind && e.id == id {
+			return e.mask
 		}
 	}
 }
@@ -214,6 +238,9 @@ func (q *quoter) indexIDs() {
 	n := 0
 	for i := range q.lines {
 		n += 2 + len(q.lines[i].cats)
+	}
+	if n > 1<<15 {
+		return // the table indexes entries in 16 bits
 	}
 	q.ids.reset(n)
 	q.idsOn = true
@@ -243,13 +270,22 @@ func (q *quoter) scopeLines(idx []int, s *Scope) []int {
 	if !q.idsOn {
 		return s.appendLines(idx, q.lines)
 	}
+	return appendMask(idx, q.scopeMask(s))
+}
+
+// scopeMask is the bitmask of the lines in scope s (with the index on).
+func (q *quoter) scopeMask(s *Scope) uint64 {
 	var m uint64
 	if s.All {
 		m = 1<<len(q.lines) - 1
 	} else {
 		m = q.mask(1, s.SKUIDs) | q.mask(2, s.ProductIDs) | q.mask(3, s.CategoryIDs)
 	}
-	m &^= q.mask(1, s.ExcludeSKUIDs) | q.mask(3, s.ExcludeCategoryIDs)
+	return m &^ (q.mask(1, s.ExcludeSKUIDs) | q.mask(3, s.ExcludeCategoryIDs))
+}
+
+// appendMask appends the indexes of the bits set in m, ascending.
+func appendMask(idx []int, m uint64) []int {
 	for ; m != 0; m &= m - 1 {
 		idx = append(idx, bits.TrailingZeros64(m))
 	}
@@ -346,6 +382,9 @@ func (q *quoter) mergeLines() error {
 		return inputErr("lines", "a quote needs at least one line")
 	}
 	var total money.Money
+	if cap(q.lines) < len(in.Lines) {
+		q.lines = make([]cline, 0, len(in.Lines))
+	}
 	q.lines = q.lines[:0]
 	q.inputsBuf = grow(q.inputsBuf, len(in.Lines))
 	inputs := q.inputsBuf // backing for the single-line cases
@@ -490,11 +529,10 @@ func (q *quoter) checkActivities() {
 	q.acts = grow(q.acts, len(in.Activities))
 	clear(q.acts)
 	q.order = q.order[:0]
-	// Every scope's line list is carved out of one buffer.
-	if n := (len(in.Activities) + len(in.Wallet)) * len(q.lines); cap(q.idxBuf) < n {
-		q.idxBuf = make([]int, 0, n)
-	}
-	q.idxBuf = q.idxBuf[:0]
+	q.masks = grow(q.masks, len(in.Activities))
+	// First the checks that need no scope; with the scope index, each
+	// survivor's scope mask too, so the line lists below fit exactly.
+	nIdx := 0
 	var e errs
 	for i := range in.Activities {
 		a := &in.Activities[i]
@@ -530,8 +568,31 @@ func (q *quoter) checkActivities() {
 			ai.reason = ReasonAudience
 			continue
 		}
+		if q.idsOn {
+			q.masks[i] = q.scopeMask(&a.Scope)
+			nIdx += bits.OnesCount64(q.masks[i])
+		} else {
+			nIdx += len(q.lines)
+		}
+	}
+	// Every scope's line list is carved out of one buffer (coupons' too).
+	if n := nIdx + len(in.Wallet)*len(q.lines); cap(q.idxBuf) < n {
+		q.idxBuf = make([]int, 0, n)
+	}
+	q.idxBuf = q.idxBuf[:0]
+	keys := q.orderKeys[:0]
+	for i := range q.acts {
+		ai := &q.acts[i]
+		if ai.reason != "" {
+			continue
+		}
+		a := ai.a
 		start := len(q.idxBuf)
-		q.idxBuf = q.scopeLines(q.idxBuf, &a.Scope)
+		if q.idsOn {
+			q.idxBuf = appendMask(q.idxBuf, q.masks[i])
+		} else {
+			q.idxBuf = q.scopeLines(q.idxBuf, &a.Scope)
+		}
 		ai.idx = q.idxBuf[start:len(q.idxBuf):len(q.idxBuf)]
 		if len(ai.idx) == 0 {
 			ai.reason = ReasonScope
@@ -542,16 +603,34 @@ func (q *quoter) checkActivities() {
 			continue
 		}
 		if a.Kind.OrderLevel() {
-			q.order = append(q.order, i)
+			keys = append(keys, orderKey{prio: a.Priority, pos: i})
 		}
 	}
-	slices.SortStableFunc(q.order, func(x, y int) int {
-		a, b := q.acts[x].a, q.acts[y].a
-		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
-			return c
+	// Priority desc, then id; equal ids keep input order. An insertion
+	// sort: stable, and the keys come in a few dozen.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && q.orderBefore(keys[j], keys[j-1]); j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
 		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	for _, k := range keys {
+		q.order = append(q.order, k.pos)
+	}
+	q.orderKeys = keys
+}
+
+func (q *quoter) orderBefore(x, y orderKey) bool {
+	if x.prio != y.prio {
+		return x.prio > y.prio
+	}
+	return q.acts[x.pos].a.ID < q.acts[y.pos].a.ID
+}
+
+// orderKey sorts order-level activities into application order. It holds
+// no pointers, so sorting moves no pointers.
+type orderKey struct {
+	prio int
+	pos  int
 }
 
 func tierRate(a *Activity, tier string) money.Rate {

@@ -27,6 +27,18 @@ type itemCand struct {
 	pos   int // activity position; -1 for the flash price
 }
 
+// candCompare orders a line's candidates: lowest price, higher priority,
+// lower id.
+func (q *quoter) candCompare(a, b *itemCand) int {
+	if a.price != b.price {
+		return cmp.Compare(a.price, b.price)
+	}
+	if a.prio != b.prio {
+		return cmp.Compare(b.prio, a.prio)
+	}
+	return cmp.Compare(q.candID(a), q.candID(b))
+}
+
 // candID is the id of the activity (or flash sale) offering c.
 func (q *quoter) candID(c *itemCand) string {
 	if c.pos < 0 {
@@ -152,18 +164,16 @@ func (q *quoter) stage1() {
 	for li := range q.lines {
 		lc := cands[start[li]:start[li+1]]
 		q.lines[li].segs = q.segBuf[start[li]+2*li : start[li]+2*li : start[li+1]+2*li+2]
-		if len(lc) < 2 {
+		if len(lc) <= 12 {
+			// What slices.SortFunc does with so few: an insertion sort.
+			for i := 1; i < len(lc); i++ {
+				for j := i; j > 0 && q.candCompare(&lc[j], &lc[j-1]) < 0; j-- {
+					lc[j], lc[j-1] = lc[j-1], lc[j]
+				}
+			}
 			continue
 		}
-		slices.SortFunc(lc, func(a, b itemCand) int {
-			if c := cmp.Compare(a.price, b.price); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(b.prio, a.prio); c != 0 {
-				return c
-			}
-			return cmp.Compare(q.candID(&a), q.candID(&b))
-		})
+		slices.SortFunc(lc, func(a, b itemCand) int { return q.candCompare(&a, &b) })
 	}
 	capLeft := grow(q.capLeft, len(q.acts))
 	q.capLeft = capLeft
