@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carnivalhq/carnival/internal/clock"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -121,7 +122,7 @@ func Seed(ctx context.Context, store commerce.Store, opt Options) (*Result, erro
 	events = planStock(r, cat, orders, events, start, now)
 
 	shopAt := start.AddDate(0, 0, -35)
-	clk := &clock{t: shopAt}
+	clk := clock.At(shopAt)
 	ids := newIDs(clk, rand.New(rand.NewPCG(r.Uint64(), r.Uint64())))
 	sd := &seeder{
 		svc: commerce.NewService(store, commerce.Options{Now: clk.Now, NewID: ids.New}),
@@ -136,7 +137,7 @@ func Seed(ctx context.Context, store commerce.Store, opt Options) (*Result, erro
 
 type seeder struct {
 	svc     *commerce.Service
-	clk     *clock
+	clk     *clock.Settable
 	shop    *commerce.Shop
 	actor   commerce.Actor
 	cat     *catalogPlan
@@ -314,34 +315,15 @@ func (sd *seeder) apply(ctx context.Context, ev event) error {
 	return nil
 }
 
-// clock is the seeder's settable clock: the service reads it, the seeder
-// moves it to each call's moment of the history.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // ids makes prefixed ULIDs stamped with the seeder's clock, so ids sort by
 // historic time like real ones, from a seeded entropy source.
 type ids struct {
 	mu      sync.Mutex
-	clk     *clock
+	clk     *clock.Settable
 	entropy *ulid.MonotonicEntropy
 }
 
-func newIDs(clk *clock, r *rand.Rand) *ids {
+func newIDs(clk *clock.Settable, r *rand.Rand) *ids {
 	return &ids{clk: clk, entropy: ulid.Monotonic(randReader{r}, 0)}
 }
 

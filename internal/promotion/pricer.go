@@ -222,25 +222,35 @@ type Quote struct {
 	Names map[string]string `json:"names"`
 }
 
+// run prices a loaded cart with the engine: the one path quotes and orders
+// share.
+func (s *Service) run(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest) (*prepared, *pricing.Result, error) {
+	if err := validateCodes(req.CouponCodes); err != nil {
+		return nil, nil, err
+	}
+	p, err := s.prepare(ctx, cc, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := pricing.Quote(&p.in)
+	if err != nil {
+		return nil, nil, toCommerceError(err)
+	}
+	return p, res, nil
+}
+
 // Quote prices a cart without placing it.
 func (s *Service) Quote(ctx context.Context, shopID string, req *commerce.PlaceRequest) (*Quote, error) {
 	if err := commerce.ValidateCart(req.CustomerID, req.Lines, req.Points); err != nil {
-		return nil, err
-	}
-	if err := validateCodes(req.CouponCodes); err != nil {
 		return nil, err
 	}
 	cc, err := s.com.LoadCartForQuote(ctx, shopID, req.CustomerID, req.Lines)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.prepare(ctx, cc, req)
+	p, res, err := s.run(ctx, cc, req)
 	if err != nil {
 		return nil, err
-	}
-	res, err := pricing.Quote(&p.in)
-	if err != nil {
-		return nil, toCommerceError(err)
 	}
 	q := &Quote{Result: res, Names: make(map[string]string, len(res.Lines))}
 	for _, l := range res.Lines {
@@ -275,16 +285,9 @@ type explanation struct {
 // Price implements commerce.Pricer: it prices the cart with the engine and
 // lists the holds the order needs beyond stock and points.
 func (s *Service) Price(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest) (*commerce.Priced, error) {
-	if err := validateCodes(req.CouponCodes); err != nil {
-		return nil, err
-	}
-	p, err := s.prepare(ctx, cc, req)
+	p, res, err := s.run(ctx, cc, req)
 	if err != nil {
 		return nil, err
-	}
-	res, err := pricing.Quote(&p.in)
-	if err != nil {
-		return nil, toCommerceError(err)
 	}
 	if len(req.CouponCodes) > 0 {
 		for _, na := range res.NotApplied {

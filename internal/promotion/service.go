@@ -360,13 +360,22 @@ func (s *Service) Templates(ctx context.Context, shopID string) ([]Template, err
 // codeAlphabet has no look-alikes (no 0/O, 1/I/L).
 const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
-// newCode makes a 12-character coupon code from codeAlphabet.
+// newCode makes a 12-character coupon code from codeAlphabet, uniformly:
+// random bytes at or above the largest multiple of the alphabet's size are
+// thrown away instead of folded in.
 func newCode() string {
+	const limit = 256 - 256%len(codeAlphabet)
 	var b [12]byte
-	var r [12]byte
-	_, _ = rand.Read(r[:])
-	for i := range b {
-		b[i] = codeAlphabet[int(r[i])%len(codeAlphabet)]
+	var r [32]byte
+	n := 0
+	for n < len(b) {
+		_, _ = rand.Read(r[:])
+		for _, x := range r {
+			if int(x) < limit && n < len(b) {
+				b[n] = codeAlphabet[int(x)%len(codeAlphabet)]
+				n++
+			}
+		}
 	}
 	return string(b[:])
 }

@@ -5,7 +5,7 @@ package storetest
 
 import (
 	"context"
-	"sync"
+	"github.com/carnivalhq/carnival/internal/clock"
 	"testing"
 	"time"
 
@@ -16,36 +16,16 @@ import (
 // Opener returns a fresh, empty, migrated store for one test.
 type Opener func(t *testing.T) *sqlstore.Store
 
-// Clock is a settable clock for tests; it never moves by itself.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock at a fixed instant.
-func NewClock() *Clock {
-	return &Clock{t: time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)}
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// NewClock returns a test clock at a fixed instant (11 November 2026).
+func NewClock() *clock.Settable {
+	return clock.At(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC))
 }
 
 // Env is one test's service, clock and shop.
 type Env struct {
 	Store *sqlstore.Store
 	Svc   *commerce.Service
-	Clock *Clock
+	Clock *clock.Settable
 	Shop  *commerce.Shop
 	Admin commerce.Actor
 }
