@@ -211,6 +211,15 @@ func crashScenario(t *testing.T, bin string, store []string) {
 
 	srv = start(t, bin, store)
 	defer func() { srv.cmd.Process.Kill(); srv.cmd.Wait() }()
+	// A key made by the CLI while the server runs on the same data works
+	// at once.
+	analyst := cli(t, bin, append([]string{"keys", "create", "--role", "analyst", "--shop", shop}, store...)...)
+	if strings.Contains(analyst, "\n") || !strings.HasPrefix(analyst, "ck_an_") {
+		t.Fatalf("keys create printed %q; want one key line", analyst)
+	}
+	if st, err := call(c, "GET", srv.base+"/api/v1/skus?limit=1", analyst, nil, nil); err != nil || st != 200 {
+		t.Fatalf("a key created while the server runs: %d %v", st, err)
+	}
 	for _, a := range acks {
 		var o struct {
 			Status string `json:"status"`

@@ -230,3 +230,34 @@ func TestPromotionEndpointsRejectBadInputAndWriteNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestMarginBlockModeRefusesOrdersUnderTheFloor(t *testing.T) {
+	e := newEnv(t)
+	sku := e.addSKU("CHEAP", 10000, 9000, 10)
+	deep := map[string]any{"kind": "limited_time", "scope": map[string]any{"sku_ids": []string{sku}}, "rate": 8000, "acknowledge_margin_risk": true}
+	if r := e.do(commerce.RoleAdmin, "POST", "/api/v1/promotions", deep); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	cart := map[string]any{"lines": []map[string]any{{"sku_id": sku, "quantity": 1}}}
+	// warn (default): the order goes through, flagged in the quote.
+	r := e.do(commerce.RoleStorefront, "POST", "/api/v1/quote", cart)
+	if r.status != 200 || !strings.Contains(string(r.body), `"margin":[{`) {
+		t.Fatalf("warn-mode quote should flag the line: %d %s", r.status, r.body)
+	}
+	if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", cart); r.status != 201 {
+		t.Fatalf("warn mode refused the order: %d %s", r.status, r.body)
+	}
+	if r := e.do(commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"margin_mode":"block"}}`); r.status != 200 {
+		t.Fatalf("set block: %d %s", r.status, r.body)
+	}
+	before := e.counts()
+	var p httpapi.Problem
+	r = e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", cart)
+	r.json(t, &p)
+	if r.status != 422 || p.Code != "below_margin_floor" {
+		t.Fatalf("block mode: %d %s", r.status, r.body)
+	}
+	if after := e.counts(); after != before {
+		t.Fatalf("a blocked order wrote:\nbefore %s\nafter  %s", before, after)
+	}
+}
