@@ -32,6 +32,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("usage: carnival bench orders|quote [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
 	}
 	what := args[0]
+	tuneGC()
 	fs := flag.NewFlagSet("carnival bench "+what, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &Config{}
