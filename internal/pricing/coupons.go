@@ -61,7 +61,7 @@ func (q *quoter) prepareCoupons() {
 	in := q.in
 	q.cps = grow(q.cps, len(in.Wallet))
 	clear(q.cps)
-	groups := q.groups[:0]
+	groups := reserve(q.groups, 2)
 	defer func() { q.groups = groups }()
 	var e errs
 	for i := range in.Wallet {
@@ -129,7 +129,7 @@ func (q *quoter) prepareCoupons() {
 
 // candidates returns the coupons the search may use, by expiry.
 func (q *quoter) candidates() []int {
-	out := q.candBuf[:0]
+	out := reserve(q.candBuf, len(q.cps))
 	for i := range q.cps {
 		ci := &q.cps[i]
 		if ci.reason == "" && (q.in.BestCoupons || ci.named) {
@@ -351,7 +351,8 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	w.couponGood, w.shipDisc = 0, 0
 	s := &q.search
 	s.q, s.w, s.bestWaive = q, w, -1
-	s.cands, s.chosen, s.combo, s.best = s.cands[:0], s.chosen[:0], s.combo[:0], s.best[:0]
+	n := len(q.cps)
+	s.cands, s.chosen, s.combo, s.best = reserve(s.cands, n), reserve(s.chosen, n), reserve(s.combo, n), reserve(s.best, n)
 	s.found, s.bestVal, s.bestGoods, s.bestShip = false, 0, 0, 0
 	ngroups := 0
 	for _, k := range q.candidates() {

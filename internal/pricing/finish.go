@@ -9,6 +9,9 @@ import (
 // newWay takes a way from the pool, ready for a new pricing.
 func (q *quoter) newWay(ex int, allowed []int, record bool) *way {
 	if q.nways == len(q.wayPool) {
+		if q.wayPool == nil {
+			q.wayPool = make([]*way, 0, 2+len(q.excl))
+		}
 		q.wayPool = append(q.wayPool, new(way))
 	}
 	w := q.wayPool[q.nways]
@@ -20,7 +23,7 @@ func (q *quoter) newWay(ex int, allowed []int, record bool) *way {
 // chooseWay prices every way (see Quote on exclusives) and returns the best.
 func (q *quoter) chooseWay() (best *way, all []*way) {
 	q.nways = 0
-	stacked, excl := q.stacked[:0], q.excl[:0]
+	stacked, excl := reserve(q.stacked, len(q.order)), reserve(q.excl, len(q.order))
 	for _, pos := range q.order {
 		if q.acts[pos].a.Exclusive {
 			excl = append(excl, pos)
@@ -73,7 +76,7 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 	// ways that cannot reach it skip their coupon search. An exclusive way
 	// wins ties with the stacked one, and with later exclusive ways (they
 	// come by priority).
-	all = q.allWays[:0]
+	all = reserve(q.allWays, len(excl)+1)
 	stackedWay := run(-1, stacked, true, nil, -1)
 	best = stackedWay
 	for k, pos := range excl {
@@ -105,7 +108,7 @@ func (q *quoter) chooseWay() (best *way, all []*way) {
 func (q *quoter) finish(w *way, all []*way) *Result {
 	in := q.in
 	co := &q.co
-	co.applied, co.spans, co.hasShip = co.applied[:0], co.spans[:0], false
+	co.applied, co.spans, co.hasShip = reserve(co.applied, len(w.combo)), reserve(co.spans, len(w.combo)), false
 	w.curBeforeCoupons = append(w.curBeforeCoupons[:0], w.cur...)
 	if _, _, _, ok := q.evalCoupons(w, w.cur, w.combo, co); !ok {
 		// The search only keeps combinations that evaluate; guard anyway.
@@ -282,13 +285,19 @@ func (q *quoter) finish(w *way, all []*way) *Result {
 
 	q.reportActivities(res, w, all)
 	q.reportCoupons(res, w)
-	q.naBuf = res.NotApplied
-	res.NotApplied = nil
-	if len(q.naBuf) > 0 {
-		res.NotApplied = slices.Clone(q.naBuf)
+	if !q.oneShot {
+		q.naBuf = res.NotApplied
+		res.NotApplied = nil
+		if len(q.naBuf) > 0 {
+			res.NotApplied = slices.Clone(q.naBuf)
+		}
 	}
 	if len(w.hints) > 0 {
-		res.Hints = slices.Clone(w.hints)
+		if q.oneShot {
+			res.Hints = w.hints
+		} else {
+			res.Hints = slices.Clone(w.hints)
+		}
 	}
 	if n := len(w.caps) + len(pointCaps); n > 0 {
 		res.Caps = make([]Cap, 0, n)
@@ -337,7 +346,7 @@ func (w *way) appliedActivity(pos int) bool {
 // reportActivities explains every activity that did not apply, in input order.
 func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 	// Built in the quoter's buffer; finish copies it out at its size.
-	res.NotApplied = q.naBuf[:0]
+	res.NotApplied = reserve(q.naBuf, len(q.acts)+len(q.cps)+len(q.in.CouponCodes))
 	// The winner of a stacking conflict: the exclusive activity, or the
 	// first activity that applied in the stacked way.
 	winner := ""

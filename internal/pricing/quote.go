@@ -141,6 +141,9 @@ type quoter struct {
 	// match line by line).
 	ids   idTable
 	idsOn bool
+	// oneShot: the quoter serves one quote (Quote), so the result may
+	// take its buffers instead of copies.
+	oneShot bool
 }
 
 // idTable is a small open-addressing hash table from (kind, id) to a line
@@ -333,8 +336,8 @@ func (qt *Quoter) Quote(in *Input) (*Result, error) {
 // ways to the higher priority, then the lower id. An exclusive way counts
 // only when its activity actually applies.
 func Quote(in *Input) (*Result, error) {
-	var qt Quoter
-	return qt.q.quote(in)
+	q := &quoter{oneShot: true}
+	return q.quote(in)
 }
 
 func (q *quoter) quote(in *Input) (*Result, error) {
@@ -362,9 +365,18 @@ func (q *quoter) quote(in *Input) (*Result, error) {
 	q.indexIDs()
 	q.checkActivities()
 	q.stage1()
+	q.runs = reserve(q.runs, 2*len(q.segBuf))
 	q.prepareCoupons()
 	w, all := q.chooseWay()
 	return q.finish(w, all), nil
+}
+
+// reserve returns s emptied, with room for n elements without regrowing.
+func reserve[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
 }
 
 // grow returns s with length n, reusing its array when it is big enough.
@@ -528,7 +540,7 @@ func (q *quoter) checkActivities() {
 	in := q.in
 	q.acts = grow(q.acts, len(in.Activities))
 	clear(q.acts)
-	q.order = q.order[:0]
+	q.order = reserve(q.order, len(in.Activities))
 	q.masks = grow(q.masks, len(in.Activities))
 	// First the checks that need no scope; with the scope index, each
 	// survivor's scope mask too, so the line lists below fit exactly.
@@ -580,7 +592,7 @@ func (q *quoter) checkActivities() {
 		q.idxBuf = make([]int, 0, n)
 	}
 	q.idxBuf = q.idxBuf[:0]
-	keys := q.orderKeys[:0]
+	keys := reserve(q.orderKeys, len(q.acts))
 	for i := range q.acts {
 		ai := &q.acts[i]
 		if ai.reason != "" {

@@ -71,7 +71,7 @@ func (w *way) reset(excl int, allowed []int, n int, record bool) {
 	w.excl, w.allowed = excl, allowed
 	w.cur = grow(w.cur, n)
 	w.curBeforeCoupons = w.curBeforeCoupons[:0]
-	w.recs, w.parts, w.notes = w.recs[:0], w.parts[:0], w.notes[:0]
+	w.recs, w.parts, w.notes = reserve(w.recs, len(allowed)), w.parts[:0], reserve(w.notes, min(len(allowed), 4))
 	w.hints, w.caps, w.gifts, w.given = w.hints[:0], w.caps[:0], w.gifts[:0], w.given[:0]
 	w.order, w.combo, w.couponGood, w.shipDisc = 0, w.combo[:0], 0, 0
 	w.waivedBy, w.value, w.applies, w.record = -1, 0, false, record
