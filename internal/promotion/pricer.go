@@ -232,7 +232,9 @@ func (s *Service) run(ctx context.Context, cc *commerce.CartContext, req *commer
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := pricing.Quote(&p.in)
+	qt := s.quoters.Get().(*pricing.Quoter)
+	res, err := qt.Quote(&p.in)
+	s.quoters.Put(qt)
 	if err != nil {
 		return nil, nil, toCommerceError(err)
 	}

@@ -20,6 +20,10 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[string]*shopCache // per shop: what every quote reads
+
+	// quoters keeps the engine's working memory between quotes; each
+	// quote takes one for itself.
+	quoters sync.Pool
 }
 
 // shopCache holds a shop's live promotions and templates for a moment, so
@@ -38,6 +42,7 @@ const cacheTTL = 2 * time.Second
 // com.
 func New(store Store, com *commerce.Service) *Service {
 	s := &Service{store: store, com: com, cache: map[string]*shopCache{}}
+	s.quoters.New = func() any { return new(pricing.Quoter) }
 	com.SetPricer(s)
 	return s
 }
