@@ -265,11 +265,8 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 	// stage 3 meet waives the fee; otherwise shipping coupons cover it.
 	waivedBy = -1
 	left := fee
-	for _, pos := range w.allowed {
+	for _, pos := range w.freeShip {
 		ai := &q.acts[pos]
-		if ai.a.Kind != FreeShipping {
-			continue
-		}
 		switch {
 		case waivedBy >= 0:
 			if record {
@@ -326,14 +323,17 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 // found (a coupon never gives more inside a combination than alone, since
 // amounts only go down as coupons cascade).
 type couponSearch struct {
-	q        *quoter
-	w        *way
-	cands    []int
-	suffix   []money.Money // sum of solo goods discounts of cands[k:]
-	chosen   []int         // positions in cands, ascending
-	count    []int         // coupons chosen per group
-	nonStack []int         // non-stackable coupons chosen per group
-	combo    []int
+	// applyOrder: positions in cands in application order (nil: sort
+	// each combination instead).
+	applyOrder, applyBuf []int
+	q                    *quoter
+	w                    *way
+	cands                []int
+	suffix               []money.Money // sum of solo goods discounts of cands[k:]
+	chosen               []int         // positions in cands, ascending
+	count                []int         // coupons chosen per group
+	nonStack             []int         // non-stackable coupons chosen per group
+	combo                []int
 
 	found     bool
 	best      []int
@@ -375,6 +375,23 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	if floor >= 0 && w.order+s.suffix[0]+q.set.shipping < floor {
 		return false
 	}
+	// With at most 12 candidates every combination is put in application
+	// order by an insertion sort (what slices.SortFunc does for so few),
+	// which is stable; so a combination's order is its candidates' order
+	// in the whole list sorted the same way, computed here once.
+	s.applyOrder = nil
+	if len(s.cands) <= 12 {
+		order := s.applyBuf[:0]
+		for p := range s.cands {
+			order = append(order, p)
+		}
+		for i := 1; i < len(order); i++ {
+			for j := i; j > 0 && q.comboCompare(s.cands[order[j]], s.cands[order[j-1]]) < 0; j-- {
+				order[j], order[j-1] = order[j-1], order[j]
+			}
+		}
+		s.applyBuf, s.applyOrder = order, order
+	}
 	s.count = grow(s.count, ngroups)
 	s.nonStack = grow(s.nonStack, ngroups)
 	clear(s.count)
@@ -391,13 +408,15 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 // sortCombo puts a combination in application order: threshold-off and
 // cash coupons first, then percent, then shipping; each by expiry.
 func (q *quoter) sortCombo(combo []int) {
-	slices.SortFunc(combo, func(a, b int) int {
-		ca, cb := &q.cps[a], &q.cps[b]
-		if c := cmp.Compare(ca.rank, cb.rank); c != 0 {
-			return c
-		}
-		return expiryCompare(ca.c, cb.c)
-	})
+	slices.SortFunc(combo, q.comboCompare)
+}
+
+func (q *quoter) comboCompare(a, b int) int {
+	ca, cb := &q.cps[a], &q.cps[b]
+	if c := cmp.Compare(ca.rank, cb.rank); c != 0 {
+		return c
+	}
+	return expiryCompare(ca.c, cb.c)
 }
 
 func (s *couponSearch) dfs(k int, chosenSolo money.Money) {
@@ -434,10 +453,24 @@ func (s *couponSearch) dfs(k int, chosenSolo money.Money) {
 func (s *couponSearch) leaf() {
 	q := s.q
 	s.combo = s.combo[:0]
-	for _, p := range s.chosen {
-		s.combo = append(s.combo, s.cands[p])
+	if s.applyOrder != nil {
+		// The chosen positions in application order, as sortCombo
+		// would put them (see searchCoupons).
+		var chosen uint64
+		for _, p := range s.chosen {
+			chosen |= 1 << p
+		}
+		for _, p := range s.applyOrder {
+			if chosen&(1<<p) != 0 {
+				s.combo = append(s.combo, s.cands[p])
+			}
+		}
+	} else {
+		for _, p := range s.chosen {
+			s.combo = append(s.combo, s.cands[p])
+		}
+		q.sortCombo(s.combo)
 	}
-	q.sortCombo(s.combo)
 	copy(q.scratch, s.w.cur)
 	goods, ship, waived, ok := q.evalCoupons(s.w, q.scratch, s.combo, nil)
 	if !ok {

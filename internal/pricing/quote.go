@@ -539,7 +539,6 @@ func overBudget(u *Usage, d money.Money) bool {
 func (q *quoter) checkActivities() {
 	in := q.in
 	q.acts = grow(q.acts, len(in.Activities))
-	clear(q.acts)
 	q.order = reserve(q.order, len(in.Activities))
 	q.masks = grow(q.masks, len(in.Activities))
 	// First the checks that need no scope; with the scope index, each
@@ -549,8 +548,7 @@ func (q *quoter) checkActivities() {
 	for i := range in.Activities {
 		a := &in.Activities[i]
 		ai := &q.acts[i]
-		ai.a, ai.pos = a, i
-		ai.usage = in.Usage[a.ID]
+		*ai = actInfo{a: a, pos: i, usage: in.Usage[a.ID]}
 		switch a.Status {
 		case StatusActive:
 		case StatusPaused:

@@ -85,11 +85,14 @@ func (q *quoter) stage1() {
 	n := len(q.lines)
 	nItemLines := 0
 	for i := range q.acts {
-		q.item[i] = itemOutcome{}
-		if q.acts[i].a.Kind.ItemLevel() {
-			n += len(q.acts[i].idx)
-			nItemLines += len(q.acts[i].idx)
+		if !q.acts[i].a.Kind.ItemLevel() {
+			// Only units is read for other kinds; it stays 0.
+			q.item[i].units = 0
+			continue
 		}
+		q.item[i] = itemOutcome{}
+		n += len(q.acts[i].idx)
+		nItemLines += len(q.acts[i].idx)
 	}
 	// Each activity's winning lines are carved out of one buffer.
 	q.itemLineBuf = grow(q.itemLineBuf, nItemLines)
@@ -180,6 +183,9 @@ func (q *quoter) stage1() {
 	for {
 		for i := range q.acts {
 			ai := &q.acts[i]
+			if !ai.a.Kind.ItemLevel() {
+				continue
+			}
 			capLeft[i] = min(remaining(ai.usage.Uses), remaining(ai.usage.CustomerUses))
 			if ai.a.PerCustomerQtyLimit > 0 {
 				capLeft[i] = min(capLeft[i], ai.a.PerCustomerQtyLimit)

@@ -43,7 +43,9 @@ type note struct {
 type way struct {
 	excl    int   // position of the exclusive activity, -1 for the stacked way
 	allowed []int // activity positions in application order
-	cur     []money.Money
+	// freeShip: the free_shipping ones among allowed, in order (stage 5)
+	freeShip []int
+	cur      []money.Money
 	// curBeforeCoupons keeps the amounts after stage 2 for reporting.
 	curBeforeCoupons []money.Money
 	recs             []orderRec
@@ -178,9 +180,11 @@ func (q *quoter) itemsOver(idx []int) int64 {
 // stage2 applies the way's activities in order, each on the current
 // amounts its predecessors left (cascading). Free shipping waits for stage 5.
 func (q *quoter) stage2(w *way) {
+	w.freeShip = w.freeShip[:0]
 	for _, pos := range w.allowed {
 		ai := &q.acts[pos]
 		if ai.a.Kind == FreeShipping {
+			w.freeShip = append(w.freeShip, pos)
 			continue
 		}
 		q.applyOrderActivity(w, ai)
