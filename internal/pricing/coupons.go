@@ -355,7 +355,7 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	s.cands, s.chosen, s.combo, s.best = reserve(s.cands, n), reserve(s.chosen, n), reserve(s.combo, n), reserve(s.best, n)
 	s.found, s.bestVal, s.bestGoods, s.bestShip = false, 0, 0, 0
 	ngroups := 0
-	for _, k := range q.candidates() {
+	for _, k := range q.candBuf {
 		ci := &q.cps[k]
 		ci.solo, ci.soloNote = q.solo(ci, w.cur)
 		if ci.solo > 0 {

@@ -484,22 +484,25 @@ func (q *quoter) checkMargin(res *Result) {
 	if q.set.mode == MarginOff {
 		return
 	}
-	under := func(i int) (money.Money, bool) {
-		l := &q.lines[i]
-		floor := money.MulRate(l.cost, q.set.floor)
-		return floor, l.cost > 0 && lessThanProduct(res.Lines[i].Payable, floor, l.qty)
-	}
+	// floors[i] is line i's floor unit amount, or -1 when it is not under.
+	floors := grow(q.floors, len(q.lines))
+	q.floors = floors
 	n := 0
 	for i := range q.lines {
-		if _, ok := under(i); ok {
-			n++
+		l := &q.lines[i]
+		floors[i] = -1
+		if l.cost > 0 {
+			if floor := money.MulRate(l.cost, q.set.floor); lessThanProduct(res.Lines[i].Payable, floor, l.qty) {
+				floors[i] = floor
+				n++
+			}
 		}
 	}
 	if n > 0 {
 		res.Margin = make([]MarginFlag, 0, n)
 	}
-	for i := range q.lines {
-		if floor, ok := under(i); ok {
+	for i, floor := range floors {
+		if floor >= 0 {
 			l := &q.lines[i]
 			res.Margin = append(res.Margin, MarginFlag{Line: i, SKUID: l.sku, UnitPayable: res.Lines[i].Payable / l.qty, FloorUnit: floor, Cost: l.cost})
 		}

@@ -131,6 +131,7 @@ type quoter struct {
 	masks     []uint64
 	orderKeys []orderKey
 	naBuf     []NotApplied
+	floors    []money.Money
 	co        couponOut
 	onesBuf   []int
 	perLine   []int
@@ -367,6 +368,7 @@ func (q *quoter) quote(in *Input) (*Result, error) {
 	q.stage1()
 	q.runs = reserve(q.runs, 2*len(q.segBuf))
 	q.prepareCoupons()
+	q.candidates() // the same for every way: into q.candBuf
 	w, all := q.chooseWay()
 	return q.finish(w, all), nil
 }
