@@ -42,6 +42,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	nSKU := fs.Int("skus", 200, "SKUs the orders spread over")
 	pay := fs.Bool("pay", false, "pay each order after placing it (two requests per order)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the order run to this file")
+	useWrk := fs.Bool("wrk", false, "drive the load with wrk (apt install wrk) instead of the Go client; both runs use the same generator")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if what == "quote" {
-		return benchQuote(ctx, svc, ps, shop.ID, skus, url, key, hello, *conc, *dur, *cpuprofile, stdout)
+		return benchQuote(ctx, svc, ps, shop.ID, skus, url, key, hello, *conc, *dur, *cpuprofile, *useWrk, stdout)
 	}
 	bodies := make([][]byte, 64)
 	for i := range bodies {
@@ -110,7 +111,19 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		bodies[i], _ = json.Marshal(req)
 	}
 	fmt.Fprintf(stdout, "engine %s, %d clients, %s per run, GOMAXPROCS %d\n", st.Dialect().Name, *conc, *dur, numProcs())
-	base := load(ctx, hello+"/", "", bodies, *conc, *dur, false)
+	if *useWrk && *pay {
+		return errors.New("--wrk places orders only; drop --pay")
+	}
+	run := func(url, key string) (loadResult, error) {
+		if *useWrk {
+			return wrkLoad(ctx, url, key, bodies, *conc, *dur)
+		}
+		return load(ctx, url, key, bodies, *conc, *dur, *pay), nil
+	}
+	base, err := run(hello+"/", "")
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "hello-world baseline: %s\n", base)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -122,8 +135,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	res := load(ctx, url+"/api/v1/orders", key, bodies, *conc, *dur, *pay)
+	res, err := run(url+"/api/v1/orders", key)
 	pprof.StopCPUProfile()
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "place order%s:        %s  (%.0f%% of baseline)\n", map[bool]string{true: "+pay", false: ""}[*pay], res, 100*res.rate/base.rate)
 	return checkConservation(ctx, st, shop.ID, skus, stock, res.ok, stdout)
 }

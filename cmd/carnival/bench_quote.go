@@ -18,7 +18,7 @@ import (
 // 10-line carts, 50 active promotions of mixed kinds, a customer with 5
 // coupons in the wallet, best-coupon search on.
 func benchQuote(ctx context.Context, svc *commerce.Service, ps *promotion.Service, shopID string, skus []commerce.SKU, url, key, hello string,
-	conc int, dur time.Duration, cpuprofile string, stdout io.Writer) error {
+	conc int, dur time.Duration, cpuprofile string, useWrk bool, stdout io.Writer) error {
 	admin := commerce.Actor{ShopID: shopID, KeyID: "bench", Role: commerce.RoleAdmin}
 	ids := func(from, n int) []string {
 		var out []string
@@ -85,7 +85,16 @@ func benchQuote(ctx context.Context, svc *commerce.Service, ps *promotion.Servic
 	}
 	fmt.Fprintf(stdout, "quote: 10 lines, %d active promotions, 5 wallet coupons, best-coupon search; %d clients, %s per run, GOMAXPROCS %d\n",
 		len(promos), conc, dur, numProcs())
-	base := load(ctx, hello+"/", "", bodies, conc, dur, false)
+	run := func(url, key string) (loadResult, error) {
+		if useWrk {
+			return wrkLoad(ctx, url, key, bodies, conc, dur)
+		}
+		return load(ctx, url, key, bodies, conc, dur, false), nil
+	}
+	base, err := run(hello+"/", "")
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "hello-world baseline: %s\n", base)
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
@@ -96,7 +105,10 @@ func benchQuote(ctx context.Context, svc *commerce.Service, ps *promotion.Servic
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	res := load(ctx, url+"/api/v1/quote", key, bodies, conc, dur, false)
+	res, err := run(url+"/api/v1/quote", key)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "quote:                %s  (%.0f%% of baseline)\n", res, 100*res.rate/base.rate)
 	if res.failed > 0 {
 		return fmt.Errorf("%d quotes failed", res.failed)

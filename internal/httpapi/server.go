@@ -130,10 +130,14 @@ type statusWriter struct {
 	status int
 }
 
+// WriteHeader forwards only the first status: a second one (a handler
+// reporting an error after it began to answer, e.g. when the client went
+// away) cannot change what was sent.
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+	if w.status != 0 {
+		return
 	}
+	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
 
