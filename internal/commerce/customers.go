@@ -52,6 +52,7 @@ func (s *Service) UpsertCustomers(ctx context.Context, a Actor, cs []Customer) (
 		c.ShopID = a.ShopID
 	}
 	out, err := s.store.UpsertCustomers(ctx, a.ShopID, cs, s.newID, s.now().UTC())
+	s.customers.clear()
 	if err != nil {
 		return nil, fmt.Errorf("upsert customers: %w", err)
 	}
@@ -88,6 +89,7 @@ func (s *Service) EraseCustomer(ctx context.Context, a Actor, id string) error {
 	if c.ErasedAt != nil {
 		return nil
 	}
+	defer s.customers.drop(a.ShopID + "/" + id)
 	err = s.store.EraseCustomer(ctx, a.ShopID, id, s.now().UTC(), s.audit(a, "erase", "customer", id, nil, nil))
 	if errors.Is(err, ErrNotFound) {
 		return NotFound("customer", id)
@@ -106,6 +108,7 @@ func (s *Service) AdjustPoints(ctx context.Context, a Actor, customerID string, 
 	if _, err := s.Customer(ctx, a.ShopID, customerID); err != nil {
 		return nil, err
 	}
+	defer s.customers.drop(a.ShopID + "/" + customerID)
 	c, err := s.store.AdjustPoints(ctx, a.ShopID, PointsMove{ID: s.newID("pts"), CustomerID: customerID, Delta: delta, Reason: reason, At: s.now().UTC()})
 	if errors.Is(err, ErrStale) {
 		return nil, Invalid("delta", "points_below_zero", "the balance cannot go below zero")

@@ -119,6 +119,21 @@ func (s *Service) skusCached(ctx context.Context, shopID string, ids []string) (
 	return out, nil
 }
 
+// customerFor reads a customer, from the quote cache when cached is set.
+func (s *Service) customerFor(ctx context.Context, shopID, id string, cached bool) (*Customer, error) {
+	key := shopID + "/" + id
+	if cached {
+		if c, ok := s.customers.get(key); ok {
+			return c, nil
+		}
+	}
+	c, err := s.store.GetCustomer(ctx, shopID, id)
+	if err == nil {
+		s.customers.put(key, c)
+	}
+	return c, err
+}
+
 func (s *Service) loadCart(ctx context.Context, shopID, customerID string, lines []CartLine, cached bool) (*CartContext, error) {
 	cc := &CartContext{Now: s.now().UTC()}
 	var err error
@@ -126,7 +141,7 @@ func (s *Service) loadCart(ctx context.Context, shopID, customerID string, lines
 		return nil, err
 	}
 	if customerID != "" {
-		c, err := s.store.GetCustomer(ctx, shopID, customerID)
+		c, err := s.customerFor(ctx, shopID, customerID, cached)
 		if errors.Is(err, ErrNotFound) {
 			return nil, Invalid("customer_id", "unknown_customer", "customer %q does not exist", customerID)
 		}

@@ -25,13 +25,14 @@ type Service struct {
 	// shops and keys are read on every storefront request; they change
 	// rarely, so they are cached briefly (changes made through this
 	// service take effect at once, others within cacheTTL).
-	shops *ttlCache[*Shop]
-	keys  *ttlCache[*APIKey]
-	skus  *ttlCache[*SKU] // for quotes only
+	shops     *ttlCache[*Shop]
+	keys      *ttlCache[*APIKey]
+	skus      *ttlCache[*SKU]      // for quotes only
+	customers *ttlCache[*Customer] // for quotes only
 }
 
-// skuCacheTTL bounds how stale a quote's prices can be after a change made
-// by another process.
+// skuCacheTTL bounds how stale a quote's prices, tier or points balance can
+// be after a change made by another process; orders always read fresh.
 const skuCacheTTL = time.Second
 
 // cacheTTL bounds how long a shop setting or a revoked key made by another
@@ -48,7 +49,8 @@ type Options struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, opt Options) *Service {
-	s := &Service{store: store, now: opt.Now, newID: opt.NewID, shops: newTTLCache[*Shop](cacheTTL), keys: newTTLCache[*APIKey](cacheTTL), skus: newTTLCache[*SKU](skuCacheTTL)}
+	s := &Service{store: store, now: opt.Now, newID: opt.NewID, shops: newTTLCache[*Shop](cacheTTL), keys: newTTLCache[*APIKey](cacheTTL), skus: newTTLCache[*SKU](skuCacheTTL),
+		customers: newTTLCache[*Customer](skuCacheTTL)}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -28,7 +28,7 @@ type prepared struct {
 	wall  map[string]Coupon
 }
 
-func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest) (*prepared, error) {
+func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest, forQuote bool) (*prepared, error) {
 	c, err := s.load(ctx, cc.Shop.ID)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *co
 		}
 	}
 	if custID != "" && (req.BestCoupons || len(req.CouponCodes) > 0) {
-		coupons, err := s.store.Wallet(ctx, cc.Shop.ID, custID)
+		coupons, err := s.wallet(ctx, cc.Shop.ID, custID, forQuote)
 		if err != nil {
 			return nil, err
 		}
@@ -224,11 +224,11 @@ type Quote struct {
 
 // run prices a loaded cart with the engine: the one path quotes and orders
 // share.
-func (s *Service) run(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest) (*prepared, *pricing.Result, error) {
+func (s *Service) run(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest, forQuote bool) (*prepared, *pricing.Result, error) {
 	if err := validateCodes(req.CouponCodes); err != nil {
 		return nil, nil, err
 	}
-	p, err := s.prepare(ctx, cc, req)
+	p, err := s.prepare(ctx, cc, req, forQuote)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -250,7 +250,7 @@ func (s *Service) Quote(ctx context.Context, shopID string, req *commerce.PlaceR
 	if err != nil {
 		return nil, err
 	}
-	p, res, err := s.run(ctx, cc, req)
+	p, res, err := s.run(ctx, cc, req, true)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,11 @@ type explanation struct {
 // Price implements commerce.Pricer: it prices the cart with the engine and
 // lists the holds the order needs beyond stock and points.
 func (s *Service) Price(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest) (*commerce.Priced, error) {
-	p, res, err := s.run(ctx, cc, req)
+	if req.CustomerID != "" {
+		// The order may lock coupons: the next quote reads the wallet anew.
+		defer s.dropWallet(cc.Shop.ID, req.CustomerID)
+	}
+	p, res, err := s.run(ctx, cc, req, false)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,48 @@ type Service struct {
 	// quoters keeps the engine's working memory between quotes; each
 	// quote takes one for itself.
 	quoters sync.Pool
+
+	// wallets caches customers' coupons for quotes for a second; claims and
+	// orders through this service drop a customer's entry, and orders read
+	// the wallet fresh, so a stale quote can at worst lead to a 409.
+	wmu     sync.Mutex
+	wallets map[string]walletEntry
+}
+
+type walletEntry struct {
+	at      time.Time
+	coupons []Coupon
+}
+
+const walletTTL = time.Second
+
+func (s *Service) wallet(ctx context.Context, shopID, customerID string, cached bool) ([]Coupon, error) {
+	key := shopID + "/" + customerID
+	if cached {
+		s.wmu.Lock()
+		e, ok := s.wallets[key]
+		s.wmu.Unlock()
+		if ok && time.Since(e.at) < walletTTL {
+			return e.coupons, nil
+		}
+	}
+	cs, err := s.store.Wallet(ctx, shopID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	s.wmu.Lock()
+	if len(s.wallets) > 100000 {
+		clear(s.wallets)
+	}
+	s.wallets[key] = walletEntry{at: time.Now(), coupons: cs}
+	s.wmu.Unlock()
+	return cs, nil
+}
+
+func (s *Service) dropWallet(shopID, customerID string) {
+	s.wmu.Lock()
+	delete(s.wallets, shopID+"/"+customerID)
+	s.wmu.Unlock()
 }
 
 // shopCache holds a shop's live promotions and templates for a moment, so
@@ -41,7 +83,7 @@ const cacheTTL = 2 * time.Second
 // New returns a Service and makes it the pricer of orders placed through
 // com.
 func New(store Store, com *commerce.Service) *Service {
-	s := &Service{store: store, com: com, cache: map[string]*shopCache{}}
+	s := &Service{store: store, com: com, cache: map[string]*shopCache{}, wallets: map[string]walletEntry{}}
 	s.quoters.New = func() any { return new(pricing.Quoter) }
 	com.SetPricer(s)
 	return s
@@ -419,6 +461,7 @@ func (s *Service) ClaimCoupon(ctx context.Context, shopID, templateID, customerI
 			c.ValidFrom = now
 		}
 	}
+	defer s.dropWallet(shopID, customerID)
 	for attempt := 0; ; attempt++ {
 		c.Code = newCode()
 		err = s.store.ClaimCoupon(ctx, c, t.PerCustomerClaims)
