@@ -95,6 +95,14 @@ func (s *Service) LoadCartForQuote(ctx context.Context, shopID, customerID strin
 	return s.loadCart(ctx, shopID, customerID, lines, true)
 }
 
+// SKUs reads SKUs by id, through the quote cache when cached is set.
+func (s *Service) SKUs(ctx context.Context, shopID string, ids []string, cached bool) (map[string]*SKU, error) {
+	if cached {
+		return s.skusCached(ctx, shopID, ids)
+	}
+	return s.store.SKUsByID(ctx, shopID, ids)
+}
+
 func (s *Service) skusCached(ctx context.Context, shopID string, ids []string) (map[string]*SKU, error) {
 	out := make(map[string]*SKU, len(ids))
 	var missing []string
@@ -157,12 +165,7 @@ func (s *Service) loadCart(ctx context.Context, shopID, customerID string, lines
 	for i, l := range lines {
 		ids[i] = l.SKUID
 	}
-	if cached {
-		cc.SKUs, err = s.skusCached(ctx, shopID, ids)
-	} else {
-		cc.SKUs, err = s.store.SKUsByID(ctx, shopID, ids)
-	}
-	if err != nil {
+	if cc.SKUs, err = s.SKUs(ctx, shopID, ids, cached); err != nil {
 		return nil, err
 	}
 	for i, l := range lines {

@@ -108,7 +108,7 @@ func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *co
 				ids = append(ids, id)
 			}
 		}
-		more, err := s.com.Store().SKUsByID(ctx, cc.Shop.ID, ids)
+		more, err := s.com.SKUs(ctx, cc.Shop.ID, ids, forQuote)
 		if err != nil {
 			return nil, err
 		}
