@@ -285,13 +285,6 @@ func (q *quoter) finish(w *way, all []*way) *Result {
 
 	q.reportActivities(res, w, all)
 	q.reportCoupons(res, w)
-	if !q.oneShot {
-		q.naBuf = res.NotApplied
-		res.NotApplied = nil
-		if len(q.naBuf) > 0 {
-			res.NotApplied = slices.Clone(q.naBuf)
-		}
-	}
 	if len(w.hints) > 0 {
 		if q.oneShot {
 			res.Hints = w.hints
@@ -345,8 +338,6 @@ func (w *way) appliedActivity(pos int) bool {
 
 // reportActivities explains every activity that did not apply, in input order.
 func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
-	// Built in the quoter's buffer; finish copies it out at its size.
-	res.NotApplied = reserve(q.naBuf, len(q.acts)+len(q.cps)+len(q.in.CouponCodes))
 	// The winner of a stacking conflict: the exclusive activity, or the
 	// first activity that applied in the stacked way.
 	winner := ""
@@ -382,6 +373,57 @@ func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 			return o.excl == i
 		}
 		return !q.acts[i].a.Exclusive
+	}
+	// ownNotes is the way to explain a not-applied activity i that is not
+	// in the winning way with: its own way, when it failed there anyway
+	// (nil: it lost on stacking).
+	ownNotes := func(i int) *way {
+		var own *way
+		for _, o := range all {
+			if inWay(o, i) {
+				own = o
+				break
+			}
+		}
+		if own != nil && !own.appliedActivity(i) && q.acts[i].a.Kind != FreeShipping {
+			if slices.ContainsFunc(own.notes, func(n note) bool { return n.pos == i }) {
+				return own
+			}
+		}
+		return nil
+	}
+	// Count first, so that the result's array is allocated once at its
+	// size and every entry is written once, straight into it.
+	n := q.countCouponNotes(w)
+	for i := range q.acts {
+		ai := &q.acts[i]
+		switch {
+		case ai.reason != "":
+			n++
+		case ai.a.Kind.ItemLevel():
+			if q.item[i].units == 0 {
+				n++
+			}
+		case inWay(w, i):
+			from := int32(0)
+			if i > 0 {
+				from = noteStart[i-1]
+			}
+			n += int(noteStart[i] - from)
+		default:
+			if own := ownNotes(i); own != nil {
+				for _, nt := range own.notes {
+					if nt.pos == i {
+						n++
+					}
+				}
+			} else {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		res.NotApplied = make([]NotApplied, 0, n)
 	}
 	for i := range q.acts {
 		ai := &q.acts[i]
@@ -419,22 +461,33 @@ func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 		}
 		// Not in the winning way: explain with its own way's reason when
 		// it failed there anyway, else it lost on stacking.
-		var own *way
-		for _, o := range all {
-			if inWay(o, i) {
-				own = o
-				break
-			}
-		}
-		if own != nil && !own.appliedActivity(i) && a.Kind != FreeShipping {
-			if slices.ContainsFunc(own.notes, func(n note) bool { return n.pos == i }) {
-				res.NotApplied = appendNotes(res.NotApplied, own, i)
-				continue
-			}
+		if own := ownNotes(i); own != nil {
+			res.NotApplied = appendNotes(res.NotApplied, own, i)
+			continue
 		}
 		base.Reason, base.Winner = ReasonStacking, winner
 		res.NotApplied = append(res.NotApplied, base)
 	}
+}
+
+// countCouponNotes is how many entries reportCoupons appends.
+func (q *quoter) countCouponNotes(w *way) int {
+	in := q.in
+	n := 0
+	for i := range q.cps {
+		if (q.cps[i].named || in.BestCoupons) && !slices.Contains(w.combo, i) {
+			n++
+		}
+	}
+	for k, code := range in.CouponCodes {
+		if slices.Contains(in.CouponCodes[:k], code) {
+			continue
+		}
+		if !slices.ContainsFunc(q.cps, func(ci couponInfo) bool { return ci.c.Code == code || ci.c.ID == code }) {
+			n++
+		}
+	}
+	return n
 }
 
 // reportCoupons explains every coupon that was named or, with BestCoupons,

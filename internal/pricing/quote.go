@@ -130,7 +130,6 @@ type quoter struct {
 	noteIdx   []int32
 	masks     []uint64
 	orderKeys []orderKey
-	naBuf     []NotApplied
 	floors    []money.Money
 	co        couponOut
 	onesBuf   []int
@@ -550,7 +549,20 @@ func (q *quoter) checkActivities() {
 	for i := range in.Activities {
 		a := &in.Activities[i]
 		ai := &q.acts[i]
-		*ai = actInfo{a: a, pos: i, usage: in.Usage[a.ID]}
+		// Field by field, and pointers only where they change: while the
+		// collector marks, every pointer stored costs a write barrier.
+		ai.a, ai.pos = a, i
+		if ai.reason != "" {
+			ai.reason = ""
+		}
+		if ai.idx != nil {
+			ai.idx = nil
+		}
+		if len(in.Usage) > 0 {
+			ai.usage = in.Usage[a.ID]
+		} else if ai.usage != (Usage{}) {
+			ai.usage = Usage{}
+		}
 		switch a.Status {
 		case StatusActive:
 		case StatusPaused:
