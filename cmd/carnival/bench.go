@@ -114,12 +114,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *useWrk && *pay {
 		return errors.New("--wrk places orders only; drop --pay")
 	}
-	run := func(url, key string) (loadResult, error) {
-		if *useWrk {
-			return wrkLoad(ctx, url, key, bodies, *conc, *dur)
-		}
-		return load(ctx, url, key, bodies, *conc, *dur, *pay), nil
-	}
+	run := func(url, key string) (loadResult, error) { return drive(ctx, *useWrk, url, key, bodies, *conc, *dur, *pay) }
 	base, err := run(hello+"/", "")
 	if err != nil {
 		return err
@@ -152,6 +147,14 @@ type loadResult struct {
 
 func (r loadResult) String() string {
 	return fmt.Sprintf("%8.0f req/s  p50 %-9s p99 %-9s ok %d, errors %d", r.rate, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.ok, r.failed)
+}
+
+// drive loads url with wrk or with the Go client.
+func drive(ctx context.Context, useWrk bool, url, key string, bodies [][]byte, conc int, dur time.Duration, pay bool) (loadResult, error) {
+	if useWrk {
+		return wrkLoad(ctx, url, key, bodies, conc, dur)
+	}
+	return load(ctx, url, key, bodies, conc, dur, pay), nil
 }
 
 func load(ctx context.Context, url, key string, bodies [][]byte, conc int, dur time.Duration, pay bool) loadResult {
