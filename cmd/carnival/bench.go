@@ -114,7 +114,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *useWrk && *pay {
 		return errors.New("--wrk places orders only; drop --pay")
 	}
-	run := func(url, key string) (loadResult, error) { return drive(ctx, *useWrk, url, key, bodies, *conc, *dur, *pay) }
+	run := func(url, key string) (loadResult, error) {
+		return drive(ctx, *useWrk, url, key, bodies, *conc, *dur, *pay)
+	}
 	base, err := run(hello+"/", "")
 	if err != nil {
 		return err

@@ -85,7 +85,9 @@ func benchQuote(ctx context.Context, svc *commerce.Service, ps *promotion.Servic
 	}
 	fmt.Fprintf(stdout, "quote: 10 lines, %d active promotions, 5 wallet coupons, best-coupon search; %d clients, %s per run, GOMAXPROCS %d\n",
 		len(promos), conc, dur, numProcs())
-	run := func(url, key string) (loadResult, error) { return drive(ctx, useWrk, url, key, bodies, conc, dur, false) }
+	run := func(url, key string) (loadResult, error) {
+		return drive(ctx, useWrk, url, key, bodies, conc, dur, false)
+	}
 	base, err := run(hello+"/", "")
 	if err != nil {
 		return err
