@@ -270,23 +270,23 @@ func (q *quoter) evalCoupons(w *way, cur []money.Money, combo []int, out *coupon
 		switch {
 		case waivedBy >= 0:
 			if record {
-				w.notApplied(ai, NotApplied{Reason: ReasonStacking, Winner: q.acts[waivedBy].a.ID})
+				w.notApplied(ai, note{reason: noteStacking, winner: int32(waivedBy)})
 			}
 		case fee == 0:
 			if record {
-				w.notApplied(ai, NotApplied{Reason: ReasonNoDiscount})
+				w.notApplied(ai, note{reason: noteNoDiscount})
 			}
 		default:
 			E := sumOver(cur, ai.idx)
 			switch {
 			case E < ai.a.Threshold:
 				if record {
-					w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: ai.a.Threshold - E})
+					w.notApplied(ai, note{reason: noteThresholdNotMet, shortfall: ai.a.Threshold - E})
 					w.hints = append(w.hints, Hint{ActivityID: ai.a.ID, Kind: FreeShipping, AddAmount: ai.a.Threshold - E, SaveMore: fee, FreeShipping: true})
 				}
 			case overBudget(&ai.usage, fee):
 				if record {
-					w.notApplied(ai, NotApplied{Reason: ReasonBudgetExhausted})
+					w.notApplied(ai, note{reason: noteBudgetExhausted})
 				}
 			default:
 				waivedBy, left = pos, 0

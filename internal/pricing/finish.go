@@ -323,10 +323,10 @@ func (w *way) comboOrNil() []int {
 }
 
 // appendNotes appends way w's reasons for the activity at pos.
-func appendNotes(out []NotApplied, w *way, pos int) []NotApplied {
-	for _, n := range w.notes {
-		if n.pos == pos {
-			out = append(out, n.na)
+func (q *quoter) appendNotes(out []NotApplied, w *way, pos int) []NotApplied {
+	for k := range w.notes {
+		if w.notes[k].pos == pos {
+			out = append(out, q.naOf(&w.notes[k]))
 		}
 	}
 	return out
@@ -455,14 +455,14 @@ func (q *quoter) reportActivities(res *Result, w *way, all []*way) {
 				from = noteStart[i-1]
 			}
 			for _, k := range noteOrder[from:noteStart[i]] {
-				res.NotApplied = append(res.NotApplied, w.notes[k].na)
+				res.NotApplied = append(res.NotApplied, q.naOf(&w.notes[k]))
 			}
 			continue
 		}
 		// Not in the winning way: explain with its own way's reason when
 		// it failed there anyway, else it lost on stacking.
 		if own := ownNotes(i); own != nil {
-			res.NotApplied = appendNotes(res.NotApplied, own, i)
+			res.NotApplied = q.appendNotes(res.NotApplied, own, i)
 			continue
 		}
 		base.Reason, base.Winner = ReasonStacking, winner

@@ -31,10 +31,46 @@ type orderRec struct {
 	giftFrom, giftTo int
 }
 
-// note is a NotApplied for the activity at pos.
+// note is a NotApplied for the activity at pos, kept without pointers (so
+// recording it costs no write barriers); naOf spells it out.
 type note struct {
-	pos int
-	na  NotApplied
+	pos    int
+	reason noteReason
+	// winner: the activity position that won (stacking); gift: the tier
+	// and gift index of the SKU out of stock (out_of_stock).
+	winner, tier, gift int32
+	shortfall          money.Money
+	shortfallItems     int64
+}
+
+// noteReason is a note's Reason.
+type noteReason uint8
+
+const (
+	noteThresholdNotMet noteReason = iota
+	noteNoDiscount
+	noteBudgetExhausted
+	noteStacking
+	noteOutOfStock
+)
+
+// naOf spells note n out as the NotApplied it stands for.
+func (q *quoter) naOf(n *note) NotApplied {
+	a := q.acts[n.pos].a
+	na := NotApplied{Source: SourceActivity, ID: a.ID, Kind: a.Kind, Shortfall: n.shortfall, ShortfallItems: n.shortfallItems}
+	switch n.reason {
+	case noteThresholdNotMet:
+		na.Reason = ReasonThresholdNotMet
+	case noteNoDiscount:
+		na.Reason = ReasonNoDiscount
+	case noteBudgetExhausted:
+		na.Reason = ReasonBudgetExhausted
+	case noteStacking:
+		na.Reason, na.Winner = ReasonStacking, q.acts[n.winner].a.ID
+	case noteOutOfStock:
+		na.Reason, na.SKUID = ReasonOutOfStock, a.Tiers[n.tier].Gifts[n.gift].SKUID
+	}
+	return na
 }
 
 // way is one way of pricing stages 2, 3 and 5: a set of order-level
@@ -92,9 +128,9 @@ func (w *way) cap(c Cap) {
 	}
 }
 
-func (w *way) notApplied(ai *actInfo, na NotApplied) {
-	na.Source, na.ID, na.Kind = SourceActivity, ai.a.ID, ai.a.Kind
-	w.notes = append(w.notes, note{pos: ai.pos, na: na})
+func (w *way) notApplied(ai *actInfo, n note) {
+	n.pos = ai.pos
+	w.notes = append(w.notes, n)
 }
 
 // unitRun is count units of one line, each currently worth price.
@@ -202,7 +238,7 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 		if a.Repeat {
 			t := a.Tiers[0]
 			if E < t.Threshold {
-				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: t.Threshold - E})
+				w.notApplied(ai, note{reason: noteThresholdNotMet, shortfall: t.Threshold - E})
 				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: min(t.Off, capOr(a.MaxOff))})
 				return
 			}
@@ -220,7 +256,7 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 		} else {
 			best, next := tierAt(a.Tiers, E)
 			if best < 0 {
-				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: a.Tiers[next].Threshold - E})
+				w.notApplied(ai, note{reason: noteThresholdNotMet, shortfall: a.Tiers[next].Threshold - E})
 				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, SaveMore: min(a.Tiers[next].Off, a.Tiers[next].Threshold)})
 				return
 			}
@@ -249,7 +285,7 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 				}
 			}
 			if best < 0 {
-				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, ShortfallItems: a.Tiers[next].MinItems - items})
+				w.notApplied(ai, note{reason: noteThresholdNotMet, shortfallItems: a.Tiers[next].MinItems - items})
 				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: a.Tiers[next].MinItems - items, SaveMore: rateDiscount(E, a.Tiers[next].Rate)})
 				return
 			}
@@ -261,7 +297,7 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 			best, next = tierAt(a.Tiers, E)
 			if best < 0 {
 				t := a.Tiers[next]
-				w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: t.Threshold - E})
+				w.notApplied(ai, note{reason: noteThresholdNotMet, shortfall: t.Threshold - E})
 				w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: t.Threshold - E, SaveMore: rateDiscount(t.Threshold, t.Rate)})
 				return
 			}
@@ -292,7 +328,7 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 			d += perLine[k]
 		}
 		if maxQty < a.N {
-			w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, ShortfallItems: a.N - maxQty})
+			w.notApplied(ai, note{reason: noteThresholdNotMet, shortfallItems: a.N - maxQty})
 			return
 		}
 	case BuyXGetY:
@@ -311,7 +347,7 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 			d += cnt * rateDiscount(r.price, a.Rate)
 		}
 		if pos < m {
-			w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, ShortfallItems: m - pos})
+			w.notApplied(ai, note{reason: noteThresholdNotMet, shortfallItems: m - pos})
 			w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddItems: m - pos})
 			return
 		}
@@ -320,11 +356,11 @@ func (q *quoter) applyOrderActivity(w *way, ai *actInfo) {
 		return
 	}
 	if d <= 0 {
-		w.notApplied(ai, NotApplied{Reason: ReasonNoDiscount})
+		w.notApplied(ai, note{reason: noteNoDiscount})
 		return
 	}
 	if overBudget(&ai.usage, d) {
-		w.notApplied(ai, NotApplied{Reason: ReasonBudgetExhausted})
+		w.notApplied(ai, note{reason: noteBudgetExhausted})
 		return
 	}
 	rec := orderRec{pos: ai.pos, amount: d, from: len(w.parts)}
@@ -397,13 +433,13 @@ func (q *quoter) applyGift(w *way, ai *actInfo, E money.Money) {
 		w.hint(Hint{ActivityID: a.ID, Kind: a.Kind, AddAmount: a.Tiers[next].Threshold - E, Gifts: a.Tiers[next].Gifts})
 	}
 	if best < 0 {
-		w.notApplied(ai, NotApplied{Reason: ReasonThresholdNotMet, Shortfall: a.Tiers[next].Threshold - E})
+		w.notApplied(ai, note{reason: noteThresholdNotMet, shortfall: a.Tiers[next].Threshold - E})
 		return
 	}
 	rec := orderRec{pos: ai.pos, giftFrom: len(w.given)}
-	for _, g := range a.Tiers[best].Gifts {
+	for k, g := range a.Tiers[best].Gifts {
 		if q.in.GiftStock[g.SKUID]-w.giftTaken(g.SKUID) < g.Quantity {
-			w.notApplied(ai, NotApplied{Reason: ReasonOutOfStock, SKUID: g.SKUID})
+			w.notApplied(ai, note{reason: noteOutOfStock, tier: int32(best), gift: int32(k)})
 			continue
 		}
 		w.takeGift(g.SKUID, g.Quantity)
