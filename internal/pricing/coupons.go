@@ -19,8 +19,7 @@ type couponInfo struct {
 	rank      int // 0 threshold_off, 1 percent, 2 shipping: application order
 	usage     Usage
 	// per way: the coupon alone on the way's amounts
-	solo     money.Money // goods discount; for shipping coupons its value bound
-	soloNote NotApplied
+	solo money.Money // goods discount; for shipping coupons its value bound
 }
 
 // Default stack groups.
@@ -357,7 +356,7 @@ func (q *quoter) searchCoupons(w *way, floor money.Money) bool {
 	ngroups := 0
 	for _, k := range q.candBuf {
 		ci := &q.cps[k]
-		ci.solo, ci.soloNote = q.solo(ci, w.cur)
+		ci.solo, _ = q.solo(ci, w.cur)
 		if ci.solo > 0 {
 			s.cands = append(s.cands, k)
 		}

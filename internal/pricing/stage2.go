@@ -157,7 +157,7 @@ func (q *quoter) appendRuns(runs []unitRun, li int, cur money.Money) []unitRun {
 	if len(ws) == 1 {
 		amts[0] = cur
 	} else if cur > 0 {
-		money.AllocateInto(amts, cur, ws)
+		allocate(amts, cur, ws)
 	}
 	for k, s := range l.segs {
 		base, extra := amts[k]/s.Quantity, amts[k]%s.Quantity
@@ -171,8 +171,23 @@ func (q *quoter) appendRuns(runs []unitRun, li int, cur money.Money) []unitRun {
 	return runs
 }
 
+// sortRunsDesc sorts runs by price, highest first, keeping the order of
+// equal prices. A cart's runs are a few dozen at most, so an insertion
+// sort on the price, with no comparison function to call, is the quick
+// way; long lists take the library's stable sort.
 func sortRunsDesc(runs []unitRun) {
-	slices.SortStableFunc(runs, func(a, b unitRun) int { return cmp.Compare(b.price, a.price) })
+	if len(runs) > 64 {
+		slices.SortStableFunc(runs, func(a, b unitRun) int { return cmp.Compare(b.price, a.price) })
+		return
+	}
+	for i := 1; i < len(runs); i++ {
+		r := runs[i]
+		j := i
+		for ; j > 0 && runs[j-1].price < r.price; j-- {
+			runs[j] = runs[j-1]
+		}
+		runs[j] = r
+	}
 }
 
 // apportion splits d over the lines idx by their current amounts, lowers
@@ -185,7 +200,7 @@ func (q *quoter) apportion(w *way, cur []money.Money, d money.Money, idx []int, 
 	for k, li := range idx {
 		ws[k] = cur[li]
 	}
-	money.AllocateInto(ps, d, ws)
+	allocate(ps, d, ws)
 	for k, li := range idx {
 		if ps[k] == 0 {
 			continue
