@@ -633,9 +633,12 @@ func (q *quoter) checkActivities() {
 	// Priority desc, then id; equal ids keep input order. An insertion
 	// sort: stable, and the keys come in a few dozen.
 	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && q.orderBefore(keys[j], keys[j-1]); j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+		k := keys[i]
+		j := i
+		for ; j > 0 && q.orderBefore(k, keys[j-1]); j-- {
+			keys[j] = keys[j-1]
 		}
+		keys[j] = k
 	}
 	for _, k := range keys {
 		q.order = append(q.order, k.pos)

@@ -170,9 +170,12 @@ func (q *quoter) stage1() {
 		if len(lc) <= 12 {
 			// What slices.SortFunc does with so few: an insertion sort.
 			for i := 1; i < len(lc); i++ {
-				for j := i; j > 0 && q.candCompare(&lc[j], &lc[j-1]) < 0; j-- {
-					lc[j], lc[j-1] = lc[j-1], lc[j]
+				c := lc[i]
+				j := i
+				for ; j > 0 && q.candCompare(&c, &lc[j-1]) < 0; j-- {
+					lc[j] = lc[j-1]
 				}
+				lc[j] = c
 			}
 			continue
 		}
