@@ -424,7 +424,13 @@ func (q *quoter) mergeLines() error {
 		}
 		total += amt
 		inputs[i] = i
-		j := slices.IndexFunc(q.lines, func(c cline) bool { return c.sku == l.SKUID })
+		j := -1 // the merged line of this SKU so far
+		for k := range q.lines {
+			if q.lines[k].sku == l.SKUID {
+				j = k
+				break
+			}
+		}
 		if j < 0 {
 			q.lines = append(q.lines, cline{
 				sku: l.SKUID, product: l.ProductID, cats: l.CategoryIDs,
