@@ -60,9 +60,6 @@ func NewService(store Store, opt Options) *Service {
 	return s
 }
 
-// Store returns the service's store, for the packages layered on commerce.
-func (s *Service) Store() Store { return s.store }
-
 // Now returns the service clock's time.
 func (s *Service) Now() time.Time { return s.now() }
 
@@ -292,4 +289,9 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) error {
 	}
 	s.keys.clear()
 	return err
+}
+
+// ListAPIKeys lists a shop's API keys (never their secrets).
+func (s *Service) ListAPIKeys(ctx context.Context, shopID string) ([]APIKey, error) {
+	return s.store.ListAPIKeys(ctx, shopID)
 }

@@ -98,7 +98,7 @@ func (s *Server) registerShop() {
 		})
 	huma.Register(s.api, op("list-keys", http.MethodGet, "/api/v1/keys", "List API keys (never their secrets)", "Shop", rolesAdmin),
 		func(ctx context.Context, _ *struct{}) (*struct{ Body List[commerce.APIKey] }, error) {
-			keys, err := s.cfg.Commerce.Store().ListAPIKeys(ctx, CallerFrom(ctx).ShopID())
+			keys, err := s.cfg.Commerce.ListAPIKeys(ctx, CallerFrom(ctx).ShopID())
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -113,7 +113,7 @@ func (s *Service) load(ctx context.Context, shopID string) (*shopCache, error) {
 	if err != nil {
 		return nil, err
 	}
-	cats, err := s.com.Store().ListCategories(ctx, shopID)
+	cats, err := s.com.ListCategories(ctx, shopID)
 	if err != nil {
 		return nil, err
 	}
