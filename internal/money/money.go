@@ -6,10 +6,8 @@ package money
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"math/bits"
-	"strconv"
 )
 
 // Money is an amount in minor units (fen). The shop has one currency.
@@ -167,59 +165,4 @@ func AllocateInto(parts []Money, total Money, weights []Money) {
 		parts[best]++
 		rems[best] = -1 // each part gets at most one extra fen
 	}
-}
-
-// Format renders fen as yuan with two decimals, e.g. 25800 → "258.00".
-// For logs, docs and the console; the API always speaks fen.
-func Format(m Money) string {
-	sign := ""
-	u := abs64(m)
-	if m < 0 {
-		sign = "-"
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
-}
-
-// ParseYuan parses "258.00", "258.5" or "258" into fen. Used by the CLI and
-// imports; never by the API, which takes fen.
-func ParseYuan(s string) (Money, error) {
-	if s == "" {
-		return 0, errors.New("money: empty amount")
-	}
-	neg := false
-	if s[0] == '-' {
-		neg, s = true, s[1:]
-	}
-	whole, frac := s, ""
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			whole, frac = s[:i], s[i+1:]
-			break
-		}
-	}
-	if len(frac) > 2 {
-		return 0, fmt.Errorf("money: %q has more than two decimals", s)
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w < 0 {
-		return 0, fmt.Errorf("money: bad amount %q", s)
-	}
-	f, err := strconv.ParseInt(frac, 10, 64)
-	if err != nil || f < 0 {
-		return 0, fmt.Errorf("money: bad amount %q", s)
-	}
-	v, err := Mul(w, 100)
-	if err != nil {
-		return 0, err
-	}
-	if v, err = Add(v, f); err != nil {
-		return 0, err
-	}
-	if neg {
-		v = -v
-	}
-	return v, nil
 }

@@ -91,23 +91,3 @@ func TestAddAndMulReportOverflow(t *testing.T) {
 		t.Errorf("Mul(MaxAmount, 9) = %d, %v", v, err)
 	}
 }
-
-func TestFormatAndParseYuanRoundTrip(t *testing.T) {
-	for _, s := range []string{"258.00", "0.01", "-3.50", "100000.99"} {
-		v, err := ParseYuan(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if Format(v) != s {
-			t.Errorf("Format(ParseYuan(%q)) = %q", s, Format(v))
-		}
-	}
-	if v, _ := ParseYuan("12.5"); v != 1250 {
-		t.Errorf("ParseYuan(12.5) = %d", v)
-	}
-	for _, bad := range []string{"", "1.234", "abc", "1e5"} {
-		if _, err := ParseYuan(bad); err == nil {
-			t.Errorf("ParseYuan(%q) succeeded", bad)
-		}
-	}
-}

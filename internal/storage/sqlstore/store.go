@@ -52,9 +52,7 @@ func New(w, r *sql.DB, d Dialect) *Store {
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() Dialect { return s.d }
 
-// Writer and Reader expose the pools to packages that add their own tables
-// through the same helpers (promotions, peak, analytics).
-func (s *Store) Writer() *sql.DB { return s.w }
+// Reader exposes the read pool, for tests that inspect the database.
 func (s *Store) Reader() *sql.DB { return s.r }
 
 // Q rebinds portable SQL ($n placeholders) for the engine, cached.
