@@ -31,10 +31,7 @@ func TestKillNineDuringOrderLoadLosesNoAcknowledgedOrder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds and runs the binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "carnival")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	t.Run("sqlite", func(t *testing.T) {
 		crashScenario(t, bin, []string{"--data", t.TempDir()})
 	})
@@ -45,6 +42,16 @@ func TestKillNineDuringOrderLoadLosesNoAcknowledgedOrder(t *testing.T) {
 		}
 		crashScenario(t, bin, []string{"--db", freshSchema(t, base)})
 	})
+}
+
+// buildBinary builds carnival into the test's temp folder.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "carnival")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func freshSchema(t *testing.T, base string) string {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,10 +18,7 @@ func TestSIGTERMFinishesTheRequestInFlight(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "carnival")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	store := []string{"--data", t.TempDir()}
 	shop := cli(t, bin, append([]string{"shops", "create", "--name", "Shutdown"}, store...)...)
 	admin := cli(t, bin, append([]string{"keys", "create", "--role", "admin", "--shop", shop}, store...)...)

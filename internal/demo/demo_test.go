@@ -2,26 +2,17 @@ package demo
 
 import (
 	"context"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
-	"github.com/carnivalhq/carnival/internal/storage/sqlite"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
+	"github.com/carnivalhq/carnival/internal/storage/storetest"
 )
 
-func openStore(tb testing.TB) *sqlstore.Store {
-	tb.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "carnival.db"), sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
-}
+func openStore(tb testing.TB) *sqlstore.Store { return storetest.OpenSQLite(tb) }
 
 // testNow puts 双11 inside a two-month history.
 var testNow = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)

@@ -9,15 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/promotion"
-	"github.com/carnivalhq/carnival/internal/storage/sqlite"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
+	"github.com/carnivalhq/carnival/internal/storage/storetest"
 )
 
 type env struct {
@@ -34,11 +33,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.OpenSQLite(t)
 	svc := commerce.NewService(st, commerce.Options{})
 	shop, err := svc.CreateShop(ctx, "Test", "")
 	if err != nil {

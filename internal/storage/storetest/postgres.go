@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/oklog/ulid/v2"
 
 	"github.com/carnivalhq/carnival/internal/storage/postgres"
+	"github.com/carnivalhq/carnival/internal/storage/sqlite"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
 
@@ -56,5 +58,18 @@ func OpenPostgres(t *testing.T) *sqlstore.Store {
 		t.Fatal(fmt.Errorf("open postgres: %w", err))
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// OpenSQLite opens a store in a fresh SQLite file under the test's temp
+// folder, closed when the test ends (synchronous=NORMAL: tests need no
+// power-loss durability).
+func OpenSQLite(tb testing.TB) *sqlstore.Store {
+	tb.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "carnival.db"), sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
 	return st
 }
