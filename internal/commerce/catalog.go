@@ -85,7 +85,7 @@ func (s *Service) UpsertCategories(ctx context.Context, a Actor, cats []Category
 			seen[p] = true
 		}
 	}
-	if err := s.store.UpsertCategories(ctx, a.ShopID, cats, s.audit(a, "upsert", "categories", "", nil, cats)); err != nil {
+	if err := s.store.UpsertCategories(ctx, a.ShopID, cats, s.Audit(a, "upsert", "categories", "", nil, cats)); err != nil {
 		return nil, fmt.Errorf("upsert categories: %w", err)
 	}
 	return cats, nil
@@ -177,7 +177,7 @@ func (s *Service) UpsertProducts(ctx context.Context, a Actor, items []ProductUp
 	if nSKU > 5*MaxBulkItems {
 		return nil, Invalid("items", "bad_count", "send at most %d SKUs at once", 5*MaxBulkItems)
 	}
-	skus, err := s.store.UpsertProducts(ctx, a.ShopID, items, s.newID, s.now().UTC(), s.audit(a, "upsert", "products", "", nil, items))
+	skus, err := s.store.UpsertProducts(ctx, a.ShopID, items, s.newID, s.now().UTC(), s.Audit(a, "upsert", "products", "", nil, items))
 	s.skus.clear()
 	if err != nil {
 		return nil, fmt.Errorf("upsert products: %w", err)
@@ -226,7 +226,7 @@ func (s *Service) AdjustStock(ctx context.Context, a Actor, skuID string, delta 
 		return nil, err
 	}
 	after, err := s.store.AdjustStock(ctx, a.ShopID, skuID, delta, note, s.newID("stk"), s.now().UTC(),
-		s.audit(a, "adjust_stock", "sku", skuID, map[string]int64{"stock": before.Stock}, map[string]int64{"delta": delta}))
+		s.Audit(a, "adjust_stock", "sku", skuID, map[string]int64{"stock": before.Stock}, map[string]int64{"delta": delta}))
 	switch {
 	case errors.Is(err, ErrOutOfStock):
 		return nil, Invalid("delta", "stock_below_zero", "stock %d cannot go down by %d", before.Stock, -delta)
@@ -242,4 +242,10 @@ func (s *Service) StockMoves(ctx context.Context, shopID, skuID string, p Page) 
 		return nil, err
 	}
 	return s.store.ListStockMoves(ctx, shopID, skuID, p.Normalized())
+}
+
+// CheckText validates a text field the way every commerce input is
+// validated: required, at most max characters, valid UTF-8.
+func CheckText(field, v string, required bool, max int) error {
+	return checkText(field, v, required, max)
 }

@@ -90,7 +90,7 @@ func (s *Service) EraseCustomer(ctx context.Context, a Actor, id string) error {
 		return nil
 	}
 	defer s.customers.drop(a.ShopID + "/" + id)
-	err = s.store.EraseCustomer(ctx, a.ShopID, id, s.now().UTC(), s.audit(a, "erase", "customer", id, nil, nil))
+	err = s.store.EraseCustomer(ctx, a.ShopID, id, s.now().UTC(), s.Audit(a, "erase", "customer", id, nil, nil))
 	if errors.Is(err, ErrNotFound) {
 		return NotFound("customer", id)
 	}

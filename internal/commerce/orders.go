@@ -26,12 +26,34 @@ type PlaceRequest struct {
 	BestCoupons bool       `json:"best_coupons,omitempty"`
 	Points      int64      `json:"points,omitempty"`
 	Channel     string     `json:"channel,omitempty"`
+	// Reserved are units a peak path (flash sale, group buy, presale) has
+	// already admitted: they are priced at the reserved price and held by
+	// the given hold instead of the SKU's free stock. Never set from a
+	// client's body.
+	Reserved []Reserved `json:"-"`
+	// PaymentTimeout overrides the shop's payment timeout when positive.
+	PaymentTimeout time.Duration `json:"-"`
+}
+
+// Reserved is a number of units of one SKU admitted by a peak path.
+type Reserved struct {
+	SKUID      string      `json:"sku_id"`
+	Units      int64       `json:"units"`
+	Price      money.Money `json:"price"`
+	ActivityID string      `json:"activity_id"`
+	// Hold replaces the stock hold for these units (e.g. a flash-sale
+	// reservation taken from the sale's allocated stock).
+	Hold Hold `json:"hold"`
 }
 
 // Hash is a stable digest of the request, to tell a replay from a different
 // request that reuses an Idempotency-Key.
 func (r *PlaceRequest) Hash() string {
 	b, _ := json.Marshal(r)
+	if len(r.Reserved) > 0 {
+		rb, _ := json.Marshal(r.Reserved)
+		b = append(b, rb...)
+	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
@@ -226,14 +248,22 @@ func (ListPricer) Price(_ context.Context, cc *CartContext, req *PlaceRequest) (
 		if err != nil || amt > money.MaxAmount {
 			return nil, Invalid(fmt.Sprintf("lines[%d].quantity", i), "amount_overflow", "the line amount is too large")
 		}
-		p.Lines[i] = OrderLine{No: i + 1, SKUID: k.ID, Name: k.Name, Quantity: l.Quantity, UnitListPrice: k.Price, ListAmount: amt, Payable: amt}
+		payable := amt
+		for _, r := range req.Reserved {
+			if r.SKUID == l.SKUID && r.Price < k.Price {
+				payable -= (k.Price - r.Price) * min(r.Units, l.Quantity)
+			}
+		}
+		p.Lines[i] = OrderLine{No: i + 1, SKUID: k.ID, Name: k.Name, Quantity: l.Quantity, UnitListPrice: k.Price, ListAmount: amt,
+			ItemDiscount: amt - payable, Payable: payable}
+		p.ItemDiscount += amt - payable
 		p.GoodsAmount += amt
 		if p.GoodsAmount > money.MaxAmount {
 			return nil, Invalid("lines", "amount_overflow", "the order amount is too large")
 		}
 	}
 	p.Shipping = cc.Shop.Settings.Effective().ShippingFee
-	p.Payable = p.GoodsAmount + p.Shipping
+	p.Payable = p.GoodsAmount - p.ItemDiscount + p.Shipping
 	return p, nil
 }
 
@@ -241,6 +271,12 @@ func (ListPricer) Price(_ context.Context, cc *CartContext, req *PlaceRequest) (
 // takes its holds. With an idempotency key a replay returns the first
 // answer (replayed=true) and writes nothing.
 func (s *Service) PlaceOrder(ctx context.Context, shopID string, req *PlaceRequest, idemKey string) (o *Order, replayed bool, err error) {
+	return s.PlaceOrderAs(ctx, shopID, req, idemKey, "")
+}
+
+// PlaceOrderAs is PlaceOrder with the new order's id chosen by the caller
+// (a peak path names the order when it admits the attempt); "" makes one.
+func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceRequest, idemKey, orderID string) (o *Order, replayed bool, err error) {
 	if err := ValidateCart(req.CustomerID, req.Lines, req.Points); err != nil {
 		return nil, false, err
 	}
@@ -266,15 +302,23 @@ func (s *Service) PlaceOrder(ctx context.Context, shopID string, req *PlaceReque
 		return nil, false, pr.Blocked
 	}
 	now := cc.Now
+	timeout := cc.Shop.Settings.PaymentTimeout()
+	if req.PaymentTimeout > 0 {
+		timeout = req.PaymentTimeout
+	}
+	if orderID == "" {
+		orderID = s.newID("ord")
+	}
 	o = &Order{
-		ID: s.newID("ord"), ShopID: shopID, CustomerID: req.CustomerID, Status: OrderPendingPayment,
+		ID: orderID, ShopID: shopID, CustomerID: req.CustomerID, Status: OrderPendingPayment,
 		Lines: pr.Lines, GoodsAmount: pr.GoodsAmount, ItemDiscount: pr.ItemDiscount, OrderDiscount: pr.OrderDiscount,
 		CouponDiscount: pr.CouponDiscount, PointsDiscount: pr.PointsDiscount, PointsUsed: pr.PointsUsed,
 		Shipping: pr.Shipping, ShippingDiscount: pr.ShippingDiscount, Payable: pr.Payable,
-		Channel: req.Channel, CreatedAt: now, ExpiresAt: now.Add(cc.Shop.Settings.PaymentTimeout()),
+		Channel: req.Channel, CreatedAt: now, ExpiresAt: now.Add(timeout),
 		Pricing: pr.Explanation,
 	}
-	// Stock holds, one per SKU (gift lines may share a SKU with a paid line).
+	// Stock holds, one per SKU (gift lines may share a SKU with a paid
+	// line), less the units a peak path reserved and holds itself.
 	units := map[string]int64{}
 	var order []string
 	for _, l := range o.Lines {
@@ -283,8 +327,18 @@ func (s *Service) PlaceOrder(ctx context.Context, shopID string, req *PlaceReque
 		}
 		units[l.SKUID] += l.Quantity
 	}
+	for _, r := range req.Reserved {
+		units[r.SKUID] -= r.Units
+	}
 	for _, id := range order {
-		o.Holds = append(o.Holds, Hold{Kind: HoldStock, Ref: id, Quantity: units[id], State: HoldHeld})
+		if units[id] > 0 {
+			o.Holds = append(o.Holds, Hold{Kind: HoldStock, Ref: id, Quantity: units[id], State: HoldHeld})
+		}
+	}
+	for _, r := range req.Reserved {
+		h := r.Hold
+		h.State = HoldHeld
+		o.Holds = append(o.Holds, h)
 	}
 	if pr.PointsUsed > 0 {
 		o.Holds = append(o.Holds, Hold{Kind: HoldPoints, Ref: req.CustomerID, Quantity: pr.PointsUsed, State: HoldHeld})
@@ -361,7 +415,9 @@ func (s *Service) PayOrder(ctx context.Context, shopID, id string) (*Order, erro
 		}
 		if o.Status == OrderPendingPayment && !now.Before(o.ExpiresAt) {
 			// Release now rather than waiting for the sweeper.
-			_ = s.store.CancelOrder(ctx, shopID, id, "payment_timeout", now, true)
+			if s.store.CancelOrder(ctx, shopID, id, "payment_timeout", now, true) == nil {
+				s.notifyReleased(ctx, shopID, id)
+			}
 			return nil, Conflict("payment_timeout", "order %s was not paid within the payment timeout and is cancelled", id)
 		}
 		return nil, illegal(o, "pay")
@@ -397,6 +453,7 @@ func (s *Service) CancelOrder(ctx context.Context, shopID, id, reason string) (*
 	if err != nil {
 		return nil, fmt.Errorf("cancel order %s: %w", id, err)
 	}
+	s.notifyReleased(ctx, shopID, id)
 	return s.Order(ctx, shopID, id)
 }
 
@@ -433,6 +490,7 @@ func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("expire order %s: %w", r.ID, err)
 		}
+		s.notifyReleased(ctx, r.ShopID, r.ID)
 		n++
 	}
 	return n, nil
@@ -514,4 +572,17 @@ func proportional(total, k, n int64) int64 {
 	}
 	q, _ := money.MulDivFloor(total, k, n)
 	return q
+}
+
+// OnReleased registers fn to be called after an order is cancelled or
+// times out and its holds are released, so a peak path can return the
+// units it admitted in memory. Register before serving.
+func (s *Service) OnReleased(fn func(ctx context.Context, shopID, orderID string)) {
+	s.released = append(s.released, fn)
+}
+
+func (s *Service) notifyReleased(ctx context.Context, shopID, id string) {
+	for _, fn := range s.released {
+		fn(ctx, shopID, id)
+	}
 }

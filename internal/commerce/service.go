@@ -22,6 +22,8 @@ type Service struct {
 	newID func(prefix string) string
 	// pricer prices carts for orders; nil means list prices.
 	pricer Pricer
+	// released are told about orders whose holds were released.
+	released []func(ctx context.Context, shopID, orderID string)
 	// shops and keys are read on every storefront request; they change
 	// rarely, so they are cached briefly (changes made through this
 	// service take effect at once, others within cacheTTL).
@@ -85,7 +87,9 @@ func (a Actor) String() string {
 	return "key:" + a.KeyID
 }
 
-func (s *Service) audit(a Actor, action, entity, id string, before, after any) *AuditEntry {
+// Audit builds an audit entry for a change an actor made, stamped with the
+// service clock; the store writes it in the change's transaction.
+func (s *Service) Audit(a Actor, action, entity, id string, before, after any) *AuditEntry {
 	e := &AuditEntry{ID: s.newID("aud"), ShopID: a.ShopID, Actor: a.String(), Action: action, Entity: entity, EntityID: id, At: s.now().UTC()}
 	if before != nil {
 		e.Before, _ = json.Marshal(before)
@@ -189,7 +193,7 @@ func (s *Service) UpdateShopSettings(ctx context.Context, a Actor, name, timeZon
 		return nil, err
 	}
 	sh.Settings = st
-	if err := s.store.UpdateShop(ctx, sh, s.audit(a, "update", "shop", sh.ID, before, sh)); err != nil {
+	if err := s.store.UpdateShop(ctx, sh, s.Audit(a, "update", "shop", sh.ID, before, sh)); err != nil {
 		return nil, fmt.Errorf("update shop %s: %w", sh.ID, err)
 	}
 	s.shops.drop(sh.ID)
@@ -283,7 +287,7 @@ func (s *Service) ListAudit(ctx context.Context, shopID string, p Page) ([]Audit
 
 // RevokeAPIKey revokes a key of the actor's shop, audited.
 func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) error {
-	err := s.store.RevokeAPIKey(ctx, a.ShopID, id, s.now().UTC(), s.audit(a, "revoke", "api_key", id, nil, nil))
+	err := s.store.RevokeAPIKey(ctx, a.ShopID, id, s.now().UTC(), s.Audit(a, "revoke", "api_key", id, nil, nil))
 	if errors.Is(err, ErrNotFound) {
 		return NotFound("api_key", id)
 	}

@@ -161,6 +161,7 @@ const (
 	StockRelease = "release" // a cancelled or timed-out order released them
 	StockSell    = "sell"    // a payment turned held units into sold ones
 	StockReturn  = "return"  // a refund returned sold units to stock
+	StockFlash   = "flash"   // units allocated to a flash sale, or returned from it
 )
 
 // StockMove is one stock ledger entry.
@@ -281,6 +282,7 @@ const (
 	HoldPoints    = "points"
 	HoldCoupon    = "coupon"
 	HoldPromotion = "promotion" // a use and/or budget of a promotion or coupon template
+	HoldFlash     = "flash"     // units reserved from a flash sale's allocated stock
 )
 
 const (
@@ -303,6 +305,9 @@ type Hold struct {
 	// Buckets are the usage counters a promotion hold raises, each with
 	// the limit it must stay within.
 	Buckets []Bucket `json:"buckets,omitempty"`
+	// Key is the idempotency key a peak path admitted the units under; the
+	// peak path records it with its reservation, the holds table does not.
+	Key string `json:"-"`
 }
 
 // Bucket is one usage counter of a limited promotion or coupon template:

@@ -51,6 +51,11 @@ func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *co
 	for i, l := range req.Lines {
 		k := cc.SKUs[l.SKUID]
 		in.Lines[i] = pricing.Line{SKUID: k.ID, ProductID: k.ProductID, CategoryIDs: ancestors(c.categories, k.CategoryID), ListPrice: k.Price, Cost: k.Cost, Quantity: l.Quantity}
+		for _, r := range req.Reserved {
+			if r.SKUID == l.SKUID {
+				in.Lines[i].FlashUnits, in.Lines[i].FlashPrice, in.Lines[i].FlashActivityID = min(r.Units, l.Quantity), r.Price, r.ActivityID
+			}
+		}
 	}
 	// Candidates: promotions that are not drafts; the engine explains the
 	// rest (not started, ended, paused, audience, scope …).

@@ -3,7 +3,6 @@ package promotion
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -267,14 +266,7 @@ func (s *Service) SavePromotion(ctx context.Context, a commerce.Actor, p *Promot
 }
 
 func (s *Service) audit(a commerce.Actor, action, entity, id string, before, after any) *commerce.AuditEntry {
-	e := &commerce.AuditEntry{ID: s.com.ID("aud"), ShopID: a.ShopID, Actor: a.String(), Action: action, Entity: entity, EntityID: id, At: s.com.Now().UTC()}
-	if before != nil {
-		e.Before, _ = json.Marshal(before)
-	}
-	if after != nil {
-		e.After, _ = json.Marshal(after)
-	}
-	return e
+	return s.com.Audit(a, action, entity, id, before, after)
 }
 
 // SetStatus pauses, resumes or ends a promotion.

@@ -3,9 +3,14 @@ package postgres_test
 import (
 	"testing"
 
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/storage/storetest"
 )
 
 func TestPostgresContract(t *testing.T) { storetest.Run(t, storetest.OpenPostgres) }
 
 func TestPostgresPromotionContract(t *testing.T) { storetest.RunPromotions(t, storetest.OpenPostgres) }
+
+func TestPostgresPeakContract(t *testing.T) {
+	storetest.RunPeak(t, storetest.OpenPostgres, func(*testing.T) peak.Engine { return peak.NewMemory() })
+}

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"testing"
 
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 	"github.com/carnivalhq/carnival/internal/storage/storetest"
 )
@@ -12,3 +13,7 @@ func open(t *testing.T) *sqlstore.Store { return storetest.OpenSQLite(t) }
 func TestSQLiteContract(t *testing.T) { storetest.Run(t, open) }
 
 func TestSQLitePromotionContract(t *testing.T) { storetest.RunPromotions(t, open) }
+
+func TestSQLitePeakContract(t *testing.T) {
+	storetest.RunPeak(t, open, func(*testing.T) peak.Engine { return peak.NewMemory() })
+}

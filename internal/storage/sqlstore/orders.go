@@ -44,6 +44,8 @@ func (s *Store) holdHandler(kind string) (HoldHandler, error) {
 		return usageHolds{}, nil
 	case commerce.HoldCoupon:
 		return couponHolds{}, nil
+	case commerce.HoldFlash:
+		return flashHolds{}, nil
 	}
 	if h, ok := s.holds[kind]; ok {
 		return h, nil
