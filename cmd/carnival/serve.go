@@ -17,6 +17,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/demo"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
@@ -40,7 +41,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Logger: log, Ready: st.Ping})
+	flash := peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{Logger: log})
+	if err := flash.Start(ctx); err != nil {
+		return err
+	}
+
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Logger: log, Ready: st.Ping})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -53,7 +59,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		sweep(ctx, svc, cfg.Sweep, log)
+		sweep(ctx, cfg.Sweep, log, []sweepStep{
+			{"cancelled unpaid orders", svc.ExpireDue},
+			{"ended flash sales", flash.EndDue},
+		})
 	}()
 
 	errc := make(chan error, 1)
@@ -74,12 +83,21 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	return err
 }
 
-// sweep cancels unpaid orders past their payment timeout, releasing their
-// holds, until ctx ends.
-func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log *slog.Logger) {
+// sweepStep is one periodic job: it handles at most limit due things and
+// says how many it handled.
+type sweepStep struct {
+	what string
+	run  func(ctx context.Context, limit int) (int, error)
+}
+
+// sweep runs the steps every interval until ctx ends: unpaid orders past
+// their payment timeout are cancelled (releasing their holds), sales whose
+// window closed are ended, and so on.
+func sweep(ctx context.Context, every time.Duration, log *slog.Logger, steps []sweepStep) {
 	if every <= 0 {
 		return
 	}
+	const batch = 500
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -88,19 +106,21 @@ func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log 
 			return
 		case <-t.C:
 		}
-		for {
-			n, err := svc.ExpireDue(ctx, 500)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("payment timeout sweep", "err", err)
+		for _, st := range steps {
+			for {
+				n, err := st.run(ctx, batch)
+				if err != nil {
+					if ctx.Err() == nil {
+						log.Error("sweep", "step", st.what, "err", err)
+					}
+					break
 				}
-				break
-			}
-			if n > 0 {
-				log.Info("cancelled unpaid orders", "count", n)
-			}
-			if n < 500 {
-				break
+				if n > 0 {
+					log.Info(st.what, "count", n)
+				}
+				if n < batch {
+					break
+				}
 			}
 		}
 	}

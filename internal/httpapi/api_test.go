@@ -14,6 +14,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 	"github.com/carnivalhq/carnival/internal/storage/storetest"
@@ -28,6 +29,7 @@ type env struct {
 	keys  map[string]string // role → secret
 	sku   *commerce.SKU
 	cust  *commerce.Customer
+	flash *peak.Flash
 }
 
 func newEnv(t testing.TB) *env {
@@ -59,7 +61,9 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.cust = &cs[0]
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: promotion.New(st, svc), Logger: slog.New(slog.NewTextHandler(testLog, nil))})
+	ps := promotion.New(st, svc)
+	e.flash = peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Logger: slog.New(slog.NewTextHandler(testLog, nil))})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

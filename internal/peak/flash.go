@@ -132,7 +132,7 @@ func (f *Flash) CreateSale(ctx context.Context, a commerce.Actor, in SaleInput) 
 		if it.FlashPrice >= k.Price {
 			return nil, commerce.Invalid(fmt.Sprintf("items[%d].flash_price", i), "not_below_list", "flash_price must be below the list price %d", k.Price)
 		}
-		s.Items = append(s.Items, Item{SKUID: it.SKUID, FlashPrice: it.FlashPrice, PerCustomerLimit: it.PerCustomerLimit,
+		s.Items = append(s.Items, SaleItem{SKUID: it.SKUID, FlashPrice: it.FlashPrice, PerCustomerLimit: it.PerCustomerLimit,
 			Allocated: it.Allocated, Remaining: it.Allocated})
 	}
 	err = f.store.CreateSale(ctx, s, f.com.Audit(a, "create", "flash_sale", s.ID, nil, s))
@@ -323,7 +323,7 @@ func soldOut(skuID string) error {
 	return e
 }
 
-func checkBuy(req *BuyRequest, it *Item) error {
+func checkBuy(req *BuyRequest, it *SaleItem) error {
 	if err := commerce.CheckText("customer_id", req.CustomerID, true, commerce.MaxCodeLen); err != nil {
 		return err
 	}

@@ -52,15 +52,15 @@ type Sale struct {
 	StartsAt              time.Time  `json:"starts_at"`
 	EndsAt                time.Time  `json:"ends_at"`
 	PaymentTimeoutSeconds int64      `json:"payment_timeout_seconds"`
-	Items                 []Item     `json:"items"`
+	Items                 []SaleItem `json:"items"`
 	CreatedAt             time.Time  `json:"created_at"`
 	UpdatedAt             time.Time  `json:"updated_at"`
 	EndedAt               *time.Time `json:"ended_at,omitempty"`
 }
 
-// Item is one SKU in a sale with its flash price and allocated stock.
+// SaleItem is one SKU in a sale with its flash price and allocated stock.
 // Always Allocated = Remaining + Reserved + Sold + Returned.
-type Item struct {
+type SaleItem struct {
 	SKUID            string      `json:"sku_id"`
 	FlashPrice       money.Money `json:"flash_price"`
 	PerCustomerLimit int64       `json:"per_customer_limit"`
@@ -85,7 +85,7 @@ func (s *Sale) PhaseAt(now time.Time) string {
 }
 
 // Item returns the sale's item for a SKU.
-func (s *Sale) Item(skuID string) (*Item, bool) {
+func (s *Sale) Item(skuID string) (*SaleItem, bool) {
 	for i := range s.Items {
 		if s.Items[i].SKUID == skuID {
 			return &s.Items[i], true
@@ -104,15 +104,15 @@ func ItemKey(saleID, skuID string) string { return saleID + "/" + skuID }
 
 // SaleInput creates a sale.
 type SaleInput struct {
-	Name                  string      `json:"name" maxLength:"200"`
-	StartsAt              time.Time   `json:"starts_at"`
-	EndsAt                time.Time   `json:"ends_at"`
-	PaymentTimeoutSeconds int64       `json:"payment_timeout_seconds,omitempty" doc:"Default 900 (15 minutes)"`
-	Items                 []ItemInput `json:"items"`
+	Name                  string          `json:"name" maxLength:"200"`
+	StartsAt              time.Time       `json:"starts_at"`
+	EndsAt                time.Time       `json:"ends_at"`
+	PaymentTimeoutSeconds int64           `json:"payment_timeout_seconds,omitempty" doc:"Default 900 (15 minutes)"`
+	Items                 []SaleItemInput `json:"items"`
 }
 
-// ItemInput is one item of a SaleInput.
-type ItemInput struct {
+// SaleItemInput is one item of a SaleInput.
+type SaleItemInput struct {
 	SKUID            string      `json:"sku_id"`
 	FlashPrice       money.Money `json:"flash_price" doc:"Unit price in fen for units bought in the sale"`
 	Allocated        int64       `json:"allocated" doc:"Units taken from the SKU's stock for the sale"`

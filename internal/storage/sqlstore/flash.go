@@ -58,8 +58,8 @@ func (s *Store) withItems(ctx context.Context, sales []peak.Sale) ([]peak.Sale, 
 	for i := range sales {
 		rows, err := s.Query(ctx, `SELECT sku_id, flash_price, per_customer_limit, allocated, remaining, reserved, sold, returned
 			FROM flash_items WHERE sale_id = $1 ORDER BY position`, sales[i].ID)
-		items, err := rowsAll(rows, err, func(r *sql.Rows) (peak.Item, error) {
-			var it peak.Item
+		items, err := rowsAll(rows, err, func(r *sql.Rows) (peak.SaleItem, error) {
+			var it peak.SaleItem
 			err := r.Scan(&it.SKUID, &it.FlashPrice, &it.PerCustomerLimit, &it.Allocated, &it.Remaining, &it.Reserved, &it.Sold, &it.Returned)
 			return it, err
 		})

@@ -48,7 +48,7 @@ func (e *flashEnv) sale(t *testing.T, stock, allocated, limit int64) (*commerce.
 	t.Helper()
 	k := e.SeedSKU(t, fmt.Sprintf("FLASH-%d", time.Now().UnixNano()), 9900, stock)
 	s, err := e.Flash.CreateSale(ctx, e.Admin, peak.SaleInput{Name: "10 点秒杀", StartsAt: e.Clock.Now(), EndsAt: e.Clock.Now().Add(time.Hour),
-		Items: []peak.ItemInput{{SKUID: k.ID, FlashPrice: 990, Allocated: allocated, PerCustomerLimit: limit}}})
+		Items: []peak.SaleItemInput{{SKUID: k.ID, FlashPrice: 990, Allocated: allocated, PerCustomerLimit: limit}}})
 	if err != nil {
 		t.Fatalf("create sale: %v", err)
 	}
@@ -73,7 +73,7 @@ func (e *flashEnv) customers(t *testing.T, n int) []commerce.Customer {
 }
 
 // checkItem asserts the item's durable counters balance, and returns it.
-func (e *flashEnv) checkItem(t *testing.T, saleID string) peak.Item {
+func (e *flashEnv) checkItem(t *testing.T, saleID string) peak.SaleItem {
 	t.Helper()
 	s, err := e.Flash.Sale(ctx, e.Shop.ID, saleID)
 	if err != nil {
@@ -215,10 +215,10 @@ func testFlashLifecycle(t *testing.T, open Opener, engine EngineMaker) {
 	}
 	// Not started yet / over.
 	_, err := e.Flash.CreateSale(ctx, e.Admin, peak.SaleInput{Name: "late", StartsAt: e.Clock.Now().Add(time.Hour), EndsAt: e.Clock.Now().Add(2 * time.Hour),
-		Items: []peak.ItemInput{{SKUID: k.ID, FlashPrice: 9900, Allocated: 1}}})
+		Items: []peak.SaleItemInput{{SKUID: k.ID, FlashPrice: 9900, Allocated: 1}}})
 	wantCode(t, err, "not_below_list")
 	_, err = e.Flash.CreateSale(ctx, e.Admin, peak.SaleInput{Name: "too big", StartsAt: e.Clock.Now(), EndsAt: e.Clock.Now().Add(time.Hour),
-		Items: []peak.ItemInput{{SKUID: k.ID, FlashPrice: 100, Allocated: 17}}})
+		Items: []peak.SaleItemInput{{SKUID: k.ID, FlashPrice: 100, Allocated: 17}}})
 	wantCode(t, err, "out_of_stock")
 
 	var orders []*commerce.Order
