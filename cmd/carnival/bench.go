@@ -20,6 +20,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
@@ -28,8 +29,8 @@ import (
 // the same generator against a hello-world Go server in the same run, so
 // the figure always comes with its baseline.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "orders" && args[0] != "quote") {
-		return errors.New("usage: carnival bench orders|quote [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
+	if len(args) == 0 || (args[0] != "orders" && args[0] != "quote" && args[0] != "flash") {
+		return errors.New("usage: carnival bench orders|quote|flash [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
 	}
 	what := args[0]
 	tuneGC()
@@ -42,6 +43,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	nSKU := fs.Int("skus", 200, "SKUs the orders spread over")
 	pay := fs.Bool("pay", false, "pay each order after placing it (two requests per order)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the order run to this file")
+	units := fs.Int64("units", 200, "flash: units allocated to each of the sale's 5 SKUs")
+	customers := fs.Int("customers", 20000, "flash: customers the attempts come from")
 	useWrk := fs.Bool("wrk", false, "drive the load with wrk (apt install wrk) instead of the Go client; both runs use the same generator")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -80,7 +83,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ps := promotion.New(st, svc)
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
+	flash := peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
 	url, stopAPI, err := listen(api.Handler())
 	if err != nil {
 		return err
@@ -99,6 +103,14 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("bench quote needs at least 20 SKUs")
 	}
 
+	if what == "flash" {
+		fb := &flashBench{st: st, svc: svc, flash: flash, shopID: shop.ID, key: key, skus: skus, seeded: stock, hello: hello, url: url,
+			conc: *conc, dur: *dur, useWrk: *useWrk, profile: *cpuprofile, customer: *customers}
+		if err := fb.setup(ctx, *units); err != nil {
+			return err
+		}
+		return fb.run(ctx, stdout)
+	}
 	if what == "quote" {
 		return benchQuote(ctx, svc, ps, shop.ID, skus, url, key, hello, *conc, *dur, *cpuprofile, *useWrk, stdout)
 	}
