@@ -180,8 +180,34 @@ func TestCouponsAreClaimedOnceAndAppearInTheWallet(t *testing.T) {
 	r = e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"customer_id": e.cust.ID, "coupon_codes": []string{"NOPE23456789"},
 		"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}})
 	r.json(t, &p)
-	if r.status != 422 || p.Code != "coupon_not_applicable" || p.Field != "coupon_codes[0]" {
+	if r.status != 422 || p.Code != "invalid_coupon_code" || p.Field != "coupon_codes[0]" {
 		t.Fatalf("order with an unknown code: %d %s", r.status, r.body)
+	}
+	unknown := strings.ReplaceAll(p.Detail, "NOPE23456789", "<code>")
+	// A used code answers exactly like an unknown one.
+	var o commerce.Order
+	r = e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"customer_id": e.cust.ID, "coupon_codes": []string{c.Code},
+		"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}})
+	r.json(t, &o)
+	if r.status != 201 || o.CouponDiscount != 500 {
+		t.Fatalf("order with the coupon: %d %s", r.status, r.body)
+	}
+	if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders/"+o.ID+"/pay", nil); r.status != 200 {
+		t.Fatalf("pay: %d %s", r.status, r.body)
+	}
+	r = e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"customer_id": e.cust.ID, "coupon_codes": []string{c.Code},
+		"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}})
+	p = httpapi.Problem{}
+	r.json(t, &p)
+	if r.status != 422 || p.Code != "invalid_coupon_code" || strings.ReplaceAll(p.Detail, c.Code, "<code>") != unknown {
+		t.Fatalf("order with a used code: %d %s, want the unknown code's answer", r.status, r.body)
+	}
+	q = quoteOut{}
+	e.do(commerce.RoleStorefront, "POST", "/api/v1/quote", map[string]any{"customer_id": e.cust.ID, "coupon_codes": []string{c.Code},
+		"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}).json(t, &q)
+	last := q.NotApplied[len(q.NotApplied)-1]
+	if last.Reason != "invalid_code" || last.ID != c.Code {
+		t.Fatalf("quote with a used code explains %+v; want only invalid_code and the code", last)
 	}
 }
 

@@ -243,6 +243,7 @@ func (s *Service) run(ctx context.Context, cc *commerce.CartContext, req *commer
 	if err != nil {
 		return nil, nil, toCommerceError(err)
 	}
+	uniformCodes(res, req.CouponCodes, p.wall)
 	return p, res, nil
 }
 
@@ -305,6 +306,9 @@ func (s *Service) Price(ctx context.Context, cc *commerce.CartContext, req *comm
 			if na.Source == pricing.SourceCoupon && na.Reason != pricing.ReasonNotCombinable && na.Reason != pricing.ReasonStacking {
 				for i, code := range req.CouponCodes {
 					if code == na.ID || p.wall[na.ID].Code == code {
+						if na.Reason == pricing.ReasonInvalidCode {
+							return nil, commerce.Invalid(fmt.Sprintf("coupon_codes[%d]", i), "invalid_coupon_code", "coupon code %s is not valid", code)
+						}
 						return nil, commerce.Invalid(fmt.Sprintf("coupon_codes[%d]", i), "coupon_not_applicable", "coupon %s cannot be used: %s", code, na.Reason)
 					}
 				}
