@@ -41,12 +41,13 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	flash := peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{Logger: log})
+	eng := peak.NewMemory()
+	flash := peak.NewFlash(st, svc, eng, peak.Options{Logger: log})
 	if err := flash.Start(ctx); err != nil {
 		return err
 	}
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Logger: log, Ready: st.Ping})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Logger: log, Ready: st.Ping})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

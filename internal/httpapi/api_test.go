@@ -63,7 +63,7 @@ func newEnv(t testing.TB) *env {
 	e.cust = &cs[0]
 	ps := promotion.New(st, svc)
 	e.flash = peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{})
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Logger: slog.New(slog.NewTextHandler(testLog, nil))})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Logger: slog.New(slog.NewTextHandler(testLog, nil))})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

@@ -8,6 +8,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
 type saleOut struct {
@@ -120,4 +121,36 @@ func (s *Server) registerFlash() {
 			}
 			return listOf(rs, p.Limit, func(r peak.Reminder) string { return r.CustomerID }), nil
 		})
+}
+
+func (s *Server) registerGrabs() {
+	type grabIn struct {
+		ID             string `path:"id" maxLength:"64" doc:"The coupon template"`
+		IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first coupon and claim nothing"`
+		Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id, for rate limits and blocking"`
+		Body           struct {
+			CustomerID string `json:"customer_id" minLength:"1" maxLength:"64"`
+		}
+	}
+	grab := op("grab-coupon", http.MethodPost, "/api/v1/coupon-templates/{id}/grab",
+		"Grab a limited coupon (抢券): admitted in memory, in the wallet at once", "Coupons", rolesStorefront)
+	grab.DefaultStatus = http.StatusCreated
+	grab.Errors = append(grab.Errors, http.StatusTooManyRequests, http.StatusServiceUnavailable)
+	huma.Register(s.api, grab, func(ctx context.Context, in *grabIn) (*struct {
+		Status int `json:"-"`
+		Body   *promotion.Coupon
+	}, error) {
+		c, replayed, err := s.cfg.Grabs.Grab(ctx, CallerFrom(ctx).ShopID(), in.ID, in.Body.CustomerID, in.IdempotencyKey)
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		out := &struct {
+			Status int `json:"-"`
+			Body   *promotion.Coupon
+		}{Status: http.StatusCreated, Body: c}
+		if replayed {
+			out.Status = http.StatusOK
+		}
+		return out, nil
+	})
 }

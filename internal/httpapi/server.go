@@ -37,7 +37,9 @@ type Config struct {
 	// Promotions serves promotions, coupons and quotes; nil leaves them out.
 	Promotions *promotion.Service
 	// Flash serves flash sales; nil leaves them out.
-	Flash  *peak.Flash
+	Flash *peak.Flash
+	// Grabs serves limited coupon grabs; nil leaves them out.
+	Grabs  *peak.Grabs
 	Logger *slog.Logger
 	// Ready reports whether dependencies answer, for /readyz.
 	Ready func(context.Context) error
@@ -103,6 +105,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Flash != nil {
 		s.registerFlash()
+	}
+	if cfg.Grabs != nil {
+		s.registerGrabs()
 	}
 	s.handler = s.observe(s.mux)
 	return s

@@ -10,6 +10,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/pricing"
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
@@ -24,23 +25,25 @@ func RunPeak(t *testing.T, open Opener, engine EngineMaker) {
 	t.Run("Replays", func(t *testing.T) { testFlashReplays(t, open, engine) })
 	t.Run("LifecycleAndRelease", func(t *testing.T) { testFlashLifecycle(t, open, engine) })
 	t.Run("RestartPrimesExactly", func(t *testing.T) { testFlashRestart(t, open, engine) })
+	t.Run("CouponGrab", func(t *testing.T) { testCouponGrab(t, open, engine) })
 }
 
 type flashEnv struct {
 	*Env
 	Flash *peak.Flash
 	Eng   peak.Engine
+	Promo *promotion.Service
 }
 
 func newFlashEnv(t *testing.T, open Opener, engine EngineMaker) *flashEnv {
 	e := NewEnv(t, open)
-	promotion.New(e.Store, e.Svc) // orders are priced by the engine
+	ps := promotion.New(e.Store, e.Svc) // orders are priced by the engine
 	eng := engine(t)
 	f := peak.NewFlash(e.Store, e.Svc, eng, peak.Options{})
 	if err := f.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return &flashEnv{Env: e, Flash: f, Eng: eng}
+	return &flashEnv{Env: e, Flash: f, Eng: eng, Promo: ps}
 }
 
 // sale creates a live sale of one SKU: list ¥99, flash ¥9.9.
@@ -317,5 +320,85 @@ func testFlashRestart(t *testing.T, open Opener, engine EngineMaker) {
 	}
 	if it := e.checkItem(t, s.ID); it.Reserved != 4 {
 		t.Fatalf("reserved %d, want 4", it.Reserved)
+	}
+}
+
+func testCouponGrab(t *testing.T, open Opener, engine EngineMaker) {
+	e := newFlashEnv(t, open, engine)
+	tpl, err := e.Promo.SaveTemplate(ctx, e.Admin, &promotion.Template{CouponTemplate: pricing.CouponTemplate{Kind: pricing.ThresholdOff, Threshold: 10000, Off: 2000, Scope: pricing.Scope{All: true}},
+		TotalQuantity: 50, PerCustomerClaims: 1, ValidDays: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := peak.NewGrabs(e.Eng, e.Promo, e.Clock.Now)
+	custs := e.customers(t, 200)
+	var ok, gone, limit atomic.Int64
+	perCust := make([]atomic.Int64, len(custs))
+	var wg sync.WaitGroup
+	for i := 0; i < 1000; i++ { // 5 tries per customer for 50 coupons
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := i % len(custs)
+			cp, _, err := g.Grab(ctx, e.Shop.ID, tpl.ID, custs[c].ID, fmt.Sprintf("grab-%d", i))
+			if err != nil {
+				ce, isCE := commerce.AsError(err)
+				switch {
+				case isCE && ce.Code == "coupons_sold_out":
+					gone.Add(1)
+				case isCE && ce.Code == "claim_limit_reached":
+					limit.Add(1)
+				default:
+					t.Errorf("grab: %v", err)
+				}
+				return
+			}
+			if cp.CustomerID != custs[c].ID || len(cp.Code) < 12 {
+				t.Errorf("coupon %+v", cp)
+			}
+			ok.Add(1)
+			perCust[c].Add(1)
+		}()
+	}
+	wg.Wait()
+	for i := range perCust {
+		if perCust[i].Load() > 1 {
+			t.Fatalf("customer %d grabbed %d coupons, limit 1", i, perCust[i].Load())
+		}
+	}
+	got, _ := e.Promo.Template(ctx, e.Shop.ID, tpl.ID)
+	if ok.Load() != 50 || got.Issued != 50 {
+		t.Fatalf("%d grabs succeeded (%d gone, %d over limit), template issued %d; want exactly 50", ok.Load(), gone.Load(), limit.Load(), got.Issued)
+	}
+	// A winner's coupon is in the wallet at once, and a replay returns it.
+	var winner int
+	for i := range perCust {
+		if perCust[i].Load() == 1 {
+			winner = i
+			break
+		}
+	}
+	w, err := e.Promo.Wallet(ctx, e.Shop.ID, custs[winner].ID)
+	if err != nil || len(w.Valid) != 1 {
+		t.Fatalf("wallet %+v %v", w, err)
+	}
+	_, _, err = g.Grab(ctx, e.Shop.ID, tpl.ID, custs[len(custs)-1].ID, "late-key")
+	wantCode(t, err, "coupons_sold_out")
+	// A fresh template: grab, then replay the key.
+	tpl2, err := e.Promo.SaveTemplate(ctx, e.Admin, &promotion.Template{CouponTemplate: pricing.CouponTemplate{Kind: pricing.ThresholdOff, Off: 300, Scope: pricing.Scope{All: true}},
+		TotalQuantity: 5, PerCustomerClaims: 1, ValidDays: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, replayed, err := g.Grab(ctx, e.Shop.ID, tpl2.ID, custs[0].ID, "k")
+	if err != nil || replayed {
+		t.Fatalf("grab: %v %v", err, replayed)
+	}
+	again, replayed, err := g.Grab(ctx, e.Shop.ID, tpl2.ID, custs[0].ID, "k")
+	if err != nil || !replayed || again.ID != first.ID {
+		t.Fatalf("replay: %+v %v %v", again, replayed, err)
+	}
+	if got, _ := e.Promo.Template(ctx, e.Shop.ID, tpl2.ID); got.Issued != 1 {
+		t.Fatalf("issued %d after a replay, want 1", got.Issued)
 	}
 }
