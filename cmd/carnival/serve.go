@@ -35,16 +35,15 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	svc := commerce.NewService(st, commerce.Options{})
 	ps := promotion.New(st, svc)
 
-	if cfg.Demo {
-		if err := seedDemo(ctx, st, svc, ps, stdout, log); err != nil {
-			return err
-		}
-	}
-
 	eng := peak.NewMemory()
 	flash := peak.NewFlash(st, svc, eng, peak.Options{Logger: log})
 	if err := flash.Start(ctx); err != nil {
 		return err
+	}
+	if cfg.Demo {
+		if err := seedDemo(ctx, st, svc, ps, flash, stdout, log); err != nil {
+			return err
+		}
 	}
 
 	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Logger: log, Ready: st.Ping})
@@ -127,7 +126,7 @@ func sweep(ctx context.Context, every time.Duration, log *slog.Logger, steps []s
 	}
 }
 
-func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps *promotion.Service, stdout io.Writer, log *slog.Logger) error {
+func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps *promotion.Service, fl *peak.Flash, stdout io.Writer, log *slog.Logger) error {
 	shop, seeded, err := demo.IsSeeded(ctx, st)
 	if err != nil {
 		return err
@@ -150,10 +149,15 @@ func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps 
 	if err != nil {
 		return fmt.Errorf("seed demo promotions: %w", err)
 	}
+	flash, err := demo.SeedFlash(ctx, fl, ps, svc, res.Shop.ID, time.Now())
+	if err != nil {
+		return fmt.Errorf("seed demo flash sales: %w", err)
+	}
 	log.Info("demo seeded", "shop", res.Shop.ID, "skus", res.SKUs, "customers", res.Customers, "orders", res.Orders,
 		"promotions", len(promos.Promotions), "coupons", promos.Coupons, "took", time.Since(start).String())
 	fmt.Fprintf(stdout, "Demo shop %q (%s): %d SKUs, %d customers, %d orders, %d promotions, %d coupon templates.\n",
 		res.Shop.Name, res.Shop.ID, res.SKUs, res.Customers, res.Orders, len(promos.Promotions), len(promos.Templates))
+	fmt.Fprintf(stdout, "Flash sale live now: %s (upcoming: %s); coupon to grab: %s\n", flash.Live, flash.Upcoming, flash.GrabTemplate)
 	fmt.Fprintf(stdout, "Admin API key:      %s\nStorefront API key: %s\nAnalyst API key:    %s\n", res.AdminKey, res.StorefrontKey, res.AnalystKey)
 	return nil
 }
