@@ -63,9 +63,11 @@ func parseWrk(s string) (loadResult, error) {
 		return r, fmt.Errorf("cannot read wrk's output:\n%s", s)
 	}
 	r.rate, _ = strconv.ParseFloat(m[1], 64)
+	r.answered = r.rate
 	total, _ := strconv.ParseInt(t[1], 10, 64)
 	if e := wrkNon2xx.FindStringSubmatch(s); e != nil {
 		r.failed, _ = strconv.ParseInt(e[1], 10, 64)
+		r.non2xx = r.failed
 	}
 	if e := wrkSockErrs.FindStringSubmatch(s); e != nil {
 		for _, v := range e[1:] {

@@ -27,6 +27,10 @@ Transfer/sec:    160.00MB
 	if r.ok != 39900 || r.failed != 100 || r.p50 != 3500*time.Microsecond || r.p99 != 12400*time.Microsecond || r.rate != 7980 {
 		t.Fatalf("parsed %+v", r)
 	}
+	// For buy attempts a 4xx is an answer: every response counts.
+	if a := r.counting4xx(); a.ok != 40000 || a.failed != 0 || a.rate != 8000 {
+		t.Fatalf("counting 4xx as answers: %+v", a)
+	}
 	if _, err := parseWrk("garbage"); err == nil {
 		t.Fatal("garbage parsed")
 	}
