@@ -9,3 +9,5 @@ import (
 func TestPostgresContract(t *testing.T) { storetest.Run(t, storetest.OpenPostgres) }
 
 func TestPostgresPromotionContract(t *testing.T) { storetest.RunPromotions(t, storetest.OpenPostgres) }
+
+func TestPostgresGuardContract(t *testing.T) { storetest.RunGuard(t, storetest.OpenPostgres) }

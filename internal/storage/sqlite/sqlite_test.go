@@ -12,3 +12,5 @@ func open(t *testing.T) *sqlstore.Store { return storetest.OpenSQLite(t) }
 func TestSQLiteContract(t *testing.T) { storetest.Run(t, open) }
 
 func TestSQLitePromotionContract(t *testing.T) { storetest.RunPromotions(t, open) }
+
+func TestSQLiteGuardContract(t *testing.T) { storetest.RunGuard(t, open) }
