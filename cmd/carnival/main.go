@@ -32,6 +32,9 @@ type Config struct {
 	Role        string
 	Shop        string
 	Name        string
+	// Redis is a redis:// URL; set, the guard's rate limits (and the
+	// peak paths' shared state) live in Redis so instances share them.
+	Redis string
 }
 
 func main() {
@@ -142,6 +145,8 @@ func flagsServe(fs *flag.FlagSet, c *Config) {
 		d = time.Second
 	}
 	fs.DurationVar(&c.Sweep, "sweep", d, "how often unpaid orders past their payment timeout are cancelled (env CARNIVAL_SWEEP)")
+	fs.StringVar(&c.Redis, "redis", env("redis-url", ""),
+		"Redis URL, e.g. redis://127.0.0.1:6379/0, for rate limits shared by several instances; empty keeps them in process (env CARNIVAL_REDIS_URL)")
 }
 
 func flagsKeys(fs *flag.FlagSet, c *Config) {

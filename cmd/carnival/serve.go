@@ -18,7 +18,9 @@ import (
 	"github.com/carnivalhq/carnival/internal/demo"
 	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
+	"github.com/carnivalhq/carnival/internal/redis"
 )
 
 func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
@@ -46,7 +48,30 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Logger: log, Ready: st.Ping})
+	ready := st.Ping
+	var lim guard.Limiter = guard.NewMemoryLimiter(nil)
+	if cfg.Redis != "" {
+		rc, err := redis.Connect(ctx, cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		lim = redis.NewLimiter(rc)
+		ready = func(ctx context.Context) error {
+			if err := st.Ping(ctx); err != nil {
+				return err
+			}
+			return rc.Ping(ctx).Err()
+		}
+		log.Info("guard rate limits in redis", "addr", rc.Options().Addr)
+	}
+	gd, err := guard.New(ctx, st, lim, guard.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer gd.Close() // after the server has stopped: writes the refusals still queued
+
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Guard: gd, Logger: log, Ready: ready})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -12,9 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carnivalhq/carnival/internal/clock"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 	"github.com/carnivalhq/carnival/internal/storage/storetest"
@@ -30,6 +32,8 @@ type env struct {
 	sku   *commerce.SKU
 	cust  *commerce.Customer
 	flash *peak.Flash
+	clock *clock.Settable
+	guard *guard.Guard
 }
 
 func newEnv(t testing.TB) *env {
@@ -63,7 +67,13 @@ func newEnv(t testing.TB) *env {
 	e.cust = &cs[0]
 	ps := promotion.New(st, svc)
 	e.flash = peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{})
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Logger: slog.New(slog.NewTextHandler(testLog, nil))})
+	e.clock = storetest.NewClock()
+	e.guard, err = guard.New(ctx, st, guard.NewMemoryLimiter(e.clock.Now), guard.Options{Now: e.clock.Now, Logger: slog.New(slog.NewTextHandler(testLog, nil)), Refresh: -1, FlushEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.guard.Close)
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard, Logger: slog.New(slog.NewTextHandler(testLog, nil))})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
@@ -117,7 +127,7 @@ func (e *env) do(role, method, path string, body any, hdr ...string) resp {
 // counts is what a rejected request must leave unchanged.
 func (e *env) counts() string {
 	var out []string
-	for _, table := range []string{"orders", "order_lines", "holds", "skus", "products", "categories", "customers", "stock_moves", "points_moves", "audit_log", "idempotency", "api_keys", "promotions", "coupon_templates", "coupons", "usage_counters"} {
+	for _, table := range []string{"orders", "order_lines", "holds", "skus", "products", "categories", "customers", "stock_moves", "points_moves", "audit_log", "idempotency", "api_keys", "promotions", "coupon_templates", "coupons", "usage_counters", "guard_blocks", "guard_refusals", "guard_policies"} {
 		var n int
 		if err := e.store.Reader().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 			e.t.Fatal(err)
@@ -194,6 +204,23 @@ func TestBadInputIsRejectedWithAProblemNamingTheFieldAndWritesNothing(t *testing
 		{"revoke unknown key", "DELETE", "/api/v1/keys/key_nope", nil, 404, "api_key_not_found", ""},
 		{"refund unknown order", "POST", "/api/v1/orders/ord_nope/refunds", `{"lines":[{"no":1,"quantity":1}]}`, 404, "order_not_found", ""},
 		{"refund zero units", "POST", "/api/v1/orders/ord_nope/refunds", `{"lines":[{"no":1,"quantity":0}]}`, 422, "validation_failed", "lines[0].quantity"},
+		// guard
+		{"guard negative rate", "PUT", "/api/v1/guard/policy", `{"per_ip":{"rate":-1,"per_seconds":1}}`, 422, "validation_failed", "per_ip.rate"},
+		{"guard rate as a string", "PUT", "/api/v1/guard/policy", `{"per_device":{"rate":"10","per_seconds":1}}`, 422, "validation_failed", "per_device.rate"},
+		{"guard rate without period", "PUT", "/api/v1/guard/policy", `{"per_ip":{"rate":10}}`, 422, "out_of_range", "per_ip.per_seconds"},
+		{"guard burst without rate", "PUT", "/api/v1/guard/policy", `{"per_customer":{"rate":0,"burst":5}}`, 422, "required", "per_customer.rate"},
+		{"guard limit without rate", "PUT", "/api/v1/guard/policy", `{"per_customer":{"per_seconds":1}}`, 422, "validation_failed", ""},
+		{"guard period over a day", "PUT", "/api/v1/guard/policy", `{"per_ip":{"rate":1,"per_seconds":90000}}`, 422, "validation_failed", "per_ip.per_seconds"},
+		{"guard fail limit below -1", "PUT", "/api/v1/guard/policy", `{"fail_limit":-2}`, 422, "validation_failed", "fail_limit"},
+		{"guard window too long", "PUT", "/api/v1/guard/policy", `{"fail_window_seconds":999999999}`, 422, "validation_failed", "fail_window_seconds"},
+		{"guard negative block", "PUT", "/api/v1/guard/policy", `{"block_seconds":-1}`, 422, "validation_failed", "block_seconds"},
+		{"guard unknown field", "PUT", "/api/v1/guard/policy", `{"per_ip":{"rate":1,"per_seconds":1},"captcha":true}`, 422, "unknown_field", ""},
+		{"guard malformed policy", "PUT", "/api/v1/guard/policy", `{"per_ip":`, 400, "malformed_request", ""},
+		{"lift unknown block", "DELETE", "/api/v1/guard/blocks/blk_nope", nil, 404, "guard_block_not_found", ""},
+		{"lift overlong id", "DELETE", "/api/v1/guard/blocks/" + strings.Repeat("b", 80), nil, 422, "validation_failed", "id"},
+		{"refusals by unknown rule", "GET", "/api/v1/guard/refusals?rule=captcha", nil, 422, "validation_failed", "rule"},
+		{"refusals page too big", "GET", "/api/v1/guard/refusals?limit=501", nil, 422, "validation_failed", "limit"},
+		{"blocks active not a bool", "GET", "/api/v1/guard/blocks?active=maybe", nil, 422, "validation_failed", "active"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,6 +268,13 @@ func TestRolesLimitWhatAKeyReaches(t *testing.T) {
 		{commerce.RoleOperator, "POST", "/api/v1/keys", `{"role":"admin"}`, 403},
 		{commerce.RoleOperator, "PATCH", "/api/v1/shop", `{"name":"x"}`, 403},
 		{commerce.RoleAnalyst, "GET", "/api/v1/skus", nil, 200},
+		{commerce.RoleStorefront, "GET", "/api/v1/guard/blocks", nil, 403},
+		{commerce.RoleStorefront, "GET", "/api/v1/guard/refusals", nil, 403},
+		{commerce.RoleAnalyst, "DELETE", "/api/v1/guard/blocks/blk_x", nil, 403},
+		{commerce.RoleAnalyst, "PUT", "/api/v1/guard/policy", `{}`, 403},
+		{commerce.RoleOperator, "DELETE", "/api/v1/guard/blocks/blk_x", nil, 404},
+		{commerce.RoleAnalyst, "GET", "/api/v1/guard/refusals", nil, 200},
+		{commerce.RoleAnalyst, "GET", "/api/v1/guard/policy", nil, 200},
 		{commerce.RoleStorefront, "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + e.sku.ID + `","quantity":1}]}`, 201},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
@@ -39,7 +40,10 @@ type Config struct {
 	// Flash serves flash sales; nil leaves them out.
 	Flash *peak.Flash
 	// Grabs serves limited coupon grabs; nil leaves them out.
-	Grabs  *peak.Grabs
+	Grabs *peak.Grabs
+	// Guard serves the anti-abuse guard's blocks, refusals and shop
+	// policy; nil leaves them out.
+	Guard  *guard.Guard
 	Logger *slog.Logger
 	// Ready reports whether dependencies answer, for /readyz.
 	Ready func(context.Context) error
@@ -108,6 +112,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Grabs != nil {
 		s.registerGrabs()
+	}
+	if cfg.Guard != nil {
+		s.registerGuard()
 	}
 	s.handler = s.observe(s.mux)
 	return s

@@ -14,3 +14,4 @@ func TestPostgresPromotionContract(t *testing.T) { storetest.RunPromotions(t, st
 func TestPostgresPeakContract(t *testing.T) {
 	storetest.RunPeak(t, storetest.OpenPostgres, func(*testing.T) peak.Engine { return peak.NewMemory() })
 }
+func TestPostgresGuardContract(t *testing.T) { storetest.RunGuard(t, storetest.OpenPostgres) }

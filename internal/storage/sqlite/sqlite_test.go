@@ -17,3 +17,4 @@ func TestSQLitePromotionContract(t *testing.T) { storetest.RunPromotions(t, open
 func TestSQLitePeakContract(t *testing.T) {
 	storetest.RunPeak(t, open, func(*testing.T) peak.Engine { return peak.NewMemory() })
 }
+func TestSQLiteGuardContract(t *testing.T) { storetest.RunGuard(t, open) }
