@@ -17,6 +17,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/demo"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
@@ -33,6 +34,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	defer st.Close()
 	svc := commerce.NewService(st, commerce.Options{})
 	ps := promotion.New(st, svc)
+	pre := peak.NewPresales(st, svc, peak.Options{Logger: log})
 
 	if cfg.Demo {
 		if err := seedDemo(ctx, st, svc, ps, stdout, log); err != nil {
@@ -40,7 +42,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Logger: log, Ready: st.Ping})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Presales: pre, Logger: log, Ready: st.Ping})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -53,7 +55,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		sweep(ctx, svc, cfg.Sweep, log)
+		sweep(ctx, svc, pre, cfg.Sweep, log)
 	}()
 
 	errc := make(chan error, 1)
@@ -75,8 +77,11 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 }
 
 // sweep cancels unpaid orders past their payment timeout, releasing their
-// holds, until ctx ends.
-func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log *slog.Logger) {
+// holds, then forfeits presale deposits whose balance window closed
+// unpaid, until ctx ends. Expiring first matters: a balance order that
+// timed out at the window's end gives its deposit back before the forfeit
+// step looks at it.
+func sweep(ctx context.Context, svc *commerce.Service, pre *peak.Presales, every time.Duration, log *slog.Logger) {
 	if every <= 0 {
 		return
 	}
@@ -98,6 +103,21 @@ func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log 
 			}
 			if n > 0 {
 				log.Info("cancelled unpaid orders", "count", n)
+			}
+			if n < 500 {
+				break
+			}
+		}
+		for pre != nil {
+			n, err := pre.ForfeitDue(ctx, 500)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("presale forfeit sweep", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				log.Info("forfeited presale deposits", "count", n)
 			}
 			if n < 500 {
 				break

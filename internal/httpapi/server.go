@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
@@ -35,7 +36,9 @@ type Config struct {
 	Commerce *commerce.Service
 	// Promotions serves promotions, coupons and quotes; nil leaves them out.
 	Promotions *promotion.Service
-	Logger     *slog.Logger
+	// Presales serves presales with deposits; nil leaves them out.
+	Presales *peak.Presales
+	Logger   *slog.Logger
 	// Ready reports whether dependencies answer, for /readyz.
 	Ready func(context.Context) error
 }
@@ -97,6 +100,9 @@ func New(cfg Config) *Server {
 	s.registerOrders()
 	if cfg.Promotions != nil {
 		s.registerPromotions()
+	}
+	if cfg.Presales != nil {
+		s.registerPresales()
 	}
 	s.handler = s.observe(s.mux)
 	return s
