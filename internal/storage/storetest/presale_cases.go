@@ -471,6 +471,33 @@ func testPresaleLimit(t *testing.T, open Opener) {
 	}
 	e.deposit(t, p, k.ID, c.ID, 1) // a released deposit no longer counts
 	e.stockIs(t, k.ID, 9, 1, 0, 10)
+
+	// One customer racing 20 deposits at a limit of 2 gets exactly 2.
+	c2 := e.SeedCustomer(t, "u-2")
+	var ok, over atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, _, err := e.Pre.PlaceDeposit(ctx, e.Shop.ID, p.ID, peak.DepositRequest{SKUID: k.ID, CustomerID: c2.ID}, "")
+			if ce, isDomain := commerce.AsError(err); isDomain && ce.Code == "over_limit" {
+				over.Add(1)
+			} else if err != nil {
+				t.Errorf("deposit: %v", err)
+			} else {
+				ok.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if ok.Load() != 2 || over.Load() != 18 {
+		t.Fatalf("one customer placed %d deposits (%d over the limit); want exactly 2 of 20", ok.Load(), over.Load())
+	}
+	e.stockIs(t, k.ID, 7, 3, 0, 10)
 }
 
 func testPresaleReplays(t *testing.T, open Opener) {
