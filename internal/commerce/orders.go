@@ -33,6 +33,15 @@ type PlaceRequest struct {
 	Reserved []Reserved `json:"-"`
 	// PaymentTimeout overrides the shop's payment timeout when positive.
 	PaymentTimeout time.Duration `json:"-"`
+	// PayBy, when set, is the latest the order may be paid: the payment
+	// timeout ends there if it would end later (a presale's windows).
+	PayBy time.Time `json:"-"`
+	// Pricer prices this request instead of the service's pricer (a
+	// presale prices its deposit and balance orders). Never from a client.
+	Pricer Pricer `json:"-"`
+	// NoOrderActivities leaves order-level activities (满减, 满折 …) out
+	// of pricing: a balance order whose presale does not combine with them.
+	NoOrderActivities bool `json:"-"`
 }
 
 // Reserved is a number of units of one SKU admitted by a peak path.
@@ -211,6 +220,7 @@ type Priced struct {
 	OrderDiscount    money.Money
 	CouponDiscount   money.Money
 	PointsDiscount   money.Money
+	DepositCredit    money.Money
 	PointsUsed       int64
 	Shipping         money.Money
 	ShippingDiscount money.Money
@@ -290,9 +300,9 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 	if err != nil {
 		return nil, false, err
 	}
-	pricer := s.pricer
-	if pricer == nil {
-		pricer = ListPricer{}
+	pricer := s.EnginePricer()
+	if req.Pricer != nil {
+		pricer = req.Pricer
 	}
 	pr, err := pricer.Price(ctx, cc, req)
 	if err != nil {
@@ -312,10 +322,13 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 	o = &Order{
 		ID: orderID, ShopID: shopID, CustomerID: req.CustomerID, Status: OrderPendingPayment,
 		Lines: pr.Lines, GoodsAmount: pr.GoodsAmount, ItemDiscount: pr.ItemDiscount, OrderDiscount: pr.OrderDiscount,
-		CouponDiscount: pr.CouponDiscount, PointsDiscount: pr.PointsDiscount, PointsUsed: pr.PointsUsed,
+		CouponDiscount: pr.CouponDiscount, PointsDiscount: pr.PointsDiscount, DepositCredit: pr.DepositCredit, PointsUsed: pr.PointsUsed,
 		Shipping: pr.Shipping, ShippingDiscount: pr.ShippingDiscount, Payable: pr.Payable,
 		Channel: req.Channel, CreatedAt: now, ExpiresAt: now.Add(timeout),
 		Pricing: pr.Explanation,
+	}
+	if !req.PayBy.IsZero() && o.ExpiresAt.After(req.PayBy) {
+		o.ExpiresAt = req.PayBy.UTC()
 	}
 	// Stock holds, one per SKU (gift lines may share a SKU with a paid
 	// line), less the units a peak path reserved and holds itself.

@@ -239,6 +239,7 @@ type Order struct {
 	OrderDiscount    money.Money `json:"order_discount"`
 	CouponDiscount   money.Money `json:"coupon_discount"`
 	PointsDiscount   money.Money `json:"points_discount"`
+	DepositCredit    money.Money `json:"deposit_credit" doc:"A presale deposit's value credited to its balance order"`
 	PointsUsed       int64       `json:"points_used"`
 	Shipping         money.Money `json:"shipping"`
 	ShippingDiscount money.Money `json:"shipping_discount"`
@@ -256,6 +257,8 @@ type Order struct {
 	Pricing json.RawMessage `json:"pricing,omitempty"`
 	// Holds are what the order holds or has committed.
 	Holds []Hold `json:"holds,omitempty"`
+	// Presale is set on a presale's deposit and balance orders.
+	Presale *PresaleLink `json:"presale,omitempty"`
 }
 
 // OrderLine is one priced line. Payable = ListAmount − every discount.
@@ -270,6 +273,7 @@ type OrderLine struct {
 	OrderDiscount  money.Money `json:"order_discount"`
 	CouponDiscount money.Money `json:"coupon_discount"`
 	PointsDiscount money.Money `json:"points_discount"`
+	DepositCredit  money.Money `json:"deposit_credit"`
 	Payable        money.Money `json:"payable"`
 	Gift           bool        `json:"gift,omitempty"`
 	RefundedQty    int64       `json:"refunded_quantity"`

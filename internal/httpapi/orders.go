@@ -54,7 +54,7 @@ func (s *Server) registerOrders() {
 		Cursor     string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
 		Limit      int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 		CustomerID string `query:"customer_id" maxLength:"64"`
-		Status     string `query:"status" enum:"pending_payment,paid,fulfilled,cancelled,partially_refunded,refunded,"`
+		Status     string `query:"status" enum:"pending_payment,paid,fulfilled,cancelled,partially_refunded,refunded,deposit_paid,deposit_settled,deposit_forfeited,"`
 	}
 	huma.Register(s.api, op("list-orders", http.MethodGet, "/api/v1/orders", "List orders", "Orders", rolesRead),
 		func(ctx context.Context, in *listIn) (*struct{ Body List[commerce.Order] }, error) {

@@ -43,8 +43,10 @@ type Config struct {
 	Grabs *peak.Grabs
 	// Guard serves the anti-abuse guard's blocks, refusals and shop
 	// policy; nil leaves them out.
-	Guard  *guard.Guard
-	Logger *slog.Logger
+	Guard *guard.Guard
+	// Presales serves presales with deposits; nil leaves them out.
+	Presales *peak.Presales
+	Logger   *slog.Logger
 	// Ready reports whether dependencies answer, for /readyz.
 	Ready func(context.Context) error
 }
@@ -115,6 +117,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Guard != nil {
 		s.registerGuard()
+	}
+	if cfg.Presales != nil {
+		s.registerPresales()
 	}
 	s.handler = s.observe(s.mux)
 	return s

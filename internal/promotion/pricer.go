@@ -64,7 +64,7 @@ func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *co
 	in.Activities = make([]pricing.Activity, 0, len(c.promotions))
 	for i := range c.promotions {
 		pr := &c.promotions[i]
-		if pr.Status == pricing.StatusDraft {
+		if pr.Status == pricing.StatusDraft || (req.NoOrderActivities && pr.Kind.OrderLevel()) {
 			continue
 		}
 		in.Activities = append(in.Activities, pr.Activity)

@@ -15,3 +15,5 @@ func TestPostgresPeakContract(t *testing.T) {
 	storetest.RunPeak(t, storetest.OpenPostgres, func(*testing.T) peak.Engine { return peak.NewMemory() })
 }
 func TestPostgresGuardContract(t *testing.T) { storetest.RunGuard(t, storetest.OpenPostgres) }
+
+func TestPostgresPresaleContract(t *testing.T) { storetest.RunPresales(t, storetest.OpenPostgres) }

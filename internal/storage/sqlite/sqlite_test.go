@@ -18,3 +18,5 @@ func TestSQLitePeakContract(t *testing.T) {
 	storetest.RunPeak(t, open, func(*testing.T) peak.Engine { return peak.NewMemory() })
 }
 func TestSQLiteGuardContract(t *testing.T) { storetest.RunGuard(t, open) }
+
+func TestSQLitePresaleContract(t *testing.T) { storetest.RunPresales(t, open) }

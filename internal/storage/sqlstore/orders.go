@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -46,6 +47,10 @@ func (s *Store) holdHandler(kind string) (HoldHandler, error) {
 		return couponHolds{}, nil
 	case commerce.HoldFlash:
 		return flashHolds{}, nil
+	case commerce.HoldPresale:
+		return presaleHolds{}, nil
+	case commerce.HoldPresaleBalance:
+		return balanceHolds{}, nil
 	}
 	if h, ok := s.holds[kind]; ok {
 		return h, nil
@@ -158,18 +163,18 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO orders (id, shop_id, customer_id, status, goods_amount, item_discount, order_discount, coupon_discount,
-				points_discount, points_used, shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, pricing)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17)`,
+				points_discount, points_used, shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, pricing, deposit_credit)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, $18)`,
 			o.ID, o.ShopID, o.CustomerID, o.Status, o.GoodsAmount, o.ItemDiscount, o.OrderDiscount, o.CouponDiscount,
-			o.PointsDiscount, o.PointsUsed, o.Shipping, o.ShippingDiscount, o.Payable, o.Channel, TS(o.CreatedAt), TS(o.ExpiresAt), nullJSON(o.Pricing)); err != nil {
+			o.PointsDiscount, o.PointsUsed, o.Shipping, o.ShippingDiscount, o.Payable, o.Channel, TS(o.CreatedAt), TS(o.ExpiresAt), nullJSON(o.Pricing), o.DepositCredit); err != nil {
 			return err
 		}
 		for _, l := range o.Lines {
 			if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, no, shop_id, sku_id, name, quantity, unit_list_price, list_amount,
-					item_discount, order_discount, coupon_discount, points_discount, payable, gift, refunded_qty, refunded_amount)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, 0)`,
+					item_discount, order_discount, coupon_discount, points_discount, payable, gift, refunded_qty, refunded_amount, deposit_credit)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, 0, $15)`,
 				o.ID, l.No, o.ShopID, l.SKUID, l.Name, l.Quantity, l.UnitListPrice, l.ListAmount,
-				l.ItemDiscount, l.OrderDiscount, l.CouponDiscount, l.PointsDiscount, l.Payable, b2i(l.Gift)); err != nil {
+				l.ItemDiscount, l.OrderDiscount, l.CouponDiscount, l.PointsDiscount, l.Payable, b2i(l.Gift), l.DepositCredit); err != nil {
 				return err
 			}
 		}
@@ -185,7 +190,8 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 }
 
 const orderCols = `id, shop_id, customer_id, status, goods_amount, item_discount, order_discount, coupon_discount, points_discount, points_used,
-	shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, paid_at, fulfilled_at, cancelled_at, cancel_reason, pricing`
+	shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, paid_at, fulfilled_at, cancelled_at, cancel_reason, pricing,
+	deposit_credit`
 
 func scanOrder(r interface{ Scan(...any) error }) (commerce.Order, error) {
 	var o commerce.Order
@@ -194,7 +200,7 @@ func scanOrder(r interface{ Scan(...any) error }) (commerce.Order, error) {
 	var pricing sql.NullString
 	err := r.Scan(&o.ID, &o.ShopID, &o.CustomerID, &o.Status, &o.GoodsAmount, &o.ItemDiscount, &o.OrderDiscount, &o.CouponDiscount,
 		&o.PointsDiscount, &o.PointsUsed, &o.Shipping, &o.ShippingDiscount, &o.Payable, &o.RefundedAmount, &o.Channel,
-		&created, &expires, &paid, &fulfilled, &cancelled, &o.CancelReason, &pricing)
+		&created, &expires, &paid, &fulfilled, &cancelled, &o.CancelReason, &pricing, &o.DepositCredit)
 	o.CreatedAt, o.ExpiresAt = FromTS(created), FromTS(expires)
 	o.PaidAt, o.FulfilledAt, o.CancelledAt = FromNullTS(paid), FromNullTS(fulfilled), FromNullTS(cancelled)
 	if pricing.Valid {
@@ -217,12 +223,12 @@ func loadOrder(ctx context.Context, q querier, shopID, id string) (*commerce.Ord
 		return nil, err
 	}
 	rows, err := q.Query(ctx, `SELECT no, sku_id, name, quantity, unit_list_price, list_amount, item_discount, order_discount, coupon_discount,
-		points_discount, payable, gift, refunded_qty, refunded_amount FROM order_lines WHERE order_id = $1 ORDER BY no`, id)
+		points_discount, payable, gift, refunded_qty, refunded_amount, deposit_credit FROM order_lines WHERE order_id = $1 ORDER BY no`, id)
 	if o.Lines, err = rowsAll(rows, err, func(r *sql.Rows) (commerce.OrderLine, error) {
 		var l commerce.OrderLine
 		var gift int
 		err := r.Scan(&l.No, &l.SKUID, &l.Name, &l.Quantity, &l.UnitListPrice, &l.ListAmount, &l.ItemDiscount, &l.OrderDiscount,
-			&l.CouponDiscount, &l.PointsDiscount, &l.Payable, &gift, &l.RefundedQty, &l.RefundedAmount)
+			&l.CouponDiscount, &l.PointsDiscount, &l.Payable, &gift, &l.RefundedQty, &l.RefundedAmount, &l.DepositCredit)
 		l.Gift = gift != 0
 		return l, err
 	}); err != nil {
@@ -244,7 +250,14 @@ func loadOrder(ctx context.Context, q querier, shopID, id string) (*commerce.Ord
 }
 
 func (s *Store) GetOrder(ctx context.Context, shopID, id string) (*commerce.Order, error) {
-	return loadOrder(ctx, readQ{s}, shopID, id)
+	o, err := loadOrder(ctx, readQ{s}, shopID, id)
+	if err != nil {
+		return nil, err
+	}
+	if o.Presale, err = s.presaleLink(ctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 type readQ struct{ s *Store }
@@ -263,12 +276,19 @@ func (s *Store) ListOrders(ctx context.Context, shopID string, f commerce.OrderF
 	return rowsAll(rows, err, func(r *sql.Rows) (commerce.Order, error) { return scanOrder(r) })
 }
 
+// heldPastPayment is implemented by hold kinds that paying the order does
+// not settle: a presale deposit's units stay held until its balance order
+// or a forfeit settles them. Paying still calls Commit, and the hold stays
+// held.
+type heldPastPayment interface{ HeldPastPayment() bool }
+
 // settleHolds commits or releases every held hold of the order in tx.
 func (s *Store) settleHolds(ctx context.Context, tx *Tx, shopID, id string, commit bool, at time.Time) error {
 	o, err := loadOrder(ctx, tx, shopID, id)
 	if err != nil {
 		return err
 	}
+	var kept []string
 	state := commerce.HoldReleased
 	if commit {
 		state = commerce.HoldCommitted
@@ -290,9 +310,22 @@ func (s *Store) settleHolds(ctx context.Context, tx *Tx, shopID, id string, comm
 		if err != nil {
 			return fmt.Errorf("settle %s hold %s: %w", h.Kind, h.Ref, err)
 		}
+		if k, ok := hh.(heldPastPayment); ok && commit && k.HeldPastPayment() {
+			kept = append(kept, h.Kind)
+		}
 	}
-	_, err = tx.Exec(ctx, `UPDATE holds SET state = $1 WHERE order_id = $2 AND state = $3`, state, id, commerce.HoldHeld)
-	return err
+	if len(kept) == 0 {
+		_, err = tx.Exec(ctx, `UPDATE holds SET state = $1 WHERE order_id = $2 AND state = $3`, state, id, commerce.HoldHeld)
+		return err
+	}
+	for i, h := range o.Holds {
+		if h.State == commerce.HoldHeld && !slices.Contains(kept, h.Kind) {
+			if _, err := tx.Exec(ctx, `UPDATE holds SET state = $1 WHERE order_id = $2 AND seq = $3`, state, id, i); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time) error {
