@@ -14,3 +14,5 @@ func TestPostgresPromotionContract(t *testing.T) { storetest.RunPromotions(t, st
 func TestPostgresPeakContract(t *testing.T) {
 	storetest.RunPeak(t, storetest.OpenPostgres, func(*testing.T) peak.Engine { return peak.NewMemory() })
 }
+
+func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, storetest.OpenPostgres) }

@@ -17,3 +17,5 @@ func TestSQLitePromotionContract(t *testing.T) { storetest.RunPromotions(t, open
 func TestSQLitePeakContract(t *testing.T) {
 	storetest.RunPeak(t, open, func(*testing.T) peak.Engine { return peak.NewMemory() })
 }
+
+func TestSQLiteGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, open) }
