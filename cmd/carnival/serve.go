@@ -17,6 +17,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/demo"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
@@ -33,6 +34,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	defer st.Close()
 	svc := commerce.NewService(st, commerce.Options{})
 	ps := promotion.New(st, svc)
+	groups := peak.NewGroups(st, svc, peak.Options{Logger: log})
 
 	if cfg.Demo {
 		if err := seedDemo(ctx, st, svc, ps, stdout, log); err != nil {
@@ -40,7 +42,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Logger: log, Ready: st.Ping})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Logger: log, Ready: st.Ping, Groups: groups})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -53,7 +55,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		sweep(ctx, svc, cfg.Sweep, log)
+		sweep(ctx, svc, groups, cfg.Sweep, log)
 	}()
 
 	errc := make(chan error, 1)
@@ -74,9 +76,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	return err
 }
 
-// sweep cancels unpaid orders past their payment timeout, releasing their
-// holds, until ctx ends.
-func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log *slog.Logger) {
+// sweep fails group buys whose window closed before they completed
+// (cancelling and refunding their members' orders), then cancels unpaid
+// orders past their payment timeout, releasing their holds, until ctx ends.
+// Groups go first so a failed group's pending orders carry the reason
+// group_failed rather than payment_timeout.
+func sweep(ctx context.Context, svc *commerce.Service, groups *peak.Groups, every time.Duration, log *slog.Logger) {
 	if every <= 0 {
 		return
 	}
@@ -87,6 +92,21 @@ func sweep(ctx context.Context, svc *commerce.Service, every time.Duration, log 
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		for {
+			n, err := groups.ExpireDue(ctx, 100)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("group buy sweep", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				log.Info("failed expired groups", "count", n)
+			}
+			if n < 100 {
+				break
+			}
 		}
 		for {
 			n, err := svc.ExpireDue(ctx, 500)

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
@@ -38,6 +39,8 @@ type Config struct {
 	Logger     *slog.Logger
 	// Ready reports whether dependencies answer, for /readyz.
 	Ready func(context.Context) error
+	// Groups serves group buys (拼团); nil leaves them out.
+	Groups *peak.Groups
 }
 
 // Server is the HTTP API.
@@ -97,6 +100,9 @@ func New(cfg Config) *Server {
 	s.registerOrders()
 	if cfg.Promotions != nil {
 		s.registerPromotions()
+	}
+	if cfg.Groups != nil {
+		s.registerGroupBuys()
 	}
 	s.handler = s.observe(s.mux)
 	return s
