@@ -215,6 +215,12 @@ func (g *Groups) place(ctx context.Context, shopID string, c *GroupCampaign, req
 	o, replayed, err := g.com.PlaceOrderAs(ctx, shopID, place, key, orderID)
 	var se *SeatError
 	if errors.As(err, &se) {
+		if se.Code == "campaign_closed" {
+			// Say why when the store refused a keyed open the early check skipped.
+			if cerr := campaignOpen(c, g.com.Now().UTC()); cerr != nil {
+				return nil, false, cerr
+			}
+		}
 		return nil, false, seatConflict(se.Code)
 	}
 	if err != nil {

@@ -372,6 +372,16 @@ func testGroupReplays(t *testing.T, open Opener) {
 	if m.Name != "王**" || m.OrderID != "" || m.CustomerID != "" || !m.Leader {
 		t.Fatalf("masked member: %+v", m)
 	}
+	// A campaign that has not started takes no group, keyed or not.
+	later, err := e.Groups.CreateCampaign(ctx, e.Admin, peak.GroupCampaignInput{Name: "明日团", SKUID: e.sku.ID, GroupPrice: 5900, GroupSize: 2,
+		StartsAt: e.Clock.Now().Add(time.Hour), EndsAt: e.Clock.Now().Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.Groups.Open(ctx, e.Shop.ID, later.ID, peak.SeatRequest{CustomerID: p[2].ID}, "")
+	wantCode(t, err, "campaign_not_started")
+	_, _, err = e.Groups.Open(ctx, e.Shop.ID, later.ID, peak.SeatRequest{CustomerID: p[2].ID}, "early-key")
+	wantCode(t, err, "campaign_not_started")
 	// Ending the campaign stops new groups; the open one may still fill.
 	if _, err := e.Groups.EndCampaign(ctx, e.Admin, c.ID); err != nil {
 		t.Fatal(err)
