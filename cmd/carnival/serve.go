@@ -43,6 +43,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	pre := peak.NewPresales(st, svc, peak.Options{Logger: log})
+	groups := peak.NewGroups(st, svc, peak.Options{Logger: log})
 	if cfg.Demo {
 		if err := seedDemo(ctx, st, svc, ps, flash, stdout, log); err != nil {
 			return err
@@ -72,7 +73,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Guard: gd, Logger: log, Ready: ready})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Guard: gd, Logger: log, Ready: ready})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -86,9 +87,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	go func() {
 		defer close(sweepDone)
 		sweep(ctx, cfg.Sweep, log, []sweepStep{
-			// Expiring first matters: a balance order that timed out at
-			// its window's end gives its deposit back before the forfeit
-			// step looks at it.
+			// Groups go first so a failed group's pending orders carry the
+			// reason group_failed rather than payment_timeout.
+			{"failed expired groups", groups.ExpireDue},
+			// Expiring before forfeiting matters: a balance order that
+			// timed out at its window's end gives its deposit back before
+			// the forfeit step looks at it.
 			{"cancelled unpaid orders", svc.ExpireDue},
 			{"forfeited presale deposits", pre.ForfeitDue},
 			{"ended flash sales", flash.EndDue},

@@ -472,6 +472,9 @@ func (s *Service) CancelOrder(ctx context.Context, shopID, id, reason string) (*
 
 // FulfilOrder marks a paid order fulfilled (shipped).
 func (s *Service) FulfilOrder(ctx context.Context, shopID, id string) (*Order, error) {
+	if err := s.checkFulfil(ctx, shopID, id); err != nil {
+		return nil, err
+	}
 	err := s.store.FulfilOrder(ctx, shopID, id, s.now().UTC())
 	if errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound) {
 		o, gerr := s.Order(ctx, shopID, id)

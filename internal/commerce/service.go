@@ -24,6 +24,8 @@ type Service struct {
 	pricer Pricer
 	// released are told about orders whose holds were released.
 	released []func(ctx context.Context, shopID, orderID string)
+	// fulfilGates may refuse fulfilment (see gate.go).
+	fulfilGates []FulfilGate
 	// shops and keys are read on every storefront request; they change
 	// rarely, so they are cached briefly (changes made through this
 	// service take effect at once, others within cacheTTL).

@@ -49,6 +49,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// Ready reports whether dependencies answer, for /readyz.
 	Ready func(context.Context) error
+	// Groups serves group buys (拼团); nil leaves them out.
+	Groups *peak.Groups
 }
 
 // Server is the HTTP API.
@@ -120,6 +122,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Presales != nil {
 		s.registerPresales()
+	}
+	if cfg.Groups != nil {
+		s.registerGroupBuys()
 	}
 	s.handler = s.observe(s.mux)
 	return s

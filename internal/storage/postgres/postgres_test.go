@@ -17,3 +17,5 @@ func TestPostgresPeakContract(t *testing.T) {
 func TestPostgresGuardContract(t *testing.T) { storetest.RunGuard(t, storetest.OpenPostgres) }
 
 func TestPostgresPresaleContract(t *testing.T) { storetest.RunPresales(t, storetest.OpenPostgres) }
+
+func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, storetest.OpenPostgres) }

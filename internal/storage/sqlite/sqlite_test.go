@@ -20,3 +20,5 @@ func TestSQLitePeakContract(t *testing.T) {
 func TestSQLiteGuardContract(t *testing.T) { storetest.RunGuard(t, open) }
 
 func TestSQLitePresaleContract(t *testing.T) { storetest.RunPresales(t, open) }
+
+func TestSQLiteGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, open) }

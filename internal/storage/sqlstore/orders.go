@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/peak"
 )
 
 // HoldHandler takes, commits and releases one kind of hold inside the
@@ -37,6 +38,8 @@ func (s *Store) RegisterHold(kind string, h HoldHandler) {
 
 func (s *Store) holdHandler(kind string) (HoldHandler, error) {
 	switch kind {
+	case peak.HoldGroupOpen, peak.HoldGroupSeat:
+		return groupSeats{open: kind == peak.HoldGroupOpen}, nil
 	case commerce.HoldStock:
 		return stockHolds{}, nil
 	case commerce.HoldPoints:
