@@ -90,9 +90,11 @@ func NewEngine(client goredis.UniversalClient, opt EngineOptions) *Engine {
 
 // EngineClientOptions parses a redis:// URL into client options with the
 // short timeouts admission needs, unless the URL sets its own
-// (dial_timeout, read_timeout, … query parameters). Retries are limited to
-// one: admission scripts are idempotent per order id, but a down Redis
-// should be reported, not waited for.
+// (dial_timeout, read_timeout, … query parameters). Retries of commands
+// and dials are limited to one: admission scripts are idempotent per order
+// id, but a down Redis should be reported, not waited for. Under a flood
+// of attempts a request that waits longer than PoolTimeout for a
+// connection fails closed too.
 func EngineClientOptions(url string) (*goredis.Options, error) {
 	o, err := goredis.ParseURL(url)
 	if err != nil {
@@ -112,6 +114,9 @@ func EngineClientOptions(url string) (*goredis.Options, error) {
 	}
 	if o.MaxRetries == 0 {
 		o.MaxRetries = 1
+	}
+	if o.DialerRetries == 0 {
+		o.DialerRetries = 1
 	}
 	return o, nil
 }

@@ -36,6 +36,12 @@ func testClient(tb testing.TB) goredis.UniversalClient {
 		tb.Fatal(err)
 	}
 	o.PoolSize = 64
+	// Ten thousand simultaneous attempts queue for connections, and the
+	// pool dials 64 at once on a shared machine: the tests that need fail
+	// fast build their own client.
+	o.PoolTimeout = rushTimeout
+	o.DialTimeout = 5 * time.Second
+	o.DialerRetries = 3
 	c := goredis.NewClient(o)
 	if err := c.Ping(ctx).Err(); err != nil {
 		tb.Fatalf("redis at %s: %v", url, err)
