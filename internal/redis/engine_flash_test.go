@@ -388,12 +388,9 @@ func TestRestartAfterRedisLostItsDataPrimesFromTheDatabase(t *testing.T) {
 		dropPrefix(t, c, p) // Redis restarted without AOF
 		_, _, err := n.Flash.Buy(ctx, e.Shop.ID, s.ID, peak.BuyRequest{SKUID: k.ID, CustomerID: cs[1].ID}, "")
 		wantCode(t, err, "sale_over") // refused, not sold blind
-		got, err := n.Eng.Reconcile(ctx, LookupOrders(n.Svc))
+		got, err := n.Eng.Sweep(ctx, LookupOrders(n.Svc), n.Flash.Start)
 		if err != nil || len(got.Unprimed) != 1 || got.Unprimed[0] != item {
-			t.Fatalf("reconcile: %+v %v, want %s unprimed", got, err, item)
-		}
-		if err := n.Flash.Start(ctx); err != nil { // what the sweeper does on Unprimed
-			t.Fatal(err)
+			t.Fatalf("sweep: %+v %v, want %s unprimed", got, err, item)
 		}
 		if left := remaining(t, n.Eng, item); left != 3 {
 			t.Fatalf("reprimed with %d left, want 3", left)

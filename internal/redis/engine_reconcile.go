@@ -48,6 +48,19 @@ type Reconciled struct {
 	Unprimed []string
 }
 
+// Sweep is what a node's sweeper runs, at start and then periodically:
+// Reconcile, then, if Redis lost items, reprime (pass peak.Flash.Start,
+// which primes every live sale Redis does not hold from the database).
+func (e *Engine) Sweep(ctx context.Context, exists OrderLookup, reprime func(context.Context) error) (Reconciled, error) {
+	r, err := e.Reconcile(ctx, exists)
+	if len(r.Unprimed) > 0 && reprime != nil {
+		if perr := reprime(ctx); perr != nil {
+			err = errors.Join(err, fmt.Errorf("reprime flash sales: %w", perr))
+		}
+	}
+	return r, err
+}
+
 // reconcilePage is how many stream entries one read returns.
 const reconcilePage = 500
 
