@@ -25,6 +25,9 @@ type Attempt struct {
 	Key      string
 	// OrderID is the order the admission will become.
 	OrderID string
+	// Shop owns the sale. Engines that keep a trace of admissions record
+	// it, so a reconciler can look the order up after a crash.
+	Shop string
 }
 
 // Ticket is an admitted attempt. Replay means the Key was admitted and

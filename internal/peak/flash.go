@@ -278,7 +278,7 @@ func (f *Flash) Buy(ctx context.Context, shopID, saleID string, req BuyRequest, 
 	case PhaseOver, PhaseEnded:
 		return nil, false, commerce.Conflict("sale_over", "flash sale %s is over", saleID)
 	}
-	t, err := f.eng.Admit(ctx, Attempt{Item: item, Customer: req.CustomerID, Qty: req.Quantity, Limit: it.PerCustomerLimit, Key: key, OrderID: f.com.ID("ord")})
+	t, err := f.eng.Admit(ctx, Attempt{Item: item, Customer: req.CustomerID, Qty: req.Quantity, Limit: it.PerCustomerLimit, Key: key, OrderID: f.com.ID("ord"), Shop: shopID})
 	switch {
 	case errors.Is(err, ErrSoldOut):
 		return nil, false, soldOut(req.SKUID)

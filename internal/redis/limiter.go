@@ -1,7 +1,3 @@
-// Package redis holds Carnival's Redis adapters, each behind the interface
-// its domain package declares, for deployments that run more than one
-// instance: here, the guard's rate limits as GCRA in Redis, shared by every
-// instance, in place of the in-process token buckets.
 package redis
 
 import (
@@ -15,8 +11,8 @@ import (
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
 
-// DefaultPrefix starts every key this package writes.
-const DefaultPrefix = "carnival:guard:"
+// GuardPrefix starts every key the guard's limiter writes.
+const GuardPrefix = "carnival:guard:"
 
 // Limiter is guard.Limiter over Redis: GCRA (github.com/go-redis/redis_rate),
 // one key per limited key, kept only while its bucket is refilling. Each
@@ -32,7 +28,7 @@ var _ guard.Limiter = (*Limiter)(nil)
 
 // NewLimiter returns a Limiter over client.
 func NewLimiter(client *goredis.Client) *Limiter {
-	return &Limiter{rl: redis_rate.NewLimiter(client), prefix: DefaultPrefix}
+	return &Limiter{rl: redis_rate.NewLimiter(client), prefix: GuardPrefix}
 }
 
 // WithPrefix returns a copy writing its keys under prefix instead, e.g. to
