@@ -14,7 +14,7 @@ import (
 // Issuer is what a coupon grab needs from the promotion service.
 type Issuer interface {
 	Template(ctx context.Context, shopID, id string) (*promotion.Template, error)
-	ClaimCoupon(ctx context.Context, shopID, templateID, customerID string) (*promotion.Coupon, error)
+	ClaimCouponAs(ctx context.Context, shopID, templateID, customerID, couponID string) (*promotion.Coupon, error)
 	Wallet(ctx context.Context, shopID, customerID string) (*promotion.WalletView, error)
 }
 
@@ -113,7 +113,7 @@ func (g *Grabs) Grab(ctx context.Context, shopID, templateID, customerID, key st
 	if err != nil {
 		return nil, false, err
 	}
-	t, err := g.eng.Admit(ctx, Attempt{Item: item, Customer: customerID, Qty: 1, Limit: limit, Key: key})
+	t, err := g.eng.Admit(ctx, Attempt{Item: item, Shop: shopID, Customer: customerID, Qty: 1, Limit: limit, Key: key, OrderID: commerce.NewID("cpn")})
 	switch {
 	case errors.Is(err, ErrSoldOut):
 		return nil, false, gone(templateID)
@@ -140,7 +140,7 @@ func (g *Grabs) Grab(ctx context.Context, shopID, templateID, customerID, key st
 		return nil, false, &commerce.Error{Kind: commerce.KindConflict, Code: "idempotency_key_reused", Field: "Idempotency-Key",
 			Detail: "this Idempotency-Key was used for a different request"}
 	}
-	c, err := g.iss.ClaimCoupon(ctx, shopID, templateID, customerID)
+	c, err := g.iss.ClaimCouponAs(ctx, shopID, templateID, customerID, t.OrderID)
 	if err != nil {
 		_ = g.eng.Abort(ctx, t)
 		if ce, ok := commerce.AsError(err); ok && ce.Code == "coupons_sold_out" {
@@ -148,7 +148,6 @@ func (g *Grabs) Grab(ctx context.Context, shopID, templateID, customerID, key st
 		}
 		return nil, false, err
 	}
-	t.OrderID = c.ID
 	_ = g.eng.Confirm(ctx, t)
 	return c, false, nil
 }

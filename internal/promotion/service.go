@@ -423,6 +423,12 @@ func newCode() string {
 // template's total quantity and per-customer claim limit under any
 // concurrency.
 func (s *Service) ClaimCoupon(ctx context.Context, shopID, templateID, customerID string) (*Coupon, error) {
+	return s.ClaimCouponAs(ctx, shopID, templateID, customerID, "")
+}
+
+// ClaimCouponAs is ClaimCoupon with the coupon's id chosen by the caller (a
+// coupon grab names the coupon when it admits the attempt); "" makes one.
+func (s *Service) ClaimCouponAs(ctx context.Context, shopID, templateID, customerID, couponID string) (*Coupon, error) {
 	t, err := s.Template(ctx, shopID, templateID)
 	if err != nil {
 		return nil, err
@@ -444,7 +450,10 @@ func (s *Service) ClaimCoupon(ctx context.Context, shopID, templateID, customerI
 	if !t.ValidUntil.IsZero() && !now.Before(t.ValidUntil) {
 		return nil, commerce.Conflict("template_expired", "coupons of %s are no longer valid", templateID)
 	}
-	c := &Coupon{ID: s.com.ID("cpn"), ShopID: shopID, TemplateID: templateID, CustomerID: customerID, Status: string(pricing.CouponAvailable), ClaimedAt: now}
+	if couponID == "" {
+		couponID = s.com.ID("cpn")
+	}
+	c := &Coupon{ID: couponID, ShopID: shopID, TemplateID: templateID, CustomerID: customerID, Status: string(pricing.CouponAvailable), ClaimedAt: now}
 	if t.ValidDays > 0 {
 		c.ValidFrom, c.ValidUntil = now, now.Add(time.Duration(t.ValidDays)*24*time.Hour)
 	} else {

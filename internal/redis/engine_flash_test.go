@@ -77,7 +77,7 @@ func liveSale(t *testing.T, e *storetest.Env, f *peak.Flash, allocated, limit in
 	t.Helper()
 	k := e.SeedSKU(t, fmt.Sprintf("FLASH-%d", time.Now().UnixNano()), 9900, allocated+10)
 	s, err := f.CreateSale(ctx, e.Admin, peak.SaleInput{Name: "双11 零点秒杀", StartsAt: e.Clock.Now(), EndsAt: e.Clock.Now().Add(time.Hour),
-		Items: []peak.ItemInput{{SKUID: k.ID, FlashPrice: 990, Allocated: allocated, PerCustomerLimit: limit}}})
+		Items: []peak.SaleItemInput{{SKUID: k.ID, FlashPrice: 990, Allocated: allocated, PerCustomerLimit: limit}}})
 	if err != nil {
 		t.Fatalf("create sale: %v", err)
 	}
@@ -103,7 +103,7 @@ func customers(t *testing.T, e *storetest.Env, n int) []commerce.Customer {
 
 // durableItem reads the sale's item from the database and checks that its
 // counters balance.
-func durableItem(t *testing.T, e *storetest.Env, f *peak.Flash, saleID string) peak.Item {
+func durableItem(t *testing.T, e *storetest.Env, f *peak.Flash, saleID string) peak.SaleItem {
 	t.Helper()
 	s, err := f.Sale(ctx, e.Shop.ID, saleID)
 	if err != nil {
