@@ -22,6 +22,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/promotion"
+	"github.com/carnivalhq/carnival/internal/redis"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
 
@@ -43,6 +44,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	nSKU := fs.Int("skus", 200, "SKUs the orders spread over")
 	pay := fs.Bool("pay", false, "pay each order after placing it (two requests per order)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the order run to this file")
+	fs.StringVar(&cfg.Redis, "redis", "", "flash: admit in Redis at this URL (the scale-out engine) instead of in process")
 	units := fs.Int64("units", 200, "flash: units allocated to each of the sale's 5 SKUs")
 	customers := fs.Int("customers", 20000, "flash: customers the attempts come from")
 	useWrk := fs.Bool("wrk", false, "drive the load with wrk (apt install wrk) instead of the Go client; both runs use the same generator")
@@ -83,7 +85,16 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ps := promotion.New(st, svc)
-	flash := peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{})
+	var eng peak.Engine = peak.NewMemory()
+	if cfg.Redis != "" {
+		rc, err := redis.Connect(ctx, cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		eng = redis.NewEngine(rc, redis.EngineOptions{Prefix: "carnival-bench-" + shop.ID})
+	}
+	flash := peak.NewFlash(st, svc, eng, peak.Options{})
 	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
 	url, stopAPI, err := listen(api.Handler())
 	if err != nil {

@@ -78,8 +78,12 @@ func (b *flashBench) setup(ctx context.Context, units int64) error {
 }
 
 func (b *flashBench) run(ctx context.Context, stdout io.Writer) error {
-	fmt.Fprintf(stdout, "engine %s, %d clients, %s per run, GOMAXPROCS %d; sale of %d SKUs × %d units, %d customers\n",
-		b.st.Dialect().Name, b.conc, b.dur, numProcs(), len(b.sale.Items), b.sale.Items[0].Allocated, b.customer)
+	admission := "in process"
+	if _, ok := b.flash.Engine().(*peak.Memory); !ok {
+		admission = "redis"
+	}
+	fmt.Fprintf(stdout, "engine %s, admission %s, %d clients, %s per run, GOMAXPROCS %d; sale of %d SKUs × %d units, %d customers\n",
+		b.st.Dialect().Name, admission, b.conc, b.dur, numProcs(), len(b.sale.Items), b.sale.Items[0].Allocated, b.customer)
 	var base loadResult
 	var err error
 	if b.useWrk {

@@ -146,7 +146,7 @@ func flagsServe(fs *flag.FlagSet, c *Config) {
 	}
 	fs.DurationVar(&c.Sweep, "sweep", d, "how often unpaid orders past their payment timeout are cancelled (env CARNIVAL_SWEEP)")
 	fs.StringVar(&c.Redis, "redis", env("redis-url", ""),
-		"Redis URL, e.g. redis://127.0.0.1:6379/0, for rate limits shared by several instances; empty keeps them in process (env CARNIVAL_REDIS_URL)")
+		"Redis URL, e.g. redis://127.0.0.1:6379/0: flash-sale admission and rate limits shared by several instances; empty keeps them in process (env CARNIVAL_REDIS_URL)")
 }
 
 func flagsKeys(fs *flag.FlagSet, c *Config) {

@@ -37,7 +37,28 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	svc := commerce.NewService(st, commerce.Options{})
 	ps := promotion.New(st, svc)
 
-	eng := peak.NewMemory()
+	// One node: admission and rate limits in memory. Several nodes: both in
+	// Redis, shared (--redis).
+	ready := st.Ping
+	var eng peak.Engine = peak.NewMemory()
+	var lim guard.Limiter = guard.NewMemoryLimiter(nil)
+	var redisEng *redis.Engine
+	if cfg.Redis != "" {
+		rc, err := redis.Connect(ctx, cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		redisEng = redis.NewEngine(rc, redis.EngineOptions{})
+		eng, lim = redisEng, redis.NewLimiter(rc)
+		ready = func(ctx context.Context) error {
+			if err := st.Ping(ctx); err != nil {
+				return err
+			}
+			return rc.Ping(ctx).Err()
+		}
+		log.Info("admission and rate limits in redis", "addr", rc.Options().Addr)
+	}
 	flash := peak.NewFlash(st, svc, eng, peak.Options{Logger: log})
 	if err := flash.Start(ctx); err != nil {
 		return err
@@ -50,23 +71,6 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	ready := st.Ping
-	var lim guard.Limiter = guard.NewMemoryLimiter(nil)
-	if cfg.Redis != "" {
-		rc, err := redis.Connect(ctx, cfg.Redis)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		lim = redis.NewLimiter(rc)
-		ready = func(ctx context.Context) error {
-			if err := st.Ping(ctx); err != nil {
-				return err
-			}
-			return rc.Ping(ctx).Err()
-		}
-		log.Info("guard rate limits in redis", "addr", rc.Options().Addr)
-	}
 	gd, err := guard.New(ctx, st, lim, guard.Options{Logger: log})
 	if err != nil {
 		return err
@@ -96,6 +100,14 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 			{"cancelled unpaid orders", svc.ExpireDue},
 			{"forfeited presale deposits", pre.ForfeitDue},
 			{"ended flash sales", flash.EndDue},
+			{"flash sales started on other nodes", flash.Refresh},
+			{"reconciled redis admissions", func(ctx context.Context, _ int) (int, error) {
+				if redisEng == nil {
+					return 0, nil
+				}
+				r, err := redisEng.Sweep(ctx, redis.LookupOrders(svc), flash.Start)
+				return r.Confirmed + r.Aborted, err
+			}},
 		})
 	}()
 

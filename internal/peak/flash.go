@@ -57,6 +57,50 @@ func (f *Flash) Start(ctx context.Context) error {
 	return nil
 }
 
+// Refresh learns the sales another node created (and forgets those it
+// ended) since this node started; the sweeper calls it. It returns how
+// many sales it learned or forgot.
+func (f *Flash) Refresh(ctx context.Context, _ int) (int, error) {
+	sales, err := f.store.LiveSales(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("refresh flash sales: %w", err)
+	}
+	live := make(map[string]bool, len(sales))
+	n := 0
+	for i := range sales {
+		live[sales[i].ID] = true
+		if f.cached(sales[i].ID) == nil {
+			if err := f.prime(ctx, &sales[i]); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	f.mu.RLock()
+	var missing []*Sale
+	for id, s := range f.sales {
+		if !live[id] {
+			missing = append(missing, s)
+		}
+	}
+	f.mu.RUnlock()
+	for _, s := range missing {
+		// Created here after the list was read, or really ended?
+		now, err := f.store.GetSale(ctx, s.ShopID, s.ID)
+		if err != nil || now.Status != SaleEnded {
+			continue
+		}
+		f.mu.Lock()
+		delete(f.sales, s.ID)
+		f.mu.Unlock()
+		for _, it := range s.Items {
+			_ = f.eng.Forget(ctx, ItemKey(s.ID, it.SKUID))
+		}
+		n++
+	}
+	return n, nil
+}
+
 func (f *Flash) prime(ctx context.Context, s *Sale) error {
 	res, err := f.store.Reservations(ctx, s.ShopID, s.ID)
 	if err != nil {

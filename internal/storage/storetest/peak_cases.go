@@ -26,6 +26,7 @@ func RunPeak(t *testing.T, open Opener, engine EngineMaker) {
 	t.Run("LifecycleAndRelease", func(t *testing.T) { testFlashLifecycle(t, open, engine) })
 	t.Run("RestartPrimesExactly", func(t *testing.T) { testFlashRestart(t, open, engine) })
 	t.Run("CouponGrab", func(t *testing.T) { testCouponGrab(t, open, engine) })
+	t.Run("RefreshLearnsOtherNodesSales", func(t *testing.T) { testFlashRefresh(t, open, engine) })
 }
 
 type flashEnv struct {
@@ -401,4 +402,34 @@ func testCouponGrab(t *testing.T, open Opener, engine EngineMaker) {
 	if got, _ := e.Promo.Template(ctx, e.Shop.ID, tpl2.ID); got.Issued != 1 {
 		t.Fatalf("issued %d after a replay, want 1", got.Issued)
 	}
+}
+
+func testFlashRefresh(t *testing.T, open Opener, engine EngineMaker) {
+	e := newFlashEnv(t, open, engine)
+	// A second node over the same database, started before the sale.
+	other := peak.NewFlash(e.Store, e.Svc, engine(t), peak.Options{})
+	if err := other.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k, s := e.sale(t, 10, 3, 1)
+	c := e.customers(t, 2)
+	_, _, err := other.Buy(ctx, e.Shop.ID, s.ID, peak.BuyRequest{SKUID: k.ID, CustomerID: c[0].ID}, "")
+	wantCode(t, err, "flash_sale_not_found")
+	if n, err := other.Refresh(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("refresh learned %d (%v), want 1", n, err)
+	}
+	if _, _, err := other.Buy(ctx, e.Shop.ID, s.ID, peak.BuyRequest{SKUID: k.ID, CustomerID: c[0].ID}, ""); err != nil {
+		t.Fatalf("buy on the other node: %v", err)
+	}
+	if n, err := other.Refresh(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("a second refresh changed %d (%v)", n, err)
+	}
+	if _, err := e.Flash.EndSale(ctx, e.Admin, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := other.Refresh(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("refresh forgot %d (%v), want the ended sale", n, err)
+	}
+	_, _, err = other.Buy(ctx, e.Shop.ID, s.ID, peak.BuyRequest{SKUID: k.ID, CustomerID: c[1].ID}, "")
+	wantCode(t, err, "flash_sale_not_found")
 }
