@@ -457,3 +457,29 @@ func TestQuoteIsCountedUnderItsOperation(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkQuoteHandler serves one quote per iteration in process, through
+// the whole handler chain, by the plain handler and by the huma operation
+// it replaced (same cart, same store, same run).
+func BenchmarkQuoteHandler(b *testing.B) {
+	q := newQuoteEnv(b)
+	body := q.corpus()[1]
+	for _, s := range []struct {
+		name string
+		h    http.Handler
+	}{{"huma", q.huma.Config.Handler}, {"plain", q.srv.Config.Handler}} {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/api/v1/quote", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+q.keys[commerce.RoleStorefront])
+				w := httptest.NewRecorder()
+				s.h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
