@@ -32,6 +32,7 @@ type env struct {
 	sku   *commerce.SKU
 	cust  *commerce.Customer
 	flash *peak.Flash
+	cfg   httpapi.Config
 	clock *clock.Settable
 	guard *guard.Guard
 }
@@ -73,7 +74,8 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.guard.Close)
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard, Logger: slog.New(slog.NewTextHandler(testLog, nil))})
+	e.cfg = httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard, Logger: slog.New(slog.NewTextHandler(testLog, nil))}
+	api := httpapi.New(e.cfg)
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

@@ -242,24 +242,10 @@ func (s *Server) registerPromotions() {
 			return &struct{ Body *promotion.WalletView }{Body: w}, nil
 		})
 
-	// The quote.
-	type quoteIn struct {
-		Body struct {
-			CustomerID  string       `json:"customer_id,omitempty" maxLength:"64"`
-			Lines       []cartLineIn `json:"lines" minItems:"1" maxItems:"200"`
-			CouponCodes []string     `json:"coupon_codes,omitempty" maxItems:"20"`
-			BestCoupons bool         `json:"best_coupons,omitempty" doc:"Choose the best combination from the customer's wallet (exact search)"`
-			Points      int64        `json:"points,omitempty" minimum:"0" maximum:"1000000000"`
-		}
-	}
+	// The quote. Huma documents it; quoteHandler serves it (see quote.go).
 	huma.Register(s.api, op("quote", http.MethodPost, "/api/v1/quote", "Price a cart: every discount per line, what applied, what did not and why, 凑单 hints", "Pricing", rolesStorefront),
-		func(ctx context.Context, in *quoteIn) (*struct{ Body *promotion.Quote }, error) {
-			req := &commerce.PlaceRequest{CustomerID: in.Body.CustomerID, CouponCodes: in.Body.CouponCodes, BestCoupons: in.Body.BestCoupons, Points: in.Body.Points,
-				Lines: make([]commerce.CartLine, len(in.Body.Lines))}
-			for i, l := range in.Body.Lines {
-				req.Lines[i] = commerce.CartLine{SKUID: l.SKUID, Quantity: l.Quantity}
-			}
-			q, err := ps.Quote(ctx, CallerFrom(ctx).ShopID(), req)
+		func(ctx context.Context, in *struct{ Body quoteInBody }) (*struct{ Body *promotion.Quote }, error) {
+			q, err := ps.Quote(ctx, CallerFrom(ctx).ShopID(), in.Body.request())
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -51,6 +51,27 @@ type Config struct {
 	Ready func(context.Context) error
 	// Groups serves group buys (拼团); nil leaves them out.
 	Groups *peak.Groups
+
+	// humaQuote serves the quote through huma like every other operation,
+	// for tests that compare the plain handler with it.
+	humaQuote bool
+}
+
+// plainAdapter registers huma operations on the mux, except those named in
+// plain: their pattern goes to a plain handler while huma still puts them
+// in the OpenAPI document, with the same schemas.
+type plainAdapter struct {
+	huma.Adapter
+	mux   *http.ServeMux
+	plain map[string]func(*huma.Operation) http.Handler
+}
+
+func (a *plainAdapter) Handle(op *huma.Operation, h func(huma.Context)) {
+	if mk := a.plain[op.OperationID]; mk != nil {
+		a.mux.Handle(strings.ToUpper(op.Method)+" "+op.Path, mk(op))
+		return
+	}
+	a.Adapter.Handle(op, h)
 }
 
 // Server is the HTTP API.
@@ -95,7 +116,14 @@ func New(cfg Config) *Server {
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key made with `carnival keys create` or POST /api/v1/keys."},
 	}
-	s.api = humago.New(s.mux, hc)
+	// Operations in plain are documented by huma but served by a plain
+	// handler (ARCHITECTURE.md: a hot endpoint may be one when the
+	// benchmark says so).
+	plain := map[string]func(*huma.Operation) http.Handler{}
+	if !cfg.humaQuote {
+		plain["quote"] = s.quoteHandler
+	}
+	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
 	s.api.UseMiddleware(s.authenticate)
 
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
@@ -246,33 +274,37 @@ func CallerFrom(ctx context.Context) Caller {
 // public (none today but the spec itself).
 func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	op := ctx.Operation()
-	roles, _ := op.Metadata["roles"].([]string)
-	if len(roles) == 0 {
+	if roles, _ := op.Metadata["roles"].([]string); len(roles) == 0 {
 		next(ctx)
 		return
 	}
-	secret, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
-	if !ok {
-		secret = ""
-	}
-	key, err := s.cfg.Commerce.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+	c, err := s.authorize(ctx.Context(), op, ctx.Header("Authorization"))
 	if err != nil {
 		s.writeErr(ctx, err)
 		return
 	}
-	allowed := false
+	next(huma.WithValue(ctx, keyCaller, c))
+}
+
+// authorize checks the Authorization header against the roles op lists,
+// for huma operations and plain handlers alike.
+func (s *Server) authorize(ctx context.Context, op *huma.Operation, authorization string) (Caller, error) {
+	roles, _ := op.Metadata["roles"].([]string)
+	secret, ok := strings.CutPrefix(authorization, "Bearer ")
+	if !ok {
+		secret = ""
+	}
+	key, err := s.cfg.Commerce.Authenticate(ctx, strings.TrimSpace(secret))
+	if err != nil {
+		return Caller{}, err
+	}
 	for _, r := range roles {
 		if r == key.Role {
-			allowed = true
-			break
+			return Caller{Key: key}, nil
 		}
 	}
-	if !allowed {
-		s.writeErr(ctx, &commerce.Error{Kind: commerce.KindForbidden, Code: "forbidden_role",
-			Detail: "a " + key.Role + " key cannot call " + op.OperationID + "; it needs one of: " + strings.Join(roles, ", ")})
-		return
-	}
-	next(huma.WithValue(ctx, keyCaller, Caller{Key: key}))
+	return Caller{}, &commerce.Error{Kind: commerce.KindForbidden, Code: "forbidden_role",
+		Detail: "a " + key.Role + " key cannot call " + op.OperationID + "; it needs one of: " + strings.Join(roles, ", ")}
 }
 
 func (s *Server) writeErr(ctx huma.Context, err error) {

@@ -33,7 +33,7 @@ func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *co
 	if err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(cc.Shop.TimeZone)
+	loc, err := s.location(cc.Shop.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
