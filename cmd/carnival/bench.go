@@ -21,6 +21,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/redis"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
@@ -95,7 +96,14 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		eng = redis.NewEngine(rc, redis.EngineOptions{Prefix: "carnival-bench-" + shop.ID})
 	}
 	flash := peak.NewFlash(st, svc, eng, peak.Options{})
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
+	// The guard runs as in production: every buy is checked against the
+	// sale's rate limits and the block list.
+	gd, err := guard.New(ctx, st, guard.NewMemoryLimiter(nil), guard.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	defer gd.Close()
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Guard: gd, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st.Ping})
 	url, stopAPI, err := listen(api.Handler())
 	if err != nil {
 		return err

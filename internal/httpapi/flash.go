@@ -74,8 +74,13 @@ func (s *Server) registerFlash() {
 	buy.Errors = append(buy.Errors, http.StatusTooManyRequests, http.StatusServiceUnavailable)
 	huma.Register(s.api, buy, func(ctx context.Context, in *buyIn) (*orderOut, error) {
 		b := in.Body
+		a, err := s.guarded(ctx, "flash:"+in.ID, b.CustomerID, in.Device, fl.Policy(in.ID))
+		if err != nil {
+			return nil, err
+		}
 		o, replayed, err := fl.Buy(ctx, CallerFrom(ctx).ShopID(), in.ID, peak.BuyRequest{SKUID: b.SKUID, Quantity: b.Quantity, CustomerID: b.CustomerID, Channel: b.Channel}, in.IdempotencyKey)
 		if err != nil {
+			a.failedBy(ctx, err)
 			return nil, s.fail(ctx, err)
 		}
 		out := &orderOut{Body: o, Status: http.StatusCreated}
@@ -140,8 +145,13 @@ func (s *Server) registerGrabs() {
 		Status int `json:"-"`
 		Body   *promotion.Coupon
 	}, error) {
+		a, err := s.guarded(ctx, "claim:"+in.ID, in.Body.CustomerID, in.Device, nil)
+		if err != nil {
+			return nil, err
+		}
 		c, replayed, err := s.cfg.Grabs.Grab(ctx, CallerFrom(ctx).ShopID(), in.ID, in.Body.CustomerID, in.IdempotencyKey)
 		if err != nil {
+			a.failedBy(ctx, err)
 			return nil, s.fail(ctx, err)
 		}
 		out := &struct {

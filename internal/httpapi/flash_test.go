@@ -28,12 +28,16 @@ func (e *env) flashCounts() string {
 }
 
 // liveSale creates a sale of the env's SKU (list ¥258) at ¥99, 10 units,
-// 2 per customer, live now.
-func (e *env) liveSale(t *testing.T) peak.Sale {
+// 2 per customer, live now; guard is the sale's own policy, if any.
+func (e *env) liveSale(t *testing.T, guard ...map[string]any) peak.Sale {
 	t.Helper()
 	now := time.Now().UTC()
-	r := e.do(commerce.RoleOperator, "POST", "/api/v1/flash-sales", map[string]any{"name": "20 点秒杀", "starts_at": now.Add(-time.Minute), "ends_at": now.Add(time.Hour),
-		"items": []map[string]any{{"sku_id": e.sku.ID, "flash_price": 9900, "allocated": 10, "per_customer_limit": 2}}})
+	body := map[string]any{"name": "20 点秒杀", "starts_at": now.Add(-time.Minute), "ends_at": now.Add(time.Hour),
+		"items": []map[string]any{{"sku_id": e.sku.ID, "flash_price": 9900, "allocated": 10, "per_customer_limit": 2}}}
+	if len(guard) > 0 {
+		body["guard"] = guard[0]
+	}
+	r := e.do(commerce.RoleOperator, "POST", "/api/v1/flash-sales", body)
 	if r.status != http.StatusCreated {
 		t.Fatalf("create sale: %d %s", r.status, r.body)
 	}
@@ -104,7 +108,8 @@ func TestFlashSaleOverHTTP(t *testing.T) {
 
 func TestFlashBuyersRaceOverHTTP(t *testing.T) {
 	e := newEnv(t)
-	s := e.liveSale(t)
+	// All 200 attempts come from one test client: no per-IP limit here.
+	s := e.liveSale(t, map[string]any{})
 	var custs []commerce.Customer
 	for i := 0; i < 40; i++ {
 		custs = append(custs, commerce.Customer{ExternalID: fmt.Sprintf("c%d", i)})
@@ -218,5 +223,87 @@ func TestFlashRoles(t *testing.T) {
 		if r.status != tt.status {
 			t.Errorf("%s %s %s: %d, want %d", tt.role, tt.method, tt.path, r.status, tt.status)
 		}
+	}
+}
+
+func TestFlashBuysAreRateLimitedAndRepeatedFailuresBlock(t *testing.T) {
+	e := newEnv(t)
+	// Per device: 2 at once, then 1 a minute. Failures: the default 5.
+	s := e.liveSale(t, map[string]any{"per_device": map[string]any{"rate": 1, "per_seconds": 60, "burst": 2}})
+	if s.Guard == nil || s.Guard.PerDevice.Burst != 2 {
+		t.Fatalf("sale policy not kept: %+v", s.Guard)
+	}
+	buy := func(cust, device string) resp {
+		return e.do(commerce.RoleStorefront, "POST", "/api/v1/flash-sales/"+s.ID+"/buy", map[string]any{"sku_id": e.sku.ID, "customer_id": cust}, "X-Device-Id", device)
+	}
+	for i := 0; i < 2; i++ {
+		if r := buy(e.cust.ID, "phone-1"); r.status != http.StatusCreated {
+			t.Fatalf("buy %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := buy(e.cust.ID, "phone-1")
+	var p httpapi.Problem
+	r.json(t, &p)
+	if r.status != http.StatusTooManyRequests || p.Code != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("third attempt from the device: %d %s", r.status, r.body)
+	}
+	// The customer is at the limit: every further attempt (from fresh
+	// devices) fails with over_limit, and the fifth failure blocks.
+	for i := 0; i < 5; i++ {
+		r := buy(e.cust.ID, fmt.Sprintf("tablet-%d", i))
+		if r.status != http.StatusConflict {
+			t.Fatalf("attempt %d over the limit: %d %s", i, r.status, r.body)
+		}
+	}
+	r = buy(e.cust.ID, "tablet-new")
+	r.json(t, &p)
+	if r.status != http.StatusForbidden || p.Code != "blocked" {
+		t.Fatalf("after five failures: %d %s", r.status, r.body)
+	}
+	var blocks httpapi.List[struct {
+		ID        string `json:"id"`
+		Dimension string `json:"dimension"`
+		Key       string `json:"key"`
+	}]
+	e.do(commerce.RoleOperator, "GET", "/api/v1/guard/blocks?active=true", nil).json(t, &blocks)
+	var custBlock string
+	for _, b := range blocks.Items {
+		if b.Dimension == "customer" && b.Key == e.cust.ID {
+			custBlock = b.ID
+		}
+	}
+	if custBlock == "" {
+		t.Fatalf("no block on the customer: %+v", blocks.Items)
+	}
+	// Lifting every block lets the customer in again (to a plain over_limit).
+	for _, b := range blocks.Items {
+		if r := e.do(commerce.RoleOperator, "DELETE", "/api/v1/guard/blocks/"+b.ID, nil); r.status >= 300 {
+			t.Fatalf("lift: %d %s", r.status, r.body)
+		}
+	}
+	if r := buy(e.cust.ID, "tablet-after"); r.status != http.StatusConflict {
+		t.Fatalf("after lifting: %d %s", r.status, r.body)
+	}
+}
+
+func TestGuessingCouponCodesBlocks(t *testing.T) {
+	e := newEnv(t)
+	order := func(code string) resp {
+		return e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"customer_id": e.cust.ID, "coupon_codes": []string{code},
+			"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}, "X-Device-Id", "script-1")
+	}
+	for i := 0; i < 5; i++ {
+		if r := order(fmt.Sprintf("GUESS%07d", i)); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "invalid_coupon_code") {
+			t.Fatalf("guess %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := order("GUESS9999999")
+	if r.status != http.StatusForbidden || !strings.Contains(string(r.body), `"blocked"`) {
+		t.Fatalf("sixth guess: %d %s", r.status, r.body)
+	}
+	// An order without codes is not guarded by code guessing.
+	if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"customer_id": e.cust.ID,
+		"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}); r.status != http.StatusCreated {
+		t.Fatalf("an order without codes: %d %s", r.status, r.body)
 	}
 }

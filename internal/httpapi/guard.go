@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,43 +12,6 @@ import (
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
-
-// limitBody is guard.Limit on the wire.
-type limitBody struct {
-	Rate       int     `json:"rate" minimum:"0" maximum:"1000000" doc:"Attempts per period on average; 0 = no limit"`
-	PerSeconds float64 `json:"per_seconds,omitempty" minimum:"0" maximum:"86400" doc:"The period, seconds (required with a rate)"`
-	Burst      int     `json:"burst,omitempty" minimum:"0" maximum:"1000000" doc:"Attempts allowed at once; 0 = same as rate"`
-}
-
-func (l limitBody) limit() guard.Limit {
-	return guard.Limit{Rate: l.Rate, Per: time.Duration(l.PerSeconds * float64(time.Second)), Burst: l.Burst}
-}
-
-func limitOut(l guard.Limit) limitBody {
-	return limitBody{Rate: l.Rate, PerSeconds: l.Per.Seconds(), Burst: l.Burst}
-}
-
-// policyBody is guard.Policy on the wire.
-type policyBody struct {
-	PerCustomer       limitBody `json:"per_customer,omitzero" doc:"Rate limit per customer id"`
-	PerDevice         limitBody `json:"per_device,omitzero" doc:"Rate limit per device id"`
-	PerIP             limitBody `json:"per_ip,omitzero" doc:"Rate limit per client IP"`
-	FailLimit         int       `json:"fail_limit,omitempty" minimum:"-1" maximum:"1000" doc:"Failed attempts within the window that block; 0 = default 5, -1 = never block"`
-	FailWindowSeconds int64     `json:"fail_window_seconds,omitempty" minimum:"0" maximum:"604800" doc:"0 = default 600"`
-	BlockSeconds      int64     `json:"block_seconds,omitempty" minimum:"0" maximum:"2592000" doc:"How long a block lasts; 0 = default 3600"`
-}
-
-func (b policyBody) policy() guard.Policy {
-	return guard.Policy{PerCustomer: b.PerCustomer.limit(), PerDevice: b.PerDevice.limit(), PerIP: b.PerIP.limit(), FailLimit: b.FailLimit,
-		FailWindow: time.Duration(b.FailWindowSeconds) * time.Second, BlockFor: time.Duration(b.BlockSeconds) * time.Second}
-}
-
-// policyOut shows the policy in force: zero failure settings as the
-// defaults they stand for.
-func policyOut(p guard.Policy) policyBody {
-	return policyBody{PerCustomer: limitOut(p.PerCustomer), PerDevice: limitOut(p.PerDevice), PerIP: limitOut(p.PerIP), FailLimit: p.FailLimit,
-		FailWindowSeconds: int64(p.FailWindow / time.Second), BlockSeconds: int64(p.BlockFor / time.Second)}
-}
 
 // masked hides IPs and device ids from analysts, who may see that abuse
 // happened but not who.
@@ -108,22 +70,22 @@ func (s *Server) registerGuard() {
 		})
 
 	huma.Register(s.api, op("get-guard-policy", http.MethodGet, "/api/v1/guard/policy", "The shop's default guard policy (a sale or coupon template may have its own)", "Guard", rolesRead),
-		func(ctx context.Context, _ *struct{}) (*struct{ Body policyBody }, error) {
+		func(ctx context.Context, _ *struct{}) (*struct{ Body guard.PolicySpec }, error) {
 			p, err := g.ShopPolicy(ctx, CallerFrom(ctx).ShopID())
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			return &struct{ Body policyBody }{Body: policyOut(p.Effective())}, nil
+			return &struct{ Body guard.PolicySpec }{Body: guard.SpecOf(p.Effective())}, nil
 		})
-	type putPolicyIn struct{ Body policyBody }
+	type putPolicyIn struct{ Body guard.PolicySpec }
 	huma.Register(s.api, op("put-guard-policy", http.MethodPut, "/api/v1/guard/policy", "Replace the shop's default guard policy; audited", "Guard", rolesWrite),
-		func(ctx context.Context, in *putPolicyIn) (*struct{ Body policyBody }, error) {
+		func(ctx context.Context, in *putPolicyIn) (*struct{ Body guard.PolicySpec }, error) {
 			c := CallerFrom(ctx)
-			p := in.Body.policy()
+			p := in.Body.Policy()
 			if err := g.SetShopPolicy(ctx, c.ShopID(), c.Actor().String(), p); err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			return &struct{ Body policyBody }{Body: policyOut(p.Effective())}, nil
+			return &struct{ Body guard.PolicySpec }{Body: guard.SpecOf(p.Effective())}, nil
 		})
 }
 

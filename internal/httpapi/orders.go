@@ -16,6 +16,7 @@ type cartLineIn struct {
 
 type placeIn struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first answer and place nothing"`
+	Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id, for rate limits and blocking of coupon-code attempts"`
 	Body           struct {
 		CustomerID  string       `json:"customer_id,omitempty" maxLength:"64"`
 		Lines       []cartLineIn `json:"lines" minItems:"1" maxItems:"200"`
@@ -40,8 +41,18 @@ func (s *Server) registerOrders() {
 		for i, l := range in.Body.Lines {
 			req.Lines[i] = commerce.CartLine{SKUID: l.SKUID, Quantity: l.Quantity}
 		}
+		// Orders naming coupon codes are guarded: trying codes is how
+		// codes are guessed, and repeated invalid ones block.
+		var a *attempt
+		if len(req.CouponCodes) > 0 {
+			var err error
+			if a, err = s.guarded(ctx, "coupon-codes", req.CustomerID, in.Device, nil); err != nil {
+				return nil, err
+			}
+		}
 		o, replayed, err := s.cfg.Commerce.PlaceOrder(ctx, CallerFrom(ctx).ShopID(), req, in.IdempotencyKey)
 		if err != nil {
+			a.failedBy(ctx, err, "invalid_coupon_code")
 			return nil, s.fail(ctx, err)
 		}
 		out := &orderOut{Body: o, Status: http.StatusCreated}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
 
 // Options configure the peak services.
@@ -37,6 +38,15 @@ func NewFlash(store Store, com *commerce.Service, eng Engine, opt Options) *Flas
 	}
 	com.OnReleased(f.released)
 	return f
+}
+
+// Policy is a live sale's own anti-abuse policy (nil: the shop's), from
+// memory.
+func (f *Flash) Policy(saleID string) *guard.PolicySpec {
+	if s := f.cached(saleID); s != nil {
+		return s.Guard
+	}
+	return nil
 }
 
 // Engine returns the admission engine.
@@ -164,7 +174,7 @@ func (f *Flash) CreateSale(ctx context.Context, a commerce.Actor, in SaleInput) 
 		return nil, err
 	}
 	s := &Sale{ID: f.com.ID("fls"), ShopID: a.ShopID, Name: in.Name, Status: SaleScheduled, StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(),
-		PaymentTimeoutSeconds: in.PaymentTimeoutSeconds, CreatedAt: now, UpdatedAt: now}
+		PaymentTimeoutSeconds: in.PaymentTimeoutSeconds, Guard: in.Guard, CreatedAt: now, UpdatedAt: now}
 	for i, it := range in.Items {
 		k, ok := skus[it.SKUID]
 		if !ok {

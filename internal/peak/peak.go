@@ -15,6 +15,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/money"
+	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
 
 // Sale states as stored. Whether a scheduled sale is upcoming, live or over
@@ -44,18 +45,20 @@ const (
 
 // Sale is a flash-sale session: a window and the items on sale in it.
 type Sale struct {
-	ID                    string     `json:"id"`
-	ShopID                string     `json:"-"`
-	Name                  string     `json:"name"`
-	Status                string     `json:"status"`
-	Phase                 string     `json:"phase"`
-	StartsAt              time.Time  `json:"starts_at"`
-	EndsAt                time.Time  `json:"ends_at"`
-	PaymentTimeoutSeconds int64      `json:"payment_timeout_seconds"`
-	Items                 []SaleItem `json:"items"`
-	CreatedAt             time.Time  `json:"created_at"`
-	UpdatedAt             time.Time  `json:"updated_at"`
-	EndedAt               *time.Time `json:"ended_at,omitempty"`
+	ID                    string    `json:"id"`
+	ShopID                string    `json:"-"`
+	Name                  string    `json:"name"`
+	Status                string    `json:"status"`
+	Phase                 string    `json:"phase"`
+	StartsAt              time.Time `json:"starts_at"`
+	EndsAt                time.Time `json:"ends_at"`
+	PaymentTimeoutSeconds int64     `json:"payment_timeout_seconds"`
+	// Guard is the sale's own anti-abuse policy; nil follows the shop's.
+	Guard     *guard.PolicySpec `json:"guard,omitempty"`
+	Items     []SaleItem        `json:"items"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	EndedAt   *time.Time        `json:"ended_at,omitempty"`
 }
 
 // SaleItem is one SKU in a sale with its flash price and allocated stock.
@@ -104,11 +107,12 @@ func ItemKey(saleID, skuID string) string { return saleID + "/" + skuID }
 
 // SaleInput creates a sale.
 type SaleInput struct {
-	Name                  string          `json:"name" maxLength:"200"`
-	StartsAt              time.Time       `json:"starts_at"`
-	EndsAt                time.Time       `json:"ends_at"`
-	PaymentTimeoutSeconds int64           `json:"payment_timeout_seconds,omitempty" doc:"Default 900 (15 minutes)"`
-	Items                 []SaleItemInput `json:"items"`
+	Name                  string            `json:"name" maxLength:"200"`
+	StartsAt              time.Time         `json:"starts_at"`
+	EndsAt                time.Time         `json:"ends_at"`
+	PaymentTimeoutSeconds int64             `json:"payment_timeout_seconds,omitempty" doc:"Default 900 (15 minutes)"`
+	Guard                 *guard.PolicySpec `json:"guard,omitempty" doc:"Rate limits and blocking for this sale's buys; omitted = the shop's policy"`
+	Items                 []SaleItemInput   `json:"items"`
 }
 
 // SaleItemInput is one item of a SaleInput.
@@ -139,6 +143,16 @@ func (in *SaleInput) Validate(now time.Time) error {
 	if t := time.Duration(in.PaymentTimeoutSeconds) * time.Second; t < MinPaymentTimeout || t > MaxPaymentTimeout {
 		return commerce.Invalid("payment_timeout_seconds", "out_of_range", "payment_timeout_seconds must be %d to %d",
 			int64(MinPaymentTimeout/time.Second), int64(MaxPaymentTimeout/time.Second))
+	}
+	if in.Guard != nil {
+		if err := in.Guard.Policy().Validate(); err != nil {
+			if ce, ok := commerce.AsError(err); ok {
+				ce2 := *ce
+				ce2.Field = "guard." + ce.Field
+				return &ce2
+			}
+			return err
+		}
 	}
 	if len(in.Items) == 0 {
 		return commerce.Invalid("items", "required", "a sale needs at least one item")

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,15 +11,24 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
 
 // ---- flash sales ----
 
 func (s *Store) CreateSale(ctx context.Context, sale *peak.Sale, audit *commerce.AuditEntry) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO flash_sales (id, shop_id, name, status, starts_at, ends_at, payment_timeout_s, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, sale.ID, sale.ShopID, sale.Name, sale.Status, TS(sale.StartsAt), TS(sale.EndsAt),
-			sale.PaymentTimeoutSeconds, TS(sale.CreatedAt), TS(sale.UpdatedAt)); err != nil {
+		var policy string
+		if sale.Guard != nil {
+			b, err := json.Marshal(sale.Guard)
+			if err != nil {
+				return err
+			}
+			policy = string(b)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO flash_sales (id, shop_id, name, status, starts_at, ends_at, payment_timeout_s, guard, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, sale.ID, sale.ShopID, sale.Name, sale.Status, TS(sale.StartsAt), TS(sale.EndsAt),
+			sale.PaymentTimeoutSeconds, policy, TS(sale.CreatedAt), TS(sale.UpdatedAt)); err != nil {
 			return err
 		}
 		for i, it := range sale.Items {
@@ -42,14 +52,19 @@ func (s *Store) CreateSale(ctx context.Context, sale *peak.Sale, audit *commerce
 	})
 }
 
-const saleCols = `id, shop_id, name, status, starts_at, ends_at, payment_timeout_s, created_at, updated_at, ended_at`
+const saleCols = `id, shop_id, name, status, starts_at, ends_at, payment_timeout_s, guard, created_at, updated_at, ended_at`
 
 func scanSale(r interface{ Scan(...any) error }) (peak.Sale, error) {
 	var s peak.Sale
 	var starts, ends, created, updated int64
 	var ended sql.NullInt64
-	err := r.Scan(&s.ID, &s.ShopID, &s.Name, &s.Status, &starts, &ends, &s.PaymentTimeoutSeconds, &created, &updated, &ended)
+	var policy string
+	err := r.Scan(&s.ID, &s.ShopID, &s.Name, &s.Status, &starts, &ends, &s.PaymentTimeoutSeconds, &policy, &created, &updated, &ended)
 	s.StartsAt, s.EndsAt, s.CreatedAt, s.UpdatedAt, s.EndedAt = FromTS(starts), FromTS(ends), FromTS(created), FromTS(updated), FromNullTS(ended)
+	if err == nil && policy != "" {
+		s.Guard = &guard.PolicySpec{}
+		err = json.Unmarshal([]byte(policy), s.Guard)
+	}
 	return s, err
 }
 

@@ -7,6 +7,7 @@ CREATE TABLE flash_sales (
     starts_at         BIGINT NOT NULL,
     ends_at           BIGINT NOT NULL,
     payment_timeout_s BIGINT NOT NULL,
+    guard             TEXT NOT NULL DEFAULT '',
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL,
     ended_at          BIGINT

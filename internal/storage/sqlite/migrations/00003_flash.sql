@@ -7,6 +7,7 @@ CREATE TABLE flash_sales (
     starts_at         INTEGER NOT NULL,
     ends_at           INTEGER NOT NULL,
     payment_timeout_s INTEGER NOT NULL,
+    guard             TEXT NOT NULL DEFAULT '',
     created_at        INTEGER NOT NULL,
     updated_at        INTEGER NOT NULL,
     ended_at          INTEGER
