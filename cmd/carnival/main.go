@@ -35,6 +35,9 @@ type Config struct {
 	// Redis is a redis:// URL; set, the guard's rate limits (and the
 	// peak paths' shared state) live in Redis so instances share them.
 	Redis string
+	// RedisGrace is how long a Redis admission may stay unconfirmed before
+	// the reconciler settles it against the database.
+	RedisGrace time.Duration
 }
 
 func main() {
@@ -147,6 +150,12 @@ func flagsServe(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.Sweep, "sweep", d, "how often unpaid orders past their payment timeout are cancelled (env CARNIVAL_SWEEP)")
 	fs.StringVar(&c.Redis, "redis", env("redis-url", ""),
 		"Redis URL, e.g. redis://127.0.0.1:6379/0: flash-sale admission and rate limits shared by several instances; empty keeps them in process (env CARNIVAL_REDIS_URL)")
+	grace, err := time.ParseDuration(env("redis-grace", "30s"))
+	if err != nil {
+		grace = 30 * time.Second
+	}
+	fs.DurationVar(&c.RedisGrace, "redis-grace", grace,
+		"how long a Redis admission may stay unconfirmed before the reconciler settles it against the database: confirmed if its order exists, given back if not (env CARNIVAL_REDIS_GRACE)")
 }
 
 func flagsKeys(fs *flag.FlagSet, c *Config) {

@@ -49,7 +49,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer rc.Close()
-		redisEng = redis.NewEngine(rc, redis.EngineOptions{})
+		redisEng = redis.NewEngine(rc, redis.EngineOptions{Grace: cfg.RedisGrace})
 		eng, lim = redisEng, redis.NewLimiter(rc)
 		ready = func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
