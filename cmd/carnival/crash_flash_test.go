@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,27 +18,7 @@ import (
 // that each item's counters still balance, and that the restarted engine
 // sells exactly the units left — none lost, none twice.
 func TestKillNineDuringFlashSaleLosesNoAcknowledgedBuy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds and runs the binary; skipped with -short")
-	}
-	bin := buildBinary(t)
-	t.Run("sqlite", func(t *testing.T) {
-		flashCrashScenario(t, bin, []string{"--data", t.TempDir()})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("CARNIVAL_TEST_POSTGRES_URL")
-		if base == "" {
-			t.Skip("PostgreSQL engine not tested: set CARNIVAL_TEST_POSTGRES_URL")
-		}
-		flashCrashScenario(t, bin, []string{"--db", freshSchema(t, base)})
-	})
-	t.Run("postgres+redis", func(t *testing.T) {
-		base, rurl := os.Getenv("CARNIVAL_TEST_POSTGRES_URL"), os.Getenv("CARNIVAL_TEST_REDIS_URL")
-		if base == "" || rurl == "" {
-			t.Skip("Redis engine not tested: set CARNIVAL_TEST_POSTGRES_URL and CARNIVAL_TEST_REDIS_URL")
-		}
-		flashCrashScenario(t, bin, []string{"--db", freshSchema(t, base)}, "--redis", rurl, "--redis-grace", "2s")
-	})
+	onEachEngine(t, true, flashCrashScenario)
 }
 
 type flashItem struct {

@@ -28,19 +28,37 @@ import (
 // SIGKILL mid-load and restarts it: every order that got a 2xx exists, every
 // payment that got a 2xx is paid, and no unit of stock is created or lost.
 func TestKillNineDuringOrderLoadLosesNoAcknowledgedOrder(t *testing.T) {
+	onEachEngine(t, false, func(t *testing.T, bin string, store []string, _ ...string) { crashScenario(t, bin, store) })
+}
+
+// onEachEngine builds the binary and runs scenario on the embedded
+// database, on PostgreSQL and, with redis, on PostgreSQL with the Redis
+// engine (serveArgs carry what only the server takes). An engine whose
+// service is not configured is skipped with the variable to set.
+func onEachEngine(t *testing.T, redis bool, scenario func(t *testing.T, bin string, store []string, serveArgs ...string)) {
 	if testing.Short() {
 		t.Skip("crash test builds and runs the binary; skipped with -short")
 	}
 	bin := buildBinary(t)
 	t.Run("sqlite", func(t *testing.T) {
-		crashScenario(t, bin, []string{"--data", t.TempDir()})
+		scenario(t, bin, []string{"--data", t.TempDir()})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		base := os.Getenv("CARNIVAL_TEST_POSTGRES_URL")
 		if base == "" {
 			t.Skip("PostgreSQL engine not tested: set CARNIVAL_TEST_POSTGRES_URL")
 		}
-		crashScenario(t, bin, []string{"--db", freshSchema(t, base)})
+		scenario(t, bin, []string{"--db", freshSchema(t, base)})
+	})
+	if !redis {
+		return
+	}
+	t.Run("postgres+redis", func(t *testing.T) {
+		base, rurl := os.Getenv("CARNIVAL_TEST_POSTGRES_URL"), os.Getenv("CARNIVAL_TEST_REDIS_URL")
+		if base == "" || rurl == "" {
+			t.Skip("Redis engine not tested: set CARNIVAL_TEST_POSTGRES_URL and CARNIVAL_TEST_REDIS_URL")
+		}
+		scenario(t, bin, []string{"--db", freshSchema(t, base)}, "--redis", rurl, "--redis-grace", "2s")
 	})
 }
 

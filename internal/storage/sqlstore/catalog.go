@@ -112,7 +112,7 @@ func insertMove(ctx context.Context, tx *Tx, shopID string, m commerce.StockMove
 
 const skuCols = `id, product_id, code, name, category_id, price, cost, stock, held, sold, safety_stock, status, updated_at, shop_id`
 
-func scanSKU(r interface{ Scan(...any) error }) (commerce.SKU, error) {
+func scanSKU(r rowScanner) (commerce.SKU, error) {
 	var k commerce.SKU
 	var upd int64
 	err := r.Scan(&k.ID, &k.ProductID, &k.Code, &k.Name, &k.CategoryID, &k.Price, &k.Cost, &k.Stock, &k.Held, &k.Sold, &k.SafetyStock, &k.Status, &upd, &k.ShopID)
@@ -122,7 +122,7 @@ func scanSKU(r interface{ Scan(...any) error }) (commerce.SKU, error) {
 
 const productCols = `id, code, name, category_id, status, created_at, updated_at, shop_id`
 
-func scanProduct(r interface{ Scan(...any) error }) (commerce.Product, error) {
+func scanProduct(r rowScanner) (commerce.Product, error) {
 	var p commerce.Product
 	var c, u int64
 	err := r.Scan(&p.ID, &p.Code, &p.Name, &p.CategoryID, &p.Status, &c, &u, &p.ShopID)

@@ -13,7 +13,7 @@ import (
 const customerCols = `id, external_id, name, phone, email, tier, growth_value, points, points_held, tags, marketing_consent,
 	time_zone, first_paid_at, erased_at, created_at, updated_at, shop_id`
 
-func scanCustomer(r interface{ Scan(...any) error }) (commerce.Customer, error) {
+func scanCustomer(r rowScanner) (commerce.Customer, error) {
 	var c commerce.Customer
 	var tags string
 	var consent int

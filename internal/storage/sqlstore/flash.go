@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -54,7 +53,7 @@ func (s *Store) CreateSale(ctx context.Context, sale *peak.Sale, audit *commerce
 
 const saleCols = `id, shop_id, name, status, starts_at, ends_at, payment_timeout_s, guard, created_at, updated_at, ended_at`
 
-func scanSale(r interface{ Scan(...any) error }) (peak.Sale, error) {
+func scanSale(r rowScanner) (peak.Sale, error) {
 	var s peak.Sale
 	var starts, ends, created, updated int64
 	var ended sql.NullInt64
@@ -87,27 +86,11 @@ func (s *Store) withItems(ctx context.Context, sales []peak.Sale) ([]peak.Sale, 
 }
 
 func (s *Store) GetSale(ctx context.Context, shopID, id string) (*peak.Sale, error) {
-	sale, err := scanSale(s.QueryRow(ctx, `SELECT `+saleCols+` FROM flash_sales WHERE shop_id = $1 AND id = $2`, shopID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, commerce.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.withItems(ctx, []peak.Sale{sale})
-	if err != nil {
-		return nil, err
-	}
-	return &out[0], nil
+	return getByID(ctx, s, "flash_sales", saleCols, shopID, id, scanSale, s.withItems)
 }
 
 func (s *Store) ListSales(ctx context.Context, shopID string, p commerce.Page) ([]peak.Sale, error) {
-	rows, err := s.Query(ctx, `SELECT `+saleCols+` FROM flash_sales WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, p.Cursor, p.Limit)
-	sales, err := rowsAll(rows, err, func(r *sql.Rows) (peak.Sale, error) { return scanSale(r) })
-	if err != nil {
-		return nil, err
-	}
-	return s.withItems(ctx, sales)
+	return listPage(ctx, s, "flash_sales", saleCols, shopID, p, scanSale, s.withItems)
 }
 
 func (s *Store) LiveSales(ctx context.Context) ([]peak.Sale, error) {

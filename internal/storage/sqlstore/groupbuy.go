@@ -30,7 +30,7 @@ func (s *Store) CreateGroupCampaign(ctx context.Context, c *peak.GroupCampaign, 
 const campaignCols = `id, shop_id, name, sku_id, list_price, group_price, group_size, starts_at, ends_at, group_window_s, per_customer_limit,
 	payment_timeout_s, status, groups_opened, created_at, updated_at, ended_at`
 
-func scanCampaign(r interface{ Scan(...any) error }) (peak.GroupCampaign, error) {
+func scanCampaign(r rowScanner) (peak.GroupCampaign, error) {
 	var c peak.GroupCampaign
 	var starts, ends, created, updated int64
 	var ended sql.NullInt64
@@ -41,19 +41,11 @@ func scanCampaign(r interface{ Scan(...any) error }) (peak.GroupCampaign, error)
 }
 
 func (s *Store) GetGroupCampaign(ctx context.Context, shopID, id string) (*peak.GroupCampaign, error) {
-	c, err := scanCampaign(s.QueryRow(ctx, `SELECT `+campaignCols+` FROM group_buy_campaigns WHERE shop_id = $1 AND id = $2`, shopID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, commerce.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return getByID(ctx, s, "group_buy_campaigns", campaignCols, shopID, id, scanCampaign, nil)
 }
 
 func (s *Store) ListGroupCampaigns(ctx context.Context, shopID string, p commerce.Page) ([]peak.GroupCampaign, error) {
-	rows, err := s.Query(ctx, `SELECT `+campaignCols+` FROM group_buy_campaigns WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, p.Cursor, p.Limit)
-	return rowsAll(rows, err, func(r *sql.Rows) (peak.GroupCampaign, error) { return scanCampaign(r) })
+	return listPage(ctx, s, "group_buy_campaigns", campaignCols, shopID, p, scanCampaign, nil)
 }
 
 func (s *Store) EndGroupCampaign(ctx context.Context, shopID, id string, at time.Time, audit *commerce.AuditEntry) error {
@@ -72,7 +64,7 @@ func (s *Store) EndGroupCampaign(ctx context.Context, shopID, id string, at time
 
 const groupCols = `id, shop_id, campaign_id, sku_id, size, members, paid, status, opened_at, expires_at, completed_at, failed_at, settled_at`
 
-func scanGroup(r interface{ Scan(...any) error }) (peak.Group, error) {
+func scanGroup(r rowScanner) (peak.Group, error) {
 	var g peak.Group
 	var opened, expires int64
 	var completed, failed, settled sql.NullInt64

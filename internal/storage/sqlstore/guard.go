@@ -18,7 +18,7 @@ var _ guard.Store = (*Store)(nil)
 
 const blockCols = `id, shop_id, dimension, block_key, scope, rule, reason, failures, window_seconds, created_at, until_at, lifted_at, lifted_by, updated_at`
 
-func scanBlock(r interface{ Scan(...any) error }) (guard.Block, error) {
+func scanBlock(r rowScanner) (guard.Block, error) {
 	var b guard.Block
 	var created, until, updated int64
 	var lifted sql.NullInt64

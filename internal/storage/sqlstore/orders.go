@@ -196,7 +196,7 @@ const orderCols = `id, shop_id, customer_id, status, goods_amount, item_discount
 	shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, paid_at, fulfilled_at, cancelled_at, cancel_reason, pricing,
 	deposit_credit`
 
-func scanOrder(r interface{ Scan(...any) error }) (commerce.Order, error) {
+func scanOrder(r rowScanner) (commerce.Order, error) {
 	var o commerce.Order
 	var created, expires int64
 	var paid, fulfilled, cancelled sql.NullInt64

@@ -42,7 +42,7 @@ func (s *Store) CreatePresale(ctx context.Context, p *peak.Presale, audit *comme
 const presaleCols = `id, shop_id, name, status, deposit_starts_at, deposit_ends_at, balance_starts_at, balance_ends_at, quantity_cap, taken,
 	per_customer_limit, allow_order_activities, allow_coupons, terms, created_at, updated_at, ended_at`
 
-func scanPresale(r interface{ Scan(...any) error }) (peak.Presale, error) {
+func scanPresale(r rowScanner) (peak.Presale, error) {
 	var p peak.Presale
 	var ds, de, bs, be, created, updated int64
 	var acts, coupons int
@@ -71,27 +71,11 @@ func (s *Store) withPresaleItems(ctx context.Context, ps []peak.Presale) ([]peak
 }
 
 func (s *Store) GetPresale(ctx context.Context, shopID, id string) (*peak.Presale, error) {
-	p, err := scanPresale(s.QueryRow(ctx, `SELECT `+presaleCols+` FROM presales WHERE shop_id = $1 AND id = $2`, shopID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, commerce.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.withPresaleItems(ctx, []peak.Presale{p})
-	if err != nil {
-		return nil, err
-	}
-	return &out[0], nil
+	return getByID(ctx, s, "presales", presaleCols, shopID, id, scanPresale, s.withPresaleItems)
 }
 
 func (s *Store) ListPresales(ctx context.Context, shopID string, p commerce.Page) ([]peak.Presale, error) {
-	rows, err := s.Query(ctx, `SELECT `+presaleCols+` FROM presales WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, p.Cursor, p.Limit)
-	ps, err := rowsAll(rows, err, func(r *sql.Rows) (peak.Presale, error) { return scanPresale(r) })
-	if err != nil {
-		return nil, err
-	}
-	return s.withPresaleItems(ctx, ps)
+	return listPage(ctx, s, "presales", presaleCols, shopID, p, scanPresale, s.withPresaleItems)
 }
 
 func (s *Store) EndPresale(ctx context.Context, shopID, id string, at time.Time, audit *commerce.AuditEntry) error {

@@ -102,7 +102,7 @@ func (s *Store) SaveTemplate(ctx context.Context, t *promotion.Template, create 
 	})
 }
 
-func scanTemplate(r interface{ Scan(...any) error }) (promotion.Template, error) {
+func scanTemplate(r rowScanner) (promotion.Template, error) {
 	var t promotion.Template
 	var body string
 	var issued int64
@@ -164,7 +164,7 @@ func (s *Store) ClaimCoupon(ctx context.Context, c *promotion.Coupon, perCustome
 
 const couponCols = `id, shop_id, template_id, customer_id, code, status, valid_from, valid_until, claimed_at, order_id`
 
-func scanCoupon(r interface{ Scan(...any) error }) (promotion.Coupon, error) {
+func scanCoupon(r rowScanner) (promotion.Coupon, error) {
 	var c promotion.Coupon
 	var from, until, claimed int64
 	err := r.Scan(&c.ID, &c.ShopID, &c.TemplateID, &c.CustomerID, &c.Code, &c.Status, &from, &until, &claimed, &c.OrderID)

@@ -39,7 +39,7 @@ func (s *Store) CreateShop(ctx context.Context, sh *commerce.Shop) error {
 
 const shopCols = `id, name, currency, time_zone, settings, created_at`
 
-func scanShop(r interface{ Scan(...any) error }) (commerce.Shop, error) {
+func scanShop(r rowScanner) (commerce.Shop, error) {
 	var sh commerce.Shop
 	var st string
 	var created int64
@@ -90,7 +90,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *commerce.APIKey) error {
 
 const keyCols = `id, shop_id, role, name, hash, created_at, revoked_at`
 
-func scanKey(r interface{ Scan(...any) error }) (commerce.APIKey, error) {
+func scanKey(r rowScanner) (commerce.APIKey, error) {
 	var k commerce.APIKey
 	var created int64
 	var revoked sql.NullInt64

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/carnivalhq/carnival/internal/commerce"
 )
 
 // Dialect is what differs between engines at run time.
@@ -307,4 +309,38 @@ func rowsAll[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) 
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(...any) error }
+
+// getByID reads the shop's row with id from table (cols in the order scan
+// reads them), then what belongs to it with more (nil: nothing);
+// commerce.ErrNotFound when there is no such row.
+func getByID[T any](ctx context.Context, s *Store, table, cols, shopID, id string, scan func(rowScanner) (T, error), more func(context.Context, []T) ([]T, error)) (*T, error) {
+	v, err := scan(s.QueryRow(ctx, `SELECT `+cols+` FROM `+table+` WHERE shop_id = $1 AND id = $2`, shopID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, commerce.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []T{v}
+	if more != nil {
+		if out, err = more(ctx, out); err != nil {
+			return nil, err
+		}
+	}
+	return &out[0], nil
+}
+
+// listPage reads one page of the shop's rows from table, by id, then what
+// belongs to them with more (nil: nothing).
+func listPage[T any](ctx context.Context, s *Store, table, cols, shopID string, p commerce.Page, scan func(rowScanner) (T, error), more func(context.Context, []T) ([]T, error)) ([]T, error) {
+	rows, err := s.Query(ctx, `SELECT `+cols+` FROM `+table+` WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, p.Cursor, p.Limit)
+	out, err := rowsAll(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
+	if err != nil || more == nil {
+		return out, err
+	}
+	return more(ctx, out)
 }
