@@ -37,11 +37,19 @@ type env struct {
 	guard *guard.Guard
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvAt(t, nil, 25800) }
+
+// newEnvAt is newEnv with the services on clk (nil: the real clock; the
+// guard always runs on a settable one) and the SKU at price.
+func newEnvAt(t testing.TB, clk *clock.Settable, price int64) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.OpenSQLite(t)
-	svc := commerce.NewService(st, commerce.Options{})
+	opts := commerce.Options{}
+	if clk != nil {
+		opts.Now = clk.Now
+	}
+	svc := commerce.NewService(st, opts)
 	shop, err := svc.CreateShop(ctx, "Test", "")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +64,7 @@ func newEnv(t testing.TB) *env {
 	}
 	stock := int64(100)
 	skus, err := svc.UpsertProducts(ctx, commerce.Actor{ShopID: shop.ID}, []commerce.ProductUpsert{{Code: "P1", Name: "商品",
-		SKUs: []commerce.SKUUpsert{{Code: "S1", Price: 25800, Cost: 10000, Stock: &stock}}}})
+		SKUs: []commerce.SKUUpsert{{Code: "S1", Price: price, Cost: price * 4 / 10, Stock: &stock}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +76,17 @@ func newEnv(t testing.TB) *env {
 	e.cust = &cs[0]
 	ps := promotion.New(st, svc)
 	e.flash = peak.NewFlash(st, svc, peak.NewMemory(), peak.Options{})
-	e.clock = storetest.NewClock()
+	e.clock = clk
+	if clk == nil {
+		e.clock = storetest.NewClock()
+	}
 	e.guard, err = guard.New(ctx, st, guard.NewMemoryLimiter(e.clock.Now), guard.Options{Now: e.clock.Now, Logger: slog.New(slog.NewTextHandler(testLog, nil)), Refresh: -1, FlushEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.guard.Close)
-	e.cfg = httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard, Logger: slog.New(slog.NewTextHandler(testLog, nil))}
+	e.cfg = httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard,
+		Presales: peak.NewPresales(st, svc, peak.Options{}), Groups: peak.NewGroups(st, svc, peak.Options{}), Logger: slog.New(slog.NewTextHandler(testLog, nil))}
 	api := httpapi.New(e.cfg)
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
@@ -151,12 +163,7 @@ func TestBadInputIsRejectedWithAProblemNamingTheFieldAndWritesNothing(t *testing
 	e := newEnv(t)
 	sku, cust := e.sku.ID, e.cust.ID
 	big := `{"lines":[{"sku_id":"` + sku + `","quantity":1}],"channel":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code, field        string
-	}{
+	tests := []badInput{
 		// orders
 		{"malformed json", "POST", "/api/v1/orders", `{"lines": [`, 400, "malformed_request", ""},
 		{"not an object", "POST", "/api/v1/orders", `[1,2]`, 422, "validation_failed", ""},
@@ -224,33 +231,7 @@ func TestBadInputIsRejectedWithAProblemNamingTheFieldAndWritesNothing(t *testing
 		{"refusals page too big", "GET", "/api/v1/guard/refusals?limit=501", nil, 422, "validation_failed", "limit"},
 		{"blocks active not a bool", "GET", "/api/v1/guard/blocks?active=maybe", nil, 422, "validation_failed", "active"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := e.counts()
-			var hdr []string
-			if tt.name == "overlong idempotency key" {
-				hdr = []string{"Idempotency-Key", strings.Repeat("k", 300)}
-			}
-			r := e.do(commerce.RoleAdmin, tt.method, tt.path, tt.body, hdr...)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
-			}
-			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Fatalf("content type %q, want application/problem+json", ct)
-			}
-			var p httpapi.Problem
-			r.json(t, &p)
-			if p.Code != tt.code || p.Status != tt.status || p.Detail == "" {
-				t.Fatalf("problem = %+v, want code %s", p, tt.code)
-			}
-			if tt.field != "" && p.Field != tt.field {
-				t.Fatalf("field %q, want %q (%s)", p.Field, tt.field, r.body)
-			}
-			if after := e.counts(); after != before {
-				t.Fatalf("a rejected request wrote:\nbefore %s\nafter  %s", before, after)
-			}
-		})
-	}
+	e.expectRejected(t, tests, e.counts, map[string][]string{"overlong idempotency key": {"Idempotency-Key", strings.Repeat("k", 300)}})
 }
 
 func TestRolesLimitWhatAKeyReaches(t *testing.T) {

@@ -148,11 +148,7 @@ func TestFlashBadInputWritesNothing(t *testing.T) {
 		return `{"sku_id":"` + e.sku.ID + `","flash_price":100,"allocated":5` + extra + `}`
 	}
 	buyURL := "/api/v1/flash-sales/" + s.ID + "/buy"
-	tests := []struct {
-		name, method, path, body string
-		status                   int
-		code, field              string
-	}{
+	tests := []badInput{
 		{"no items", "POST", "/api/v1/flash-sales", sale(""), 422, "required", "items"},
 		{"window backwards", "POST", "/api/v1/flash-sales", fmt.Sprintf(`{"name":"x","starts_at":%q,"ends_at":%q,"items":[%s]}`, now.Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339), item("")), 422, "window_order", "ends_at"},
 		{"no name", "POST", "/api/v1/flash-sales", strings.Replace(sale(item("")), `"name":"x"`, `"name":""`, 1), 422, "required", "name"},
@@ -175,33 +171,7 @@ func TestFlashBadInputWritesNothing(t *testing.T) {
 		{"remind unknown sale", "POST", "/api/v1/flash-sales/fls_nope/reminders", `{"customer_id":"` + e.cust.ID + `"}`, 404, "flash_sale_not_found", ""},
 		{"end unknown sale", "POST", "/api/v1/flash-sales/fls_nope/end", "", 404, "flash_sale_not_found", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := e.flashCounts()
-			var body any
-			if tt.body != "" {
-				body = tt.body
-			}
-			r := e.do(commerce.RoleAdmin, tt.method, tt.path, body)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
-			}
-			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Fatalf("content type %q", ct)
-			}
-			var p httpapi.Problem
-			r.json(t, &p)
-			if p.Code != tt.code {
-				t.Fatalf("code %q, want %q: %s", p.Code, tt.code, r.body)
-			}
-			if tt.field != "" && p.Field != tt.field {
-				t.Fatalf("field %q, want %q: %s", p.Field, tt.field, r.body)
-			}
-			if after := e.flashCounts(); after != before {
-				t.Fatalf("a rejected request wrote:\nbefore %s\nafter  %s", before, after)
-			}
-		})
-	}
+	e.expectRejected(t, tests, e.flashCounts, nil)
 }
 
 func TestFlashRoles(t *testing.T) {

@@ -2,8 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,18 +9,10 @@ import (
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/peak"
-	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
 // newGroupEnv is newEnv with group buys served.
-func newGroupEnv(t *testing.T) *env {
-	e := newEnv(t)
-	api := httpapi.New(httpapi.Config{Commerce: e.svc, Promotions: promotion.New(e.store, e.svc), Groups: peak.NewGroups(e.store, e.svc, peak.Options{}),
-		Logger: slog.New(slog.NewTextHandler(testLog, nil))})
-	e.srv = httptest.NewServer(api.Handler())
-	t.Cleanup(e.srv.Close)
-	return e
-}
+func newGroupEnv(t *testing.T) *env { return newEnv(t) }
 
 // groupCounts is counts() with the group-buy tables.
 func (e *env) groupCounts() string {
@@ -71,12 +61,7 @@ func TestGroupBuyBadInputIsRejectedNamingTheFieldAndWritesNothing(t *testing.T) 
 		}
 		return b[:j] + value + b[k:]
 	}
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code, field        string
-	}{
+	tests := []badInput{
 		{"malformed json", "POST", "/api/v1/group-buys", `{"name":`, 400, "malformed_request", ""},
 		{"unknown field", "POST", "/api/v1/group-buys", campaign(`,"discount":1`), 422, "unknown_field", ""},
 		{"no name", "POST", "/api/v1/group-buys", with("name", `""`), 422, "required", "name"},
@@ -107,33 +92,7 @@ func TestGroupBuyBadInputIsRejectedNamingTheFieldAndWritesNothing(t *testing.T) 
 		{"join bad id", "POST", "/api/v1/groups/" + strings.Repeat("g", 80) + "/join", `{"customer_id":"` + cust + `"}`, 422, "validation_failed", "id"},
 		{"list groups bad limit", "GET", "/api/v1/group-buys/" + c.ID + "/groups?limit=501", nil, 422, "validation_failed", "limit"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := e.groupCounts()
-			var hdr []string
-			if tt.name == "open overlong key" {
-				hdr = []string{"Idempotency-Key", strings.Repeat("k", 300)}
-			}
-			r := e.do(commerce.RoleAdmin, tt.method, tt.path, tt.body, hdr...)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
-			}
-			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Fatalf("content type %q, want application/problem+json", ct)
-			}
-			var p httpapi.Problem
-			r.json(t, &p)
-			if p.Code != tt.code || p.Status != tt.status || p.Detail == "" {
-				t.Fatalf("problem = %+v, want code %s", p, tt.code)
-			}
-			if tt.field != "" && p.Field != tt.field {
-				t.Fatalf("field %q, want %q (%s)", p.Field, tt.field, r.body)
-			}
-			if after := e.groupCounts(); after != before {
-				t.Fatalf("a rejected request wrote:\nbefore %s\nafter  %s", before, after)
-			}
-		})
-	}
+	e.expectRejected(t, tests, e.groupCounts, map[string][]string{"open overlong key": {"Idempotency-Key", strings.Repeat("k", 300)}})
 }
 
 func TestGroupBuyRolesLimitWhatAKeyReaches(t *testing.T) {

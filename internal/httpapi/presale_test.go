@@ -1,18 +1,13 @@
 package httpapi_test
 
 import (
-	"context"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/clock"
 	"github.com/carnivalhq/carnival/internal/commerce"
-	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/peak"
-	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/storage/storetest"
 )
 
@@ -25,39 +20,8 @@ type presaleEnv struct {
 
 func newPresaleEnv(t *testing.T) *presaleEnv {
 	t.Helper()
-	ctx := context.Background()
-	st := storetest.OpenSQLite(t)
 	clk := storetest.NewClock()
-	svc := commerce.NewService(st, commerce.Options{Now: clk.Now})
-	shop, err := svc.CreateShop(ctx, "Test", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, store: st, svc: svc, shop: shop, keys: map[string]string{}}
-	for _, r := range commerce.Roles {
-		_, secret, err := svc.CreateAPIKey(ctx, shop.ID, r, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.keys[r] = secret
-	}
-	stock := int64(100)
-	skus, err := svc.UpsertProducts(ctx, commerce.Actor{ShopID: shop.ID}, []commerce.ProductUpsert{{Code: "P1", Name: "手机",
-		SKUs: []commerce.SKUUpsert{{Code: "S1", Price: 129900, Cost: 80000, Stock: &stock}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sku = &skus[0]
-	cs, err := svc.UpsertCustomers(ctx, commerce.Actor{ShopID: shop.ID}, []commerce.Customer{{ExternalID: "u1", Name: "李四", Phone: "13900001111"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.cust = &cs[0]
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: promotion.New(st, svc), Presales: peak.NewPresales(st, svc, peak.Options{}),
-		Logger: slog.New(slog.NewTextHandler(testLog, nil))})
-	e.srv = httptest.NewServer(api.Handler())
-	t.Cleanup(e.srv.Close)
-	return &presaleEnv{env: e, clk: clk, t0: clk.Now()}
+	return &presaleEnv{env: newEnvAt(t, clk, 129900), clk: clk, t0: clk.Now()}
 }
 
 func (e *presaleEnv) body(over map[string]any) map[string]any {
@@ -173,12 +137,7 @@ func TestBadPresaleInputIsRejectedNamingTheFieldAndWritesNothing(t *testing.T) {
 	day := 24 * time.Hour
 	sku, cust := e.sku.ID, e.cust.ID
 	deposits, balance := "/api/v1/presales/"+p.ID+"/deposits", "/api/v1/presale-deposits/"+dep.ID+"/balance"
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code, field        string
-	}{
+	tests := []badInput{
 		{"no name", "POST", "/api/v1/presales", e.body(map[string]any{"name": ""}), 422, "required", "name"},
 		{"deposit zero", "POST", "/api/v1/presales", e.body(item(0, 20000)), 422, "validation_failed", "items[0].deposit"},
 		{"value below deposit", "POST", "/api/v1/presales", e.body(item(10000, 9999)), 422, "below_deposit", "items[0].value"},
@@ -213,33 +172,7 @@ func TestBadPresaleInputIsRejectedNamingTheFieldAndWritesNothing(t *testing.T) {
 		{"cancel unknown deposit", "POST", "/api/v1/presale-deposits/ord_nope/cancel", nil, 404, "order_not_found", ""},
 		{"cancel an ordinary order as a deposit", "POST", "/api/v1/presale-deposits/" + plain.ID + "/cancel", nil, 404, "deposit_not_found", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := e.presaleCounts()
-			var hdr []string
-			if tt.name == "deposit overlong key" {
-				hdr = []string{"Idempotency-Key", strings.Repeat("k", 300)}
-			}
-			r := e.do(commerce.RoleAdmin, tt.method, tt.path, tt.body, hdr...)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
-			}
-			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Fatalf("content type %q, want application/problem+json", ct)
-			}
-			var pr httpapi.Problem
-			r.json(t, &pr)
-			if pr.Code != tt.code || pr.Detail == "" {
-				t.Fatalf("problem = %+v, want code %s", pr, tt.code)
-			}
-			if tt.field != "" && pr.Field != tt.field {
-				t.Fatalf("field %q, want %q (%s)", pr.Field, tt.field, r.body)
-			}
-			if after := e.presaleCounts(); after != before {
-				t.Fatalf("a rejected request wrote:\nbefore %s\nafter  %s", before, after)
-			}
-		})
-	}
+	e.expectRejected(t, tests, e.presaleCounts, map[string][]string{"deposit overlong key": {"Idempotency-Key", strings.Repeat("k", 300)}})
 }
 
 func TestPresaleRolesLimitWhatAKeyReaches(t *testing.T) {

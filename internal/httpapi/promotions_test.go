@@ -213,12 +213,7 @@ func TestCouponsAreClaimedOnceAndAppearInTheWallet(t *testing.T) {
 
 func TestPromotionEndpointsRejectBadInputAndWriteNothing(t *testing.T) {
 	e := newEnv(t)
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code, field        string
-	}{
+	tests := []badInput{
 		{"tiers not ascending", "POST", "/api/v1/promotions", `{"kind":"threshold_off","scope":{"all":true},"tiers":[{"threshold":30000,"off":4000},{"threshold":20000,"off":5000}]}`, 422, "not_ascending", "tiers[1].threshold"},
 		{"rate over 100%", "POST", "/api/v1/promotions", `{"kind":"limited_time","scope":{"all":true},"rate":10001}`, 422, "validation_failed", "rate"},
 		{"unknown kind", "POST", "/api/v1/promotions", `{"kind":"free_money","scope":{"all":true}}`, 422, "validation_failed", "kind"},
@@ -238,23 +233,7 @@ func TestPromotionEndpointsRejectBadInputAndWriteNothing(t *testing.T) {
 		{"quote points without customer", "POST", "/api/v1/quote", `{"lines":[{"sku_id":"` + e.sku.ID + `","quantity":1}],"points":100}`, 422, "needs_customer", "points"},
 		{"wallet unknown customer", "GET", "/api/v1/customers/cus_nope/coupons", nil, 404, "customer_not_found", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := e.counts()
-			r := e.do(commerce.RoleAdmin, tt.method, tt.path, tt.body)
-			var p httpapi.Problem
-			r.json(t, &p)
-			if r.status != tt.status || p.Code != tt.code || r.header.Get("Content-Type") != "application/problem+json" {
-				t.Fatalf("%d %s; want %d %s", r.status, r.body, tt.status, tt.code)
-			}
-			if tt.field != "" && p.Field != tt.field {
-				t.Fatalf("field %q, want %q (%s)", p.Field, tt.field, r.body)
-			}
-			if after := e.counts(); after != before {
-				t.Fatalf("a rejected request wrote:\nbefore %s\nafter  %s", before, after)
-			}
-		})
-	}
+	e.expectRejected(t, tests, e.counts, nil)
 }
 
 func TestMarginBlockModeRefusesOrdersUnderTheFloor(t *testing.T) {
