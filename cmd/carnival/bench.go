@@ -205,9 +205,27 @@ func drive(ctx context.Context, useWrk bool, url, key string, bodies [][]byte, c
 }
 
 func load(ctx context.Context, url, key string, bodies [][]byte, conc int, dur time.Duration, pay bool) loadResult {
+	r, _ := runLoad(ctx, conc, dur, func(c *http.Client, i int) error {
+		id, err := post(c, url, key, bodies[i%len(bodies)], pay)
+		if err == nil && pay {
+			_, err = post(c, url+"/"+id+"/pay", key, nil, false)
+		}
+		return err
+	})
+	return r
+}
+
+// runLoad runs conc workers for dur, each calling one with its own running
+// number (workers start far apart in it); an error from one counts as a
+// failure, and the status of a *statusError is counted by status too. It
+// returns throughput and latency over the calls that did not fail, and
+// those answers by status.
+func runLoad(ctx context.Context, conc int, dur time.Duration, one func(c *http.Client, i int) error) (loadResult, map[int]int64) {
 	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	defer tr.CloseIdleConnections()
+	var mu sync.Mutex
+	codes := map[int]int64{}
 	var ok, failed atomic.Int64
 	lat := make([][]time.Duration, conc)
 	deadline := time.Now().Add(dur)
@@ -217,19 +235,27 @@ func load(ctx context.Context, url, key string, bodies [][]byte, conc int, dur t
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+			local := map[int]int64{}
+			for i := w * 61; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
 				t0 := time.Now()
-				id, err := post(client, url, key, bodies[i%len(bodies)], pay)
-				if err == nil && pay {
-					_, err = post(client, url+"/"+id+"/pay", key, nil, false)
+				err := one(client, i)
+				var a answer
+				if errors.As(err, &a) {
+					local[int(a)]++
+					err = nil
 				}
-				lat[w] = append(lat[w], time.Since(t0))
 				if err != nil {
 					failed.Add(1)
 					continue
 				}
+				lat[w] = append(lat[w], time.Since(t0))
 				ok.Add(1)
 			}
+			mu.Lock()
+			for c, n := range local {
+				codes[c] += n
+			}
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -243,8 +269,22 @@ func load(ctx context.Context, url, key string, bodies [][]byte, conc int, dur t
 	if len(all) > 0 {
 		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
 	}
-	return r
+	return r, codes
 }
+
+// statusError is an answer post did not count as a success.
+type statusError struct {
+	status int
+	body   []byte
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("status %d: %s", e.status, e.body) }
+
+// answer, returned by a runLoad call, is a correct answer with its status
+// (for buy attempts a 201 or a 409 alike).
+type answer int
+
+func (a answer) Error() string { return fmt.Sprintf("answered %d", int(a)) }
 
 func post(c *http.Client, url, key string, body []byte, needID bool) (string, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -265,7 +305,7 @@ func post(c *http.Client, url, key string, body []byte, needID bool) (string, er
 	}
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		return "", fmt.Errorf("status %d: %s", resp.StatusCode, b)
+		return "", &statusError{status: resp.StatusCode, body: b}
 	}
 	if !needID {
 		return "", nil

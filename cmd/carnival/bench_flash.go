@@ -9,10 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -225,65 +222,24 @@ func (b *flashBench) check(ctx context.Context, codes map[int]int64, stdout io.W
 }
 
 // attempts loads url with the Go client and counts answers by status: a
-// 409 sold-out is a correct answer to a buy attempt, not a failure.
+// 409 sold-out is a correct answer to a buy attempt, not a failure; a 5xx
+// or a transport error is.
 func attempts(ctx context.Context, url, key string, bodies [][]byte, conc int, dur time.Duration) (loadResult, map[int]int64) {
-	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, DisableCompression: true}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	defer tr.CloseIdleConnections()
-	var mu sync.Mutex
-	codes := map[int]int64{}
-	var failed atomic.Int64
-	lat := make([][]time.Duration, conc)
-	deadline := time.Now().Add(dur)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := map[int]int64{}
-			for i := w * 61; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
-				t0 := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i%len(bodies)]))
-				req.Header.Set("Content-Type", "application/json")
-				if key != "" {
-					req.Header.Set("Authorization", "Bearer "+key)
-				}
-				resp, err := client.Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				lat[w] = append(lat[w], time.Since(t0))
-				local[resp.StatusCode]++
-			}
-			mu.Lock()
-			for c, n := range local {
-				codes[c] += n
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	var answered int64
-	for c, n := range codes {
-		if c < 500 {
-			answered += n
-		} else {
-			failed.Add(n)
+	return runLoad(ctx, conc, dur, func(c *http.Client, i int) error {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i%len(bodies)]))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
 		}
-	}
-	r := loadResult{ok: answered, failed: failed.Load(), rate: float64(answered) / elapsed.Seconds()}
-	if len(all) > 0 {
-		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
-	}
-	return r, codes
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			return &statusError{status: resp.StatusCode}
+		}
+		return answer(resp.StatusCode)
+	})
 }
