@@ -160,6 +160,8 @@ func TestFlashBadInputWritesNothing(t *testing.T) {
 		{"negative limit", "POST", "/api/v1/flash-sales", sale(item(`,"per_customer_limit":-1`)), 422, "out_of_range", "items[0].per_customer_limit"},
 		{"unknown sku", "POST", "/api/v1/flash-sales", sale(`{"sku_id":"sku_nope","flash_price":100,"allocated":5}`), 422, "unknown_sku", "items[0].sku_id"},
 		{"sku twice", "POST", "/api/v1/flash-sales", sale(item("") + "," + item("")), 422, "duplicate", "items[1].sku_id"},
+		{"guard rate negative", "POST", "/api/v1/flash-sales", strings.Replace(sale(item("")), `"name":"x"`, `"name":"x","guard":{"per_ip":{"rate":-1,"per_seconds":1}}`, 1), 422, "validation_failed", "guard.per_ip.rate"},
+		{"guard rate without period", "POST", "/api/v1/flash-sales", strings.Replace(sale(item("")), `"name":"x"`, `"name":"x","guard":{"per_customer":{"rate":5}}`, 1), 422, "out_of_range", "guard.per_customer.per_seconds"},
 		{"long timeout", "POST", "/api/v1/flash-sales", strings.Replace(sale(item("")), `"name":"x"`, `"name":"x","payment_timeout_seconds":999999`, 1), 422, "out_of_range", "payment_timeout_seconds"},
 		{"buy unknown sale", "POST", "/api/v1/flash-sales/fls_nope/buy", `{"sku_id":"` + e.sku.ID + `","customer_id":"` + e.cust.ID + `"}`, 404, "flash_sale_not_found", ""},
 		{"buy sku not in sale", "POST", buyURL, `{"sku_id":"sku_nope","customer_id":"` + e.cust.ID + `"}`, 422, "not_in_sale", "sku_id"},
