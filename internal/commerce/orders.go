@@ -517,6 +517,8 @@ type RefundRequest struct {
 	Lines       []RefundRequestLine `json:"lines"`
 	ReturnStock *bool               `json:"return_stock,omitempty"`
 	Reason      string              `json:"reason,omitempty"`
+	// Shipping also refunds the shipping the customer paid, once.
+	Shipping bool `json:"shipping,omitempty"`
 }
 
 // RefundRequestLine is one line of a RefundRequest, by line number.
@@ -525,14 +527,15 @@ type RefundRequestLine struct {
 	Quantity int64 `json:"quantity"`
 }
 
-// RefundOrder refunds quantities of paid lines. Each line refunds its own
+// RefundOrder refunds quantities of paid lines, and the shipping if asked
+// (once: what the order refunded beyond its lines is shipping). Each line refunds its own
 // payable amount: refunding k of n units returns payable×k/n rounded down,
 // and the last unit refunds whatever is left, so a line refunded in pieces
 // returns exactly its payable. Points that paid for the line come back the
 // same way, and units return to stock unless return_stock is false.
 func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *RefundRequest) (*Order, error) {
-	if len(req.Lines) == 0 {
-		return nil, Invalid("lines", "required", "name at least one line to refund")
+	if len(req.Lines) == 0 && !req.Shipping {
+		return nil, Invalid("lines", "required", "name at least one line to refund, or the shipping")
 	}
 	if err := checkText("reason", req.Reason, false, MaxNameLen); err != nil {
 		return nil, err
@@ -541,8 +544,10 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 	if err != nil {
 		return nil, err
 	}
-	switch o.Status {
-	case OrderPaid, OrderFulfilled, OrderPartiallyRefunded:
+	switch {
+	case o.Status == OrderPaid, o.Status == OrderFulfilled, o.Status == OrderPartiallyRefunded:
+	case o.Status == OrderRefunded && len(req.Lines) == 0:
+		// Every unit is back; the shipping may still be.
 	default:
 		return nil, illegal(o, "refund")
 	}
@@ -570,6 +575,19 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 			points = proportional(linePoints, after, l.Quantity) - proportional(linePoints, l.RefundedQty, l.Quantity)
 		}
 		r.Lines = append(r.Lines, RefundLine{No: rl.No, Quantity: rl.Quantity, Amount: amount, Points: points})
+	}
+	if req.Shipping {
+		// What was refunded beyond the lines is shipping already given back.
+		var lines money.Money
+		for _, l := range o.Lines {
+			lines += l.RefundedAmount
+		}
+		r.Shipping = o.Shipping - o.ShippingDiscount - (o.RefundedAmount - lines)
+		if r.Shipping <= 0 {
+			e := Conflict("shipping_not_refundable", "order %s has no shipping left to refund", id)
+			e.Field = "shipping"
+			return nil, e
+		}
 	}
 	out, err := s.store.RefundOrder(ctx, shopID, id, r, s.now().UTC())
 	if errors.Is(err, ErrStale) {

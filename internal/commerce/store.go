@@ -110,6 +110,8 @@ type Refund struct {
 	Lines       []RefundLine
 	ReturnStock bool
 	Reason      string
+	// Shipping is the shipping amount refunded with the lines (fen).
+	Shipping int64
 }
 
 // RefundLine is one line of a Refund; Amount and Points are filled in by the

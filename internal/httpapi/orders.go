@@ -107,14 +107,15 @@ func (s *Server) registerOrders() {
 			Lines []struct {
 				No       int   `json:"no" minimum:"1" maximum:"200" doc:"Line number"`
 				Quantity int64 `json:"quantity" minimum:"1" maximum:"1000000"`
-			} `json:"lines" minItems:"1" maxItems:"200"`
+			} `json:"lines,omitempty" maxItems:"200"`
 			ReturnStock *bool  `json:"return_stock,omitempty" doc:"Return the units to stock (default true)"`
 			Reason      string `json:"reason,omitempty" maxLength:"200"`
+			Shipping    bool   `json:"shipping,omitempty" doc:"Also refund the shipping the customer paid (once)"`
 		}
 	}
-	huma.Register(s.api, op("refund-order", http.MethodPost, "/api/v1/orders/{id}/refunds", "Refund units of lines: each refunds its line's payable exactly", "Orders", rolesWrite),
+	huma.Register(s.api, op("refund-order", http.MethodPost, "/api/v1/orders/{id}/refunds", "Refund units of lines (each refunds its line's payable exactly) and, if asked, the shipping", "Orders", rolesWrite),
 		func(ctx context.Context, in *refundIn) (*orderOut, error) {
-			req := &commerce.RefundRequest{ReturnStock: in.Body.ReturnStock, Reason: in.Body.Reason}
+			req := &commerce.RefundRequest{ReturnStock: in.Body.ReturnStock, Reason: in.Body.Reason, Shipping: in.Body.Shipping}
 			for _, l := range in.Body.Lines {
 				req.Lines = append(req.Lines, commerce.RefundRequestLine{No: l.No, Quantity: l.Quantity})
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/money"
 )
 
 // Groups runs group buys (拼团): campaigns, opening and joining groups
@@ -350,13 +351,17 @@ func (g *Groups) settle(ctx context.Context, gr *Group) error {
 			if err != nil {
 				return err
 			}
+			// Everything the member paid comes back, shipping included.
 			req := &commerce.RefundRequest{Reason: ReasonGroupFailed}
+			var lines money.Money
 			for _, l := range o.Lines {
 				if left := l.Quantity - l.RefundedQty; left > 0 {
 					req.Lines = append(req.Lines, commerce.RefundRequestLine{No: l.No, Quantity: left})
 				}
+				lines += l.RefundedAmount
 			}
-			if len(req.Lines) > 0 {
+			req.Shipping = o.Shipping-o.ShippingDiscount > o.RefundedAmount-lines
+			if len(req.Lines) > 0 || req.Shipping {
 				if _, err := g.com.RefundOrder(ctx, gr.ShopID, m.OrderID, req); err != nil {
 					return fmt.Errorf("refund order %s of failed group %s: %w", m.OrderID, gr.ID, err)
 				}

@@ -387,8 +387,9 @@ func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.R
 		if err != nil {
 			return err
 		}
-		switch o.Status {
-		case commerce.OrderPaid, commerce.OrderFulfilled, commerce.OrderPartiallyRefunded:
+		switch {
+		case o.Status == commerce.OrderPaid, o.Status == commerce.OrderFulfilled, o.Status == commerce.OrderPartiallyRefunded:
+		case o.Status == commerce.OrderRefunded && len(r.Lines) == 0 && r.Shipping > 0:
 		default:
 			return commerce.ErrStale
 		}
@@ -424,6 +425,7 @@ func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.R
 				}
 			}
 		}
+		total += r.Shipping
 		var left int64
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(quantity - refunded_qty), 0) FROM order_lines WHERE order_id = $1`, id).Scan(&left); err != nil {
 			return err
@@ -432,8 +434,14 @@ func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.R
 		if left == 0 {
 			status = commerce.OrderRefunded
 		}
-		if _, err := tx.Exec(ctx, `UPDATE orders SET refunded_amount = refunded_amount + $1, status = $2 WHERE id = $3`, total, status, id); err != nil {
+		// Never more than the order's payable in all: a shipping refund
+		// raced by another is refused here.
+		n, err := tx.ExecN(ctx, `UPDATE orders SET refunded_amount = refunded_amount + $1, status = $2 WHERE id = $3 AND refunded_amount + $1 <= payable`, total, status, id)
+		if err != nil {
 			return err
+		}
+		if n == 0 {
+			return commerce.ErrStale
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, shop_id, order_id, amount, reason, at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			r.ID, shopID, id, total, r.Reason, TS(at)); err != nil {

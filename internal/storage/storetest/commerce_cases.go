@@ -283,6 +283,17 @@ func testRefunds(t *testing.T, open Opener) {
 	if k := e.sku(t, a.ID); k.Stock != 10 || k.Sold != 0 {
 		t.Fatalf("stock %d sold %d after full refund, want 10/0", k.Stock, k.Sold)
 	}
+	// The shipping paid comes back when asked, once, and the order has
+	// then refunded exactly what it charged.
+	if o.Shipping-o.ShippingDiscount <= 0 {
+		t.Fatalf("the order charged no shipping (%d); the test needs some", o.Shipping)
+	}
+	r3, err := e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Shipping: true})
+	if err != nil || r3.RefundedAmount != o.Payable {
+		t.Fatalf("shipping refund = %+v, %v; want refunded %d, the whole payable", r3, err, o.Payable)
+	}
+	_, err = e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Shipping: true})
+	wantCode(t, err, "shipping_not_refundable")
 }
 
 func testIdempotency(t *testing.T, open Opener) {

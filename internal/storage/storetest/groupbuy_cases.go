@@ -287,8 +287,9 @@ func testGroupFails(t *testing.T, open Opener) {
 		for _, l := range o.Lines {
 			lines += l.Payable
 		}
-		if o.Status != commerce.OrderRefunded || o.RefundedAmount != lines || lines != 5900 {
-			t.Fatalf("paid member's order after failure: status %s refunded %d of %d", o.Status, o.RefundedAmount, lines)
+		// Everything paid comes back: the lines and the shipping.
+		if o.Status != commerce.OrderRefunded || lines != 5900 || o.Shipping-o.ShippingDiscount <= 0 || o.RefundedAmount != o.Payable {
+			t.Fatalf("paid member's order after failure: status %s refunded %d of %d (lines %d, shipping %d)", o.Status, o.RefundedAmount, o.Payable, lines, o.Shipping)
 		}
 		var reason string
 		if err := e.Store.Reader().QueryRow(e.Store.Q(`SELECT reason FROM refunds WHERE order_id = $1`), o.ID).Scan(&reason); err != nil || reason != peak.ReasonGroupFailed {
