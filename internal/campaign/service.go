@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -196,6 +197,7 @@ func (s *Service) finish(c *Campaign, loc *time.Location) {
 		m.DueOn = dueOn(m.OffsetDays, m.DueOn, c.StartsAt, loc)
 		m.Status = m.StatusAt(now, loc)
 	}
+	sort.SliceStable(c.Milestones, func(i, j int) bool { return c.Milestones[i].DueOn < c.Milestones[j].DueOn })
 }
 
 // List lists campaigns by id (creation order).
@@ -287,10 +289,11 @@ func (s *Service) AddMilestone(ctx context.Context, a commerce.Actor, campaignID
 	if err := s.store.AddMilestone(ctx, m, s.com.Audit(a, "create", "campaign_milestone", m.ID, nil, m)); err != nil {
 		return nil, fmt.Errorf("add milestone: %w", err)
 	}
-	return s.milestone(ctx, a.ShopID, campaignID, m.ID)
+	return s.Milestone(ctx, a.ShopID, campaignID, m.ID)
 }
 
-func (s *Service) milestone(ctx context.Context, shopID, campaignID, id string) (*Milestone, error) {
+// Milestone reads one milestone with its status.
+func (s *Service) Milestone(ctx context.Context, shopID, campaignID, id string) (*Milestone, error) {
 	c, err := s.Get(ctx, shopID, campaignID)
 	if err != nil {
 		return nil, err
@@ -305,7 +308,7 @@ func (s *Service) milestone(ctx context.Context, shopID, campaignID, id string) 
 
 // CompleteMilestone marks a milestone done now.
 func (s *Service) CompleteMilestone(ctx context.Context, a commerce.Actor, campaignID, id string) (*Milestone, error) {
-	if _, err := s.milestone(ctx, a.ShopID, campaignID, id); err != nil {
+	if _, err := s.Milestone(ctx, a.ShopID, campaignID, id); err != nil {
 		return nil, err
 	}
 	err := s.store.CompleteMilestone(ctx, a.ShopID, campaignID, id, s.com.Now().UTC(), s.com.Audit(a, "done", "campaign_milestone", id, nil, nil))
@@ -318,7 +321,7 @@ func (s *Service) CompleteMilestone(ctx context.Context, a commerce.Actor, campa
 	if err != nil {
 		return nil, fmt.Errorf("complete milestone %s: %w", id, err)
 	}
-	return s.milestone(ctx, a.ShopID, campaignID, id)
+	return s.Milestone(ctx, a.ShopID, campaignID, id)
 }
 
 // KPIPace is one KPI's pacing on a day.
