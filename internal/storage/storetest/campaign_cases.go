@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ func RunCampaigns(t *testing.T, open Opener) {
 	t.Run("PlanRoundTripAndAudit", func(t *testing.T) { testCampaignPlan(t, open) })
 	t.Run("ChannelsAndIdempotentSpend", func(t *testing.T) { testCampaignSpend(t, open) })
 	t.Run("MilestonesAndCalendar", func(t *testing.T) { testCampaignMilestones(t, open) })
+	t.Run("PacingWithActuals", func(t *testing.T) { testCampaignPacingWithActuals(t, open) })
 }
 
 func campaignEnv(t *testing.T, open Opener) (*Env, *promotion.Service, *campaign.Service) {
@@ -251,5 +253,54 @@ func testCampaignMilestones(t *testing.T, open Opener) {
 	}
 	if len(cal.Campaigns) != 0 || len(cal.TradeDates) != 1 {
 		t.Fatalf("from 15 November (campaign ends at midnight before it): %+v", cal)
+	}
+}
+
+// fixedActuals is what analytics will plug in: actuals to date by KPI.
+type fixedActuals struct {
+	got map[string]int64
+	day campaign.Day
+}
+
+func (f *fixedActuals) ActualsToDate(_ context.Context, _ *campaign.Campaign, day campaign.Day) (map[string]int64, error) {
+	f.day = day
+	return f.got, nil
+}
+
+func testCampaignPacingWithActuals(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	act := &fixedActuals{got: map[string]int64{campaign.KPIGMV: 5_000_000_00, campaign.KPIConversionRate: 320}}
+	cs := campaign.New(e.Store, e.Svc, nil, act)
+	in := double11()
+	in.DayWeights = nil // 14 equal days
+	in.Targets = campaign.Targets{campaign.KPIGMV: 14_000_000_00, campaign.KPIConversionRate: 400, campaign.KPIOrders: 1400}
+	c, err := cs.Create(ctx, e.Admin, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clock shows 11 Nov 08:00 in Shanghai: today is the 11th.
+	r, err := cs.Pacing(ctx, e.Shop.ID, c.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Day != "2026-11-11" || act.day != "2026-11-11" {
+		t.Fatalf("pacing day %s, actuals asked for %s", r.Day, act.day)
+	}
+	want := map[string]struct {
+		toDate int64
+		status string
+	}{
+		campaign.KPIGMV:            {11_000_000_00, campaign.PaceAlert}, // 5亿/11亿 = 45 % < 60 %
+		campaign.KPIConversionRate: {400, campaign.PaceBehind},          // 320/400 = 80 %
+		campaign.KPIOrders:         {1100, ""},                          // no actual yet
+	}
+	for _, k := range r.KPIs {
+		w := want[k.KPI]
+		if k.TargetToDate != w.toDate || k.Status != w.status {
+			t.Errorf("%s: to date %d status %q, want %d %q", k.KPI, k.TargetToDate, k.Status, w.toDate, w.status)
+		}
+	}
+	if len(r.KPIs) != 3 {
+		t.Fatalf("%d KPIs", len(r.KPIs))
 	}
 }
