@@ -231,13 +231,6 @@ func checkTargets(field string, t Targets, weights []int64, n int) error {
 	return nil
 }
 
-// Pacing is a campaign's targets spread over its days, and each phase's
-// over its own, in the shop's time zone.
-type Pacing struct {
-	Campaign []Series   `json:"campaign"`
-	Phases   [][]Series `json:"-"`
-}
-
 // Series returns the campaign's per-day target series for every KPI it
 // targets, in KPI order.
 func (c *Campaign) Series(loc *time.Location) []Series {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,15 +172,36 @@ func testCampaignSpend(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	got, _ := cs.Get(ctx, e.Shop.ID, c.ID)
-	if len(got.Channels) != 1 || got.Channels[0].Spent != 75_000 || got.Channels[0].BudgetUsed != 3750 {
+	if len(got.Channels) != 1 || got.Channels[0].Spent != 75_000 || got.Channels[0].BudgetUsed != 3750 { // 75 000 of 200 000
 		t.Fatalf("channel after spend: %+v", got.Channels)
 	}
+	// Concurrent replays of one key record one entry between them.
+	var wg sync.WaitGroup
+	ids := make([]string, 8)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sp, _, err := cs.AddSpend(ctx, e.Admin, c.ID, ch.ID, campaign.SpendInput{Day: "2026-11-04", Amount: 100}, "burst-key")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = sp.ID
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("concurrent replays answered different entries: %v", ids)
+		}
+	}
 	list, err := cs.Spend(ctx, e.Shop.ID, c.ID, ch.ID)
-	if err != nil || len(list) != 2 {
+	if err != nil || len(list) != 3 {
 		t.Fatalf("spend entries %+v, %v", list, err)
 	}
-	if n := auditCount(t, e, "campaign_spend"); n != 2 {
-		t.Fatalf("%d spend audit entries, want 2 (a replay writes none)", n)
+	if n := auditCount(t, e, "campaign_spend"); n != 3 {
+		t.Fatalf("%d spend audit entries, want 3 (a replay writes none)", n)
 	}
 	_, _, err = cs.AddSpend(ctx, e.Admin, c.ID, "chn_missing", in, "")
 	wantCode(t, err, "channel_not_found")
