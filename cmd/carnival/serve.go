@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/demo"
 	"github.com/carnivalhq/carnival/internal/httpapi"
@@ -77,7 +78,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Guard: gd, Logger: log, Ready: ready})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: campaign.New(st, svc, ps, nil), Guard: gd, Logger: log, Ready: ready})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/clock"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
@@ -86,7 +87,7 @@ func newEnvAt(t testing.TB, clk *clock.Settable, price int64) *env {
 	}
 	t.Cleanup(e.guard.Close)
 	e.cfg = httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard,
-		Presales: peak.NewPresales(st, svc, peak.Options{}), Groups: peak.NewGroups(st, svc, peak.Options{}), Logger: slog.New(slog.NewTextHandler(testLog, nil))}
+		Presales: peak.NewPresales(st, svc, peak.Options{}), Groups: peak.NewGroups(st, svc, peak.Options{}), Campaigns: campaign.New(st, svc, ps, nil), Logger: slog.New(slog.NewTextHandler(testLog, nil))}
 	api := httpapi.New(e.cfg)
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)

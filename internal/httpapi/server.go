@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/peak/guard"
@@ -52,6 +53,9 @@ type Config struct {
 	Ready func(context.Context) error
 	// Groups serves group buys (拼团); nil leaves them out.
 	Groups *peak.Groups
+	// Campaigns serves campaign plans and the marketing calendar; nil
+	// leaves them out.
+	Campaigns *campaign.Service
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -155,6 +159,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Groups != nil {
 		s.registerGroupBuys()
+	}
+	if cfg.Campaigns != nil {
+		s.registerCampaigns()
 	}
 	s.handler = s.observe(s.mux)
 	return s
