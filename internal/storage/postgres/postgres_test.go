@@ -19,3 +19,5 @@ func TestPostgresGuardContract(t *testing.T) { storetest.RunGuard(t, storetest.O
 func TestPostgresPresaleContract(t *testing.T) { storetest.RunPresales(t, storetest.OpenPostgres) }
 
 func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, storetest.OpenPostgres) }
+
+func TestPostgresAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, storetest.OpenPostgres) }

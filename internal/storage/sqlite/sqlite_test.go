@@ -22,3 +22,5 @@ func TestSQLiteGuardContract(t *testing.T) { storetest.RunGuard(t, open) }
 func TestSQLitePresaleContract(t *testing.T) { storetest.RunPresales(t, open) }
 
 func TestSQLiteGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, open) }
+
+func TestSQLiteAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, open) }
