@@ -386,6 +386,7 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 	if replay != nil {
 		return s.replayed(replay, idem)
 	}
+	s.emit(ctx, OrderEventPlaced, o, int64(o.Payable), o.CreatedAt, 0)
 	return o, false, nil
 }
 
@@ -438,7 +439,11 @@ func (s *Service) PayOrder(ctx context.Context, shopID, id string) (*Order, erro
 	if err != nil {
 		return nil, fmt.Errorf("pay order %s: %w", id, err)
 	}
-	return s.Order(ctx, shopID, id)
+	o, err := s.Order(ctx, shopID, id)
+	if err == nil {
+		s.emit(ctx, OrderEventPaid, o, int64(o.Payable), now, 0)
+	}
+	return o, err
 }
 
 func illegal(o *Order, action string) error {
@@ -577,6 +582,9 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 	}
 	if err != nil {
 		return nil, fmt.Errorf("refund order %s: %w", id, err)
+	}
+	if out != nil {
+		s.emit(ctx, OrderEventRefunded, out, int64(out.RefundedAmount-o.RefundedAmount), s.now().UTC(), len(out.Lines)*1000+int(out.RefundedAmount))
 	}
 	return out, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/peak/guard"
@@ -52,6 +53,10 @@ type Config struct {
 	Ready func(context.Context) error
 	// Groups serves group buys (拼团); nil leaves them out.
 	Groups *peak.Groups
+	// Analytics ingests events and AnalyticsStore answers metric queries;
+	// nil leaves them out.
+	Analytics      *analytics.Ingestor
+	AnalyticsStore analytics.Store
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -125,6 +130,7 @@ func New(cfg Config) *Server {
 	if !cfg.humaQuote {
 		plain["quote"] = s.quoteHandler
 	}
+	plain["ingest-events"] = s.eventsHandler
 	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
 	s.api.UseMiddleware(s.authenticate)
 
@@ -155,6 +161,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Groups != nil {
 		s.registerGroupBuys()
+	}
+	if cfg.Analytics != nil {
+		s.registerAnalytics()
 	}
 	s.handler = s.observe(s.mux)
 	return s
