@@ -20,8 +20,9 @@ type OrderEvent struct {
 	Kind, ShopID, OrderID, CustomerID, Channel string
 	Amount, Discount                           int64
 	At                                         time.Time
-	// Seq tells two refunds of one order apart.
-	Seq int
+	// RefundID names the refund (refunded), so two refunds of one order
+	// are two events and a repeated notification is one.
+	RefundID string
 }
 
 // OnOrderEvent registers fn to be told about orders placed, paid,
@@ -31,15 +32,12 @@ func (s *Service) OnOrderEvent(fn func(ctx context.Context, e OrderEvent)) {
 	s.orderEvents = append(s.orderEvents, fn)
 }
 
-func (s *Service) emit(ctx context.Context, kind string, o *Order, amount int64, at time.Time, seq int) {
+func (s *Service) emit(ctx context.Context, kind, shopID string, o *Order, amount int64, at time.Time, refundID string) {
 	if o == nil || len(s.orderEvents) == 0 {
 		return
 	}
 	disc := int64(o.ItemDiscount + o.OrderDiscount + o.CouponDiscount + o.PointsDiscount + o.ShippingDiscount)
-	e := OrderEvent{Kind: kind, ShopID: o.ShopID, OrderID: o.ID, CustomerID: o.CustomerID, Channel: o.Channel, Amount: amount, Discount: disc, At: at, Seq: seq}
-	if e.ShopID == "" {
-		return
-	}
+	e := OrderEvent{Kind: kind, ShopID: shopID, OrderID: o.ID, CustomerID: o.CustomerID, Channel: o.Channel, Amount: amount, Discount: disc, At: at, RefundID: refundID}
 	for _, fn := range s.orderEvents {
 		fn(ctx, e)
 	}

@@ -386,7 +386,7 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 	if replay != nil {
 		return s.replayed(replay, idem)
 	}
-	s.emit(ctx, OrderEventPlaced, o, int64(o.Payable), o.CreatedAt, 0)
+	s.emit(ctx, OrderEventPlaced, shopID, o, int64(o.Payable), o.CreatedAt, "")
 	return o, false, nil
 }
 
@@ -441,7 +441,7 @@ func (s *Service) PayOrder(ctx context.Context, shopID, id string) (*Order, erro
 	}
 	o, err := s.Order(ctx, shopID, id)
 	if err == nil {
-		s.emit(ctx, OrderEventPaid, o, int64(o.Payable), now, 0)
+		s.emit(ctx, OrderEventPaid, shopID, o, int64(o.Payable), now, "")
 	}
 	return o, err
 }
@@ -472,7 +472,11 @@ func (s *Service) CancelOrder(ctx context.Context, shopID, id, reason string) (*
 		return nil, fmt.Errorf("cancel order %s: %w", id, err)
 	}
 	s.notifyReleased(ctx, shopID, id)
-	return s.Order(ctx, shopID, id)
+	o, err := s.Order(ctx, shopID, id)
+	if err == nil && o.CancelledAt != nil {
+		s.emit(ctx, OrderEventCancelled, shopID, o, int64(o.Payable), *o.CancelledAt, "")
+	}
+	return o, err
 }
 
 // FulfilOrder marks a paid order fulfilled (shipped).
@@ -584,7 +588,7 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 		return nil, fmt.Errorf("refund order %s: %w", id, err)
 	}
 	if out != nil {
-		s.emit(ctx, OrderEventRefunded, out, int64(out.RefundedAmount-o.RefundedAmount), s.now().UTC(), len(out.Lines)*1000+int(out.RefundedAmount))
+		s.emit(ctx, OrderEventRefunded, shopID, out, int64(out.RefundedAmount-o.RefundedAmount), s.now().UTC(), r.ID)
 	}
 	return out, nil
 }

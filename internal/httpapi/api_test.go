@@ -87,7 +87,7 @@ func newEnvAt(t testing.TB, clk *clock.Settable, price int64) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.guard.Close)
-	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Now: e.clock.Now, Location: analytics.ShopLocation(svc), FlushEvery: -1})
+	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Now: svc.Now, Location: analytics.ShopLocation(svc), FlushEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

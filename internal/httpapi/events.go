@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -167,6 +168,7 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			x.Index = idx[x.Index]
 			rejected = append(rejected, x)
 		}
+		slices.SortFunc(rejected, func(a, b analytics.Rejection) int { return a.Index - b.Index })
 		if rejected == nil {
 			rejected = []analytics.Rejection{}
 		}
