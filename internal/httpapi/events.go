@@ -136,28 +136,44 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			s.writeProblem(hctx(), rerr)
 			return
 		}
-		var in struct {
-			Events []json.RawMessage `json:"events"`
+		// Decode the batch once; only a batch with an item that does not
+		// decode (a string for an amount, a bad ts) is decoded again item
+		// by item, so that item alone is refused.
+		var fast struct {
+			Events []analytics.Event `json:"events"`
 		}
-		if err := json.Unmarshal(body, &in); err != nil || in.Events == nil {
-			s.writeErr(hctx(), commerce.Invalid("events", "malformed_body", "the body must be {\"events\": [...]}"))
-			return
-		}
-		if len(in.Events) > analytics.MaxBatch {
-			s.writeErr(hctx(), commerce.Invalid("events", "too_many", "at most %d events per batch", analytics.MaxBatch))
-			return
-		}
-		evs := make([]analytics.Event, 0, len(in.Events))
-		idx := make([]int, 0, len(in.Events))
+		var evs []analytics.Event
+		var idx []int
 		var rejected []analytics.Rejection
-		for i, raw := range in.Events {
-			var e analytics.Event
-			if err := json.Unmarshal(raw, &e); err != nil {
-				rejected = append(rejected, analytics.Rejection{Index: i, Field: "", Code: "malformed_event", Detail: err.Error()})
-				continue
+		if err := json.Unmarshal(body, &fast); err == nil && fast.Events != nil {
+			if len(fast.Events) > analytics.MaxBatch {
+				s.writeErr(hctx(), commerce.Invalid("events", "too_many", "at most %d events per batch", analytics.MaxBatch))
+				return
 			}
-			evs = append(evs, e)
-			idx = append(idx, i)
+			evs = fast.Events
+		} else {
+			var in struct {
+				Events []json.RawMessage `json:"events"`
+			}
+			if err := json.Unmarshal(body, &in); err != nil || in.Events == nil {
+				s.writeErr(hctx(), commerce.Invalid("events", "malformed_body", "the body must be {\"events\": [...]}"))
+				return
+			}
+			if len(in.Events) > analytics.MaxBatch {
+				s.writeErr(hctx(), commerce.Invalid("events", "too_many", "at most %d events per batch", analytics.MaxBatch))
+				return
+			}
+			evs = make([]analytics.Event, 0, len(in.Events))
+			idx = make([]int, 0, len(in.Events))
+			for i, raw := range in.Events {
+				var e analytics.Event
+				if err := json.Unmarshal(raw, &e); err != nil {
+					rejected = append(rejected, analytics.Rejection{Index: i, Field: "", Code: "malformed_event", Detail: err.Error()})
+					continue
+				}
+				evs = append(evs, e)
+				idx = append(idx, i)
+			}
 		}
 		acc, dups, rej, err := s.cfg.Analytics.Ingest(r.Context(), caller.ShopID(), evs, false)
 		if err != nil {
@@ -165,7 +181,9 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			return
 		}
 		for _, x := range rej {
-			x.Index = idx[x.Index]
+			if idx != nil {
+				x.Index = idx[x.Index]
+			}
 			rejected = append(rejected, x)
 		}
 		slices.SortFunc(rejected, func(a, b analytics.Rejection) int { return a.Index - b.Index })
