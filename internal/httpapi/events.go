@@ -122,6 +122,9 @@ func (s *Server) period(ctx context.Context, shopID, from, to string) (analytics
 // eventsHandler decodes a batch once and validates each item alone.
 func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Storefront pages on the shop's own domain post here (t.js): the
+		// publishable key, not a cookie, authorizes, so any origin may.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		hctx := func() huma.Context { return humago.NewContext(op, r, w) }
 		caller, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
 		if err != nil {
@@ -195,4 +198,14 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		w.Write(b)
 	})
+}
+
+// eventsPreflight answers the browser's CORS preflight for POST /api/v1/events.
+func eventsPreflight(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +106,17 @@ func TestOrdersPaymentsAndRefundsFeedTheKPIs(t *testing.T) {
 	if got.GMV != int64(o.Payable) || got.Orders != 1 || got.PaidAmount != int64(o.Payable) || got.PaidOrders != 1 || got.Refunds != 25800 ||
 		got.NetSales != int64(o.Payable)-25800 || got.PayingCustomers != 1 || got.NewCustomers != 1 || got.AOV != int64(o.Payable) {
 		t.Fatalf("kpis %+v from %s", got, r.body)
+	}
+}
+
+func TestTheTrackerIsSmallCachedAndSendsToTheEventsAPI(t *testing.T) {
+	e := newEnvAt(t, nil, 1000)
+	r := e.do(commerce.RoleAdmin, "GET", "/t.js", nil)
+	if r.status != 200 || len(r.body) >= 3072 || r.header.Get("Cache-Control") != "public, max-age=86400" ||
+		!strings.Contains(string(r.body), "/api/v1/events") || !strings.Contains(string(r.body), "keepalive") {
+		t.Fatalf("%d, %d bytes, cache %q", r.status, len(r.body), r.header.Get("Cache-Control"))
+	}
+	if r := e.do(commerce.RoleAdmin, "OPTIONS", "/api/v1/events", nil); r.status != 204 || r.header.Get("Access-Control-Allow-Headers") == "" {
+		t.Fatalf("preflight: %d %v", r.status, r.header)
 	}
 }

@@ -164,6 +164,8 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Analytics != nil {
 		s.registerAnalytics()
+		s.mux.HandleFunc("GET /t.js", serveTracker)
+		s.mux.HandleFunc("OPTIONS /api/v1/events", eventsPreflight)
 	}
 	s.handler = s.observe(s.mux)
 	return s
