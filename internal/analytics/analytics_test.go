@@ -1,6 +1,7 @@
 package analytics_test
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -145,5 +146,17 @@ func TestDeltasMergeToTheSameRollupsWhateverTheGrouping(t *testing.T) {
 	}
 	if d := cmp.Diff(whole.CustomerDays, merged.CustomerDays); d != "" || whole.MaxSeq != merged.MaxSeq || len(whole.FirstPaid) != len(merged.FirstPaid) {
 		t.Fatalf("customer days:\n%s", d)
+	}
+}
+
+func TestAnEventsJSONReadsBackAsTheSameEvent(t *testing.T) {
+	e := analytics.Event{ID: "e\"1", Type: analytics.AddToCart, TS: now.Add(123456 * time.Microsecond), AnonymousID: "a", CustomerID: "c", SessionID: "s",
+		SKUID: "k", OrderID: "o", Amount: 5, Discount: 2, UTMSource: "微信", UTMMedium: "m", UTMCampaign: "双11", UTMContent: "x", UTMTerm: "y", Device: "d", URL: "https://e/?a=1&b=<2>"}
+	var back analytics.Event
+	if err := json.Unmarshal(e.AppendJSON(nil), &back); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(e, back); d != "" {
+		t.Fatalf("(-sent +read):\n%s", d)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/carnivalhq/carnival/internal/jsonw"
 )
 
 // Event types a storefront may send.
@@ -132,4 +134,36 @@ func (e *Event) Visitor() string {
 		return "c:" + e.CustomerID
 	}
 	return "a:" + e.AnonymousID
+}
+
+// AppendJSON appends the event as JSON with the API's field names (what
+// encoding/json would write, without reflection: it runs for every event
+// ingested).
+func (e *Event) AppendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = jsonw.String(b, e.ID, false)
+	b = append(b, `,"type":`...)
+	b = jsonw.String(b, e.Type, false)
+	b = append(b, `,"ts":"`...)
+	b = e.TS.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	for _, f := range [...]struct{ k, v string }{{"anonymous_id", e.AnonymousID}, {"customer_id", e.CustomerID}, {"session_id", e.SessionID},
+		{"sku_id", e.SKUID}, {"order_id", e.OrderID}, {"utm_source", e.UTMSource}, {"utm_medium", e.UTMMedium}, {"utm_campaign", e.UTMCampaign},
+		{"utm_content", e.UTMContent}, {"utm_term", e.UTMTerm}, {"device", e.Device}, {"url", e.URL}} {
+		if f.v != "" {
+			b = append(b, `,"`...)
+			b = append(b, f.k...)
+			b = append(b, `":`...)
+			b = jsonw.String(b, f.v, false)
+		}
+	}
+	if e.Amount != 0 {
+		b = append(b, `,"amount":`...)
+		b = jsonw.Int(b, e.Amount)
+	}
+	if e.Discount != 0 {
+		b = append(b, `,"discount":`...)
+		b = jsonw.Int(b, e.Discount)
+	}
+	return append(b, '}')
 }

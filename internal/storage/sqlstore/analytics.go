@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,11 +11,11 @@ import (
 	"github.com/carnivalhq/carnival/internal/analytics"
 )
 
-// Raw events go in with multi-row INSERTs of eventChunk rows (19 columns:
-// within SQLite's 32 766 and PostgreSQL's 65 535 parameters).
+// Raw events go in with multi-row INSERTs of eventChunk rows on
+// PostgreSQL (5 columns each).
 const eventChunk = 500
 
-const eventCols = `shop_id, id, type, ts, anonymous_id, customer_id, session_id, sku_id, order_id, amount, discount, utm_source, utm_medium, utm_campaign, utm_content, utm_term, device, url`
+const eventCols = `shop_id, id, type, ts, body`
 
 // AppendEvents stores events not stored yet and returns their sequences
 // (0 for an event whose shop and id were already stored).
@@ -47,11 +48,12 @@ func (s *Store) AppendEvents(ctx context.Context, evs []analytics.Stored) ([]int
 			// of n parameters costs n² (a 500-row batch spent 90 % of its
 			// time there), and unpacking a JSON array with json_each
 			// re-parsed each element once per column.
+			var buf []byte
 			for i := range evs {
 				e := &evs[i]
-				res, err := tx.Exec(ctx, `INSERT INTO analytics_events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), e.AnonymousID, e.CustomerID, e.SessionID, e.SKUID, e.OrderID, e.Amount, e.Discount,
-					e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMContent, e.UTMTerm, e.Device, e.URL)
+				buf = e.AppendJSON(buf[:0])
+				res, err := tx.Exec(ctx, `INSERT INTO analytics_events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), string(buf))
 				if err != nil {
 					return fmt.Errorf("append event: %w", err)
 				}
@@ -67,14 +69,14 @@ ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), e.Anony
 			hi := min(lo+eventChunk, len(evs))
 			var b strings.Builder
 			b.WriteString(`INSERT INTO analytics_events (` + eventCols + `) VALUES `)
-			args := make([]any, 0, (hi-lo)*18)
+			args := make([]any, 0, (hi-lo)*5)
 			for i := lo; i < hi; i++ {
 				e := &evs[i]
 				if i > lo {
 					b.WriteByte(',')
 				}
 				b.WriteByte('(')
-				for c := 0; c < 18; c++ {
+				for c := 0; c < 5; c++ {
 					if c > 0 {
 						b.WriteByte(',')
 					}
@@ -82,8 +84,7 @@ ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), e.Anony
 					b.WriteString(strconv.Itoa(len(args) + c + 1))
 				}
 				b.WriteByte(')')
-				args = append(args, e.ShopID, e.ID, e.Type, TS(e.TS), e.AnonymousID, e.CustomerID, e.SessionID, e.SKUID, e.OrderID, e.Amount, e.Discount,
-					e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMContent, e.UTMTerm, e.Device, e.URL)
+				args = append(args, e.ShopID, e.ID, e.Type, TS(e.TS), string(e.AppendJSON(nil)))
 			}
 			b.WriteString(` ON CONFLICT (shop_id, id) DO NOTHING RETURNING seq, shop_id, id`)
 			if err := scan(tx.tx.QueryContext(ctx, s.Q(b.String()), args...)); err != nil {
@@ -159,10 +160,15 @@ func (s *Store) EventsAfter(ctx context.Context, seq int64, limit int) ([]analyt
 	return rowsAll(rows, err, func(r *sql.Rows) (analytics.Stored, error) {
 		var e analytics.Stored
 		var ts int64
-		err := r.Scan(&e.Seq, &e.ShopID, &e.ID, &e.Type, &ts, &e.AnonymousID, &e.CustomerID, &e.SessionID, &e.SKUID, &e.OrderID, &e.Amount, &e.Discount,
-			&e.UTMSource, &e.UTMMedium, &e.UTMCampaign, &e.UTMContent, &e.UTMTerm, &e.Device, &e.URL)
+		var body string
+		if err := r.Scan(&e.Seq, &e.ShopID, &e.ID, &e.Type, &ts, &body); err != nil {
+			return e, err
+		}
+		if err := json.Unmarshal([]byte(body), &e.Event); err != nil {
+			return e, fmt.Errorf("event %d: %w", e.Seq, err)
+		}
 		e.TS = FromTS(ts)
-		return e, err
+		return e, nil
 	})
 }
 

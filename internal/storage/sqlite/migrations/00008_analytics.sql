@@ -7,20 +7,10 @@ CREATE TABLE analytics_events (
     id           TEXT NOT NULL,
     type         TEXT NOT NULL,
     ts           BIGINT NOT NULL,
-    anonymous_id TEXT NOT NULL,
-    customer_id  TEXT NOT NULL,
-    session_id   TEXT NOT NULL,
-    sku_id       TEXT NOT NULL,
-    order_id     TEXT NOT NULL,
-    amount       BIGINT NOT NULL,
-    discount     BIGINT NOT NULL,
-    utm_source   TEXT NOT NULL,
-    utm_medium   TEXT NOT NULL,
-    utm_campaign TEXT NOT NULL,
-    utm_content  TEXT NOT NULL,
-    utm_term     TEXT NOT NULL,
-    device       TEXT NOT NULL,
-    url          TEXT NOT NULL,
+    -- The whole event as JSON (the API's field names): raw events are read
+    -- only to export them or rebuild rollups, and one column instead of
+    -- eighteen is what lets ingestion keep up with a sale.
+    body         TEXT NOT NULL,
     UNIQUE (shop_id, id)
 );
 
