@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -62,7 +63,11 @@ type Reader struct{ St Store }
 func (r Reader) KPIs(ctx context.Context, shopID string, p Period, gran string, f Filter, cost int64) (*Report, error) {
 	out := &Report{Granularity: map[string]string{Day: "day", Hour: "hour"}[gran]}
 	for i, q := range []Period{p, p.Previous(), p.LastYear()} {
-		s, err := r.series(ctx, shopID, q, gran, f, cost)
+		c := cost // what was spent in this period: ROI of the comparisons is not known
+		if i > 0 {
+			c = 0
+		}
+		s, err := r.series(ctx, shopID, q, gran, f, c)
 		if err != nil {
 			return nil, err
 		}
@@ -82,23 +87,26 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 	if err != nil {
 		return nil, err
 	}
+	got := make(map[int64]Counters, len(rows))
 	var total Counters
 	for _, b := range rows {
+		got[b.Bucket] = b.Counters
 		total.add(b.Counters)
-		var d *Distincts
-		label := ""
+	}
+	// Every bucket of the period is in the series, zeros included.
+	for day := p.From; day.Before(p.To); day = day.AddDate(0, 0, 1) {
+		dn := DayNum(day)
 		if gran == Day {
-			dd, err := r.St.Distincts(ctx, shopID, b.Bucket, nextDay(b.Bucket, p.From.Location()), f)
+			dd, err := r.St.Distincts(ctx, shopID, dn, DayNum(day.AddDate(0, 0, 1)), f)
 			if err != nil {
 				return nil, err
 			}
-			d = &dd
-			label = time.Date(int(b.Bucket/10000), time.Month(b.Bucket/100%100), int(b.Bucket%100), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
-		} else {
-			day := b.Bucket / 100
-			label = time.Date(int(day/10000), time.Month(day/100%100), int(day%100), int(b.Bucket%100), 0, 0, 0, time.UTC).Format("2006-01-02T15")
+			s.Points = append(s.Points, Point{Bucket: day.Format(time.DateOnly), KPIs: Compute(got[dn], &dd, 0)})
+			continue
 		}
-		s.Points = append(s.Points, Point{Bucket: label, KPIs: Compute(b.Counters, d, 0)})
+		for h := int64(0); h < 24; h++ {
+			s.Points = append(s.Points, Point{Bucket: fmt.Sprintf("%sT%02d", day.Format(time.DateOnly), h), KPIs: Compute(got[dn*100+h], nil, 0)})
+		}
 	}
 	d, err := r.St.Distincts(ctx, shopID, from, to, f)
 	if err != nil {
@@ -106,11 +114,6 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 	}
 	s.Totals = Compute(total, &d, cost)
 	return s, nil
-}
-
-func nextDay(day int64, loc *time.Location) int64 {
-	t := time.Date(int(day/10000), time.Month(day/100%100), int(day%100), 0, 0, 0, 0, loc)
-	return DayNum(t.AddDate(0, 0, 1))
 }
 
 // Funnel is visit → product view → cart → order → paid in p.

@@ -174,7 +174,16 @@ func (in *Ingestor) Ingest(ctx context.Context, shopID string, evs []Event, serv
 	case <-in.gone:
 		return 0, 0, nil, errors.New("ingestor closed")
 	}
-	<-req.done
+	select {
+	case <-req.done:
+	case <-in.gone:
+		// Closed: the writer may have taken the batch before it stopped.
+		select {
+		case <-req.done:
+		default:
+			return 0, 0, nil, errors.New("ingestor closed")
+		}
+	}
 	if req.err != nil {
 		return 0, 0, nil, req.err
 	}

@@ -91,7 +91,8 @@ func RunAnalytics(t *testing.T, open Opener) {
 		if *d11.PayingCustomers != 1 || *d11.AOV != 15000 || *d11.ConversionBP != 5000 || *d11.NewCustomers != 1 {
 			t.Errorf("11 Nov: %+v", d11.KPIs)
 		}
-		if rep.PreviousPeriod.From != "2026-11-08" || rep.SamePeriodLastYear.From != "2025-11-10" || rep.PreviousPeriod.Totals.GMV != 0 {
+		if rep.PreviousPeriod.From != "2026-11-08" || rep.SamePeriodLastYear.From != "2025-11-10" || rep.PreviousPeriod.Totals.GMV != 0 ||
+			len(rep.PreviousPeriod.Points) != 2 || rep.PreviousPeriod.Totals.ROIBP != nil {
 			t.Errorf("comparisons: %+v %+v", rep.PreviousPeriod, rep.SamePeriodLastYear)
 		}
 		ch := "wx"
@@ -101,6 +102,14 @@ func RunAnalytics(t *testing.T, open Opener) {
 		}
 		if *wx.Current.Totals.UV != 1 || wx.Current.Totals.PV != 2 || wx.Current.Totals.GMV != 0 {
 			t.Errorf("channel wx: %+v", wx.Current.Totals)
+		}
+		hours, err := r.KPIs(context.Background(), "shop_a", analytics.Period{From: day(11), To: day(12)}, analytics.Hour, analytics.Filter{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 00:10 Shanghai is the first hour of the 11th; o1 was paid at 09:11.
+		if pts := hours.Current.Points; len(pts) != 24 || pts[0].Bucket != "2026-11-11T00" || pts[0].PV != 1 || pts[9].PaidAmount != 10000 || pts[0].UV != nil {
+			t.Errorf("hours: %d points, first %+v", len(pts), pts[0])
 		}
 		f, err := r.Funnel(context.Background(), "shop_a", analytics.Period{From: day(10), To: day(12)}, false)
 		if err != nil {
