@@ -31,8 +31,8 @@ import (
 // the same generator against a hello-world Go server in the same run, so
 // the figure always comes with its baseline.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "orders" && args[0] != "quote" && args[0] != "flash") {
-		return errors.New("usage: carnival bench orders|quote|flash [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
+	if len(args) == 0 || (args[0] != "orders" && args[0] != "quote" && args[0] != "flash" && args[0] != "events") {
+		return errors.New("usage: carnival bench orders|quote|flash|events [--db postgres://…] [--duration 10s] [--concurrency 64] [--skus 200]")
 	}
 	what := args[0]
 	tuneGC()
@@ -49,6 +49,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	units := fs.Int64("units", 200, "flash: units allocated to each of the sale's 5 SKUs")
 	customers := fs.Int("customers", 20000, "flash: customers the attempts come from")
 	useWrk := fs.Bool("wrk", false, "drive the load with wrk (apt install wrk) instead of the Go client; both runs use the same generator")
+	batch := fs.Int("batch", 100, "events: events per batch (at most 1000)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -122,6 +123,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("bench quote needs at least 20 SKUs")
 	}
 
+	if what == "events" {
+		return benchEvents(ctx, st, svc, shop.ID, key, hello, skus, *conc, int(*dur/time.Second), *batch, *useWrk, *cpuprofile, stdout)
+	}
 	if what == "flash" {
 		fb := &flashBench{reg: api.Registry(), st: st, svc: svc, flash: flash, shopID: shop.ID, key: key, skus: skus, seeded: stock, hello: hello, url: url,
 			conc: *conc, dur: *dur, useWrk: *useWrk, profile: *cpuprofile, customer: *customers}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/demo"
@@ -37,6 +38,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	defer st.Close()
 	svc := commerce.NewService(st, commerce.Options{})
 	ps := promotion.New(st, svc)
+	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Location: analytics.ShopLocation(svc), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer ing.Close() // flushes rollups; raw events are already durable
+	analytics.FromOrders(svc, ing, log)
 
 	// One node: admission and rate limits in memory. Several nodes: both in
 	// Redis, shared (--redis).
@@ -78,7 +85,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: campaign.New(st, svc, ps, nil), Guard: gd, Logger: log, Ready: ready})
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: campaign.New(st, svc, ps, nil), Guard: gd, Logger: log, Ready: ready,
+		Analytics: ing, AnalyticsStore: st})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -386,6 +386,7 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 	if replay != nil {
 		return s.replayed(replay, idem)
 	}
+	s.emit(ctx, OrderEventPlaced, shopID, o, int64(o.Payable), o.CreatedAt, "")
 	return o, false, nil
 }
 
@@ -438,7 +439,11 @@ func (s *Service) PayOrder(ctx context.Context, shopID, id string) (*Order, erro
 	if err != nil {
 		return nil, fmt.Errorf("pay order %s: %w", id, err)
 	}
-	return s.Order(ctx, shopID, id)
+	o, err := s.Order(ctx, shopID, id)
+	if err == nil {
+		s.emit(ctx, OrderEventPaid, shopID, o, int64(o.Payable), now, "")
+	}
+	return o, err
 }
 
 func illegal(o *Order, action string) error {
@@ -467,7 +472,11 @@ func (s *Service) CancelOrder(ctx context.Context, shopID, id, reason string) (*
 		return nil, fmt.Errorf("cancel order %s: %w", id, err)
 	}
 	s.notifyReleased(ctx, shopID, id)
-	return s.Order(ctx, shopID, id)
+	o, err := s.Order(ctx, shopID, id)
+	if err == nil && o.CancelledAt != nil {
+		s.emit(ctx, OrderEventCancelled, shopID, o, int64(o.Payable), *o.CancelledAt, "")
+	}
+	return o, err
 }
 
 // FulfilOrder marks a paid order fulfilled (shipped).
@@ -595,6 +604,9 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 	}
 	if err != nil {
 		return nil, fmt.Errorf("refund order %s: %w", id, err)
+	}
+	if out != nil {
+		s.emit(ctx, OrderEventRefunded, shopID, out, int64(out.RefundedAmount-o.RefundedAmount), s.now().UTC(), r.ID)
 	}
 	return out, nil
 }

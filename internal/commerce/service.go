@@ -24,6 +24,8 @@ type Service struct {
 	pricer Pricer
 	// released are told about orders whose holds were released.
 	released []func(ctx context.Context, shopID, orderID string)
+	// orderEvents are told about order changes (events.go).
+	orderEvents []func(ctx context.Context, e OrderEvent)
 	// fulfilGates may refuse fulfilment (see gate.go).
 	fulfilGates []FulfilGate
 	// shops and keys are read on every storefront request; they change

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/clock"
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -24,18 +25,19 @@ import (
 )
 
 type env struct {
-	t     testing.TB
-	srv   *httptest.Server
-	store *sqlstore.Store
-	svc   *commerce.Service
-	shop  *commerce.Shop
-	keys  map[string]string // role → secret
-	sku   *commerce.SKU
-	cust  *commerce.Customer
-	flash *peak.Flash
-	cfg   httpapi.Config
-	clock *clock.Settable
-	guard *guard.Guard
+	t      testing.TB
+	srv    *httptest.Server
+	store  *sqlstore.Store
+	svc    *commerce.Service
+	shop   *commerce.Shop
+	keys   map[string]string // role → secret
+	sku    *commerce.SKU
+	cust   *commerce.Customer
+	flash  *peak.Flash
+	cfg    httpapi.Config
+	ingest *analytics.Ingestor
+	clock  *clock.Settable
+	guard  *guard.Guard
 }
 
 func newEnv(t testing.TB) *env { return newEnvAt(t, nil, 25800) }
@@ -86,7 +88,14 @@ func newEnvAt(t testing.TB, clk *clock.Settable, price int64) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.guard.Close)
-	e.cfg = httpapi.Config{Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard,
+	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Now: svc.Now, Location: analytics.ShopLocation(svc), FlushEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ing.Close() })
+	analytics.FromOrders(svc, ing, slog.New(slog.NewTextHandler(testLog, nil)))
+	e.ingest = ing
+	e.cfg = httpapi.Config{Analytics: ing, AnalyticsStore: st, Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard,
 		Presales: peak.NewPresales(st, svc, peak.Options{}), Groups: peak.NewGroups(st, svc, peak.Options{}), Campaigns: campaign.New(st, svc, ps, nil), Logger: slog.New(slog.NewTextHandler(testLog, nil))}
 	api := httpapi.New(e.cfg)
 	e.srv = httptest.NewServer(api.Handler())

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/peak"
@@ -56,6 +57,10 @@ type Config struct {
 	// Campaigns serves campaign plans and the marketing calendar; nil
 	// leaves them out.
 	Campaigns *campaign.Service
+	// Analytics ingests events and AnalyticsStore answers metric queries;
+	// nil leaves them out.
+	Analytics      *analytics.Ingestor
+	AnalyticsStore analytics.Store
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -129,6 +134,7 @@ func New(cfg Config) *Server {
 	if !cfg.humaQuote {
 		plain["quote"] = s.quoteHandler
 	}
+	plain["ingest-events"] = s.eventsHandler
 	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
 	s.api.UseMiddleware(s.authenticate)
 
@@ -162,6 +168,11 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Campaigns != nil {
 		s.registerCampaigns()
+	}
+	if cfg.Analytics != nil {
+		s.registerAnalytics()
+		s.mux.HandleFunc("GET /t.js", serveTracker)
+		s.mux.HandleFunc("OPTIONS /api/v1/events", eventsPreflight)
 	}
 	s.handler = s.observe(s.mux)
 	return s

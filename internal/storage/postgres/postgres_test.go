@@ -20,4 +20,5 @@ func TestPostgresPresaleContract(t *testing.T) { storetest.RunPresales(t, storet
 
 func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, storetest.OpenPostgres) }
 
-func TestPostgresCampaignContract(t *testing.T) { storetest.RunCampaigns(t, storetest.OpenPostgres) }
+func TestPostgresCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, storetest.OpenPostgres) }
+func TestPostgresAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, storetest.OpenPostgres) }

@@ -1,0 +1,44 @@
+package commerce
+
+import (
+	"context"
+	"time"
+)
+
+// Order event kinds.
+const (
+	OrderEventPlaced    = "placed"
+	OrderEventPaid      = "paid"
+	OrderEventCancelled = "cancelled"
+	OrderEventRefunded  = "refunded"
+)
+
+// OrderEvent is what happened to an order, told after it committed.
+// Amount is the payable (placed, paid) or the amount refunded (refunded);
+// Discount is every discount of the order (paid).
+type OrderEvent struct {
+	Kind, ShopID, OrderID, CustomerID, Channel string
+	Amount, Discount                           int64
+	At                                         time.Time
+	// RefundID names the refund (refunded), so two refunds of one order
+	// are two events and a repeated notification is one.
+	RefundID string
+}
+
+// OnOrderEvent registers fn to be told about orders placed, paid,
+// cancelled and refunded, after each commits (analytics rollups listen).
+// Register before serving.
+func (s *Service) OnOrderEvent(fn func(ctx context.Context, e OrderEvent)) {
+	s.orderEvents = append(s.orderEvents, fn)
+}
+
+func (s *Service) emit(ctx context.Context, kind, shopID string, o *Order, amount int64, at time.Time, refundID string) {
+	if o == nil || len(s.orderEvents) == 0 {
+		return
+	}
+	disc := int64(o.ItemDiscount + o.OrderDiscount + o.CouponDiscount + o.PointsDiscount + o.ShippingDiscount)
+	e := OrderEvent{Kind: kind, ShopID: shopID, OrderID: o.ID, CustomerID: o.CustomerID, Channel: o.Channel, Amount: amount, Discount: disc, At: at, RefundID: refundID}
+	for _, fn := range s.orderEvents {
+		fn(ctx, e)
+	}
+}

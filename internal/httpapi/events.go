@@ -1,0 +1,211 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/carnivalhq/carnival/internal/analytics"
+	"github.com/carnivalhq/carnival/internal/commerce"
+)
+
+type eventsIn struct {
+	Body struct {
+		Events []analytics.Event `json:"events" maxItems:"1000"`
+	}
+}
+
+type eventsAnswer struct {
+	Accepted   int                   `json:"accepted" doc:"Items stored (including ones already stored: ids are idempotent)"`
+	Duplicates int                   `json:"duplicates" doc:"Accepted items whose id was already stored"`
+	Rejected   []analytics.Rejection `json:"rejected"`
+}
+
+type eventsOut struct{ Body eventsAnswer }
+
+func (s *Server) registerAnalytics() {
+	o := op("ingest-events", http.MethodPost, "/api/v1/events", "Ingest a batch of storefront events", "Analytics", rolesStorefront)
+	o.Description = "Up to 1000 events. Each item is validated alone: bad items are listed in `rejected` with their index, field and code, the rest are stored. Only a malformed body fails the whole batch."
+	huma.Register(s.api, o, func(ctx context.Context, in *eventsIn) (*eventsOut, error) {
+		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")
+	})
+	huma.Register(s.api, op("metric-kpis", http.MethodGet, "/api/v1/metrics/kpis", "KPI time series with comparisons", "Analytics", rolesRead),
+		func(ctx context.Context, in *struct {
+			From        string `query:"from" required:"true" doc:"first local day, YYYY-MM-DD"`
+			To          string `query:"to" required:"true" doc:"day after the last, YYYY-MM-DD"`
+			Granularity string `query:"granularity" enum:"day,hour" default:"day"`
+			Channel     string `query:"channel" maxLength:"128"`
+			Campaign    string `query:"campaign" maxLength:"128"`
+			Cost        int64  `query:"cost" minimum:"0" doc:"spend in fen, for ROI"`
+		}) (*struct{ Body *analytics.Report }, error) {
+			c := CallerFrom(ctx)
+			p, err := s.period(ctx, c.ShopID(), in.From, in.To)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			var f analytics.Filter
+			if in.Channel != "" {
+				f.Channel = &in.Channel
+			}
+			if in.Campaign != "" {
+				f.Campaign = &in.Campaign
+			}
+			g := analytics.Day
+			if in.Granularity == "hour" {
+				g = analytics.Hour
+			}
+			rep, err := analytics.Reader{St: s.cfg.AnalyticsStore}.KPIs(ctx, c.ShopID(), p, g, f, in.Cost)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body *analytics.Report }{rep}, nil
+		})
+	huma.Register(s.api, op("metric-funnel", http.MethodGet, "/api/v1/metrics/funnel", "Funnel: visit → product view → cart → order → paid", "Analytics", rolesRead),
+		func(ctx context.Context, in *struct {
+			From string `query:"from" required:"true"`
+			To   string `query:"to" required:"true"`
+			By   string `query:"by" enum:"channel,"`
+		}) (*struct {
+			Body struct {
+				Steps []analytics.FunnelRow `json:"steps"`
+			}
+		}, error) {
+			c := CallerFrom(ctx)
+			p, err := s.period(ctx, c.ShopID(), in.From, in.To)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			rows, err := analytics.Reader{St: s.cfg.AnalyticsStore}.Funnel(ctx, c.ShopID(), p, in.By == "channel")
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := &struct {
+				Body struct {
+					Steps []analytics.FunnelRow `json:"steps"`
+				}
+			}{}
+			out.Body.Steps = rows
+			return out, nil
+		})
+}
+
+// period parses [from, to) as local days of the shop, at most 366 days.
+func (s *Server) period(ctx context.Context, shopID, from, to string) (analytics.Period, error) {
+	shop, err := s.cfg.Commerce.Shop(ctx, shopID)
+	if err != nil {
+		return analytics.Period{}, err
+	}
+	loc, err := time.LoadLocation(shop.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	f, err := time.ParseInLocation(time.DateOnly, from, loc)
+	if err != nil {
+		return analytics.Period{}, commerce.Invalid("from", "invalid_date", "from must be YYYY-MM-DD")
+	}
+	t, err := time.ParseInLocation(time.DateOnly, to, loc)
+	if err != nil {
+		return analytics.Period{}, commerce.Invalid("to", "invalid_date", "to must be YYYY-MM-DD")
+	}
+	if !t.After(f) || t.Sub(f) > 367*24*time.Hour {
+		return analytics.Period{}, commerce.Invalid("to", "invalid_range", "to must be after from, at most 366 days later")
+	}
+	return analytics.Period{From: f, To: t}, nil
+}
+
+// eventsHandler decodes a batch once and validates each item alone.
+func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Storefront pages on the shop's own domain post here (t.js): the
+		// publishable key, not a cookie, authorizes, so any origin may.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		hctx := func() huma.Context { return humago.NewContext(op, r, w) }
+		caller, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
+		if err != nil {
+			s.writeErr(hctx(), err)
+			return
+		}
+		bp := getBuf()
+		defer putBuf(bp)
+		body, rerr := readBody(r.Body, (*bp)[:0], MaxBody)
+		*bp = body
+		if rerr != nil {
+			s.writeProblem(hctx(), rerr)
+			return
+		}
+		// Decode the batch once; only a batch with an item that does not
+		// decode (a string for an amount, a bad ts) is decoded again item
+		// by item, so that item alone is refused.
+		var fast struct {
+			Events []analytics.Event `json:"events"`
+		}
+		var evs []analytics.Event
+		var idx []int
+		var rejected []analytics.Rejection
+		if err := json.Unmarshal(body, &fast); err == nil && fast.Events != nil {
+			if len(fast.Events) > analytics.MaxBatch {
+				s.writeErr(hctx(), commerce.Invalid("events", "too_many", "at most %d events per batch", analytics.MaxBatch))
+				return
+			}
+			evs = fast.Events
+		} else {
+			var in struct {
+				Events []json.RawMessage `json:"events"`
+			}
+			if err := json.Unmarshal(body, &in); err != nil || in.Events == nil {
+				s.writeErr(hctx(), commerce.Invalid("events", "malformed_body", "the body must be {\"events\": [...]}"))
+				return
+			}
+			if len(in.Events) > analytics.MaxBatch {
+				s.writeErr(hctx(), commerce.Invalid("events", "too_many", "at most %d events per batch", analytics.MaxBatch))
+				return
+			}
+			evs = make([]analytics.Event, 0, len(in.Events))
+			idx = make([]int, 0, len(in.Events))
+			for i, raw := range in.Events {
+				var e analytics.Event
+				if err := json.Unmarshal(raw, &e); err != nil {
+					rejected = append(rejected, analytics.Rejection{Index: i, Field: "", Code: "malformed_event", Detail: err.Error()})
+					continue
+				}
+				evs = append(evs, e)
+				idx = append(idx, i)
+			}
+		}
+		acc, dups, rej, err := s.cfg.Analytics.Ingest(r.Context(), caller.ShopID(), evs, false)
+		if err != nil {
+			s.writeErr(hctx(), err)
+			return
+		}
+		for _, x := range rej {
+			if idx != nil {
+				x.Index = idx[x.Index]
+			}
+			rejected = append(rejected, x)
+		}
+		slices.SortFunc(rejected, func(a, b analytics.Rejection) int { return a.Index - b.Index })
+		if rejected == nil {
+			rejected = []analytics.Rejection{}
+		}
+		b, _ := json.Marshal(eventsAnswer{Accepted: acc, Duplicates: dups, Rejected: rejected})
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b)
+	})
+}
+
+// eventsPreflight answers the browser's CORS preflight for POST /api/v1/events.
+func eventsPreflight(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
