@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -146,11 +144,6 @@ func benchEvents(ctx context.Context, st *sqlstore.Store, svc *commerce.Service,
 // wrkEvents drives url with wrk, each request a template with its own id
 // prefix (thread and counter), built by table.concat in wrk's LuaJIT.
 func wrkEvents(ctx context.Context, url, key string, templates [][]byte, conc int, dur time.Duration) (loadResult, error) {
-	dir, err := os.MkdirTemp("", "carnival-wrk-")
-	if err != nil {
-		return loadResult{}, err
-	}
-	defer os.RemoveAll(dir)
 	var lua strings.Builder
 	lua.WriteString("local templates = {\n")
 	for _, t := range templates {
@@ -187,16 +180,5 @@ wrk.headers["Content-Type"] = "application/json"
   return wrk.format(nil, nil, nil, table.concat(buf))
 end
 `)
-	script := filepath.Join(dir, "events.lua")
-	if err := os.WriteFile(script, []byte(lua.String()), 0o600); err != nil {
-		return loadResult{}, err
-	}
-	secs := max(1, int(dur/time.Second))
-	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conc), "-d"+strconv.Itoa(secs)+"s", "--latency", "-s", script, url)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return loadResult{}, fmt.Errorf("wrk: %v\n%s", err, out.String())
-	}
-	return parseWrk(out.String())
+	return runWrk(ctx, lua.String(), url, conc, dur)
 }

@@ -18,11 +18,6 @@ import (
 // ceiling of "about 58 000 req/s for hello world" is measured with it. The
 // bodies are sent in turn by a Lua script.
 func wrkLoad(ctx context.Context, url, key string, bodies [][]byte, conc int, dur time.Duration) (loadResult, error) {
-	dir, err := os.MkdirTemp("", "carnival-wrk-")
-	if err != nil {
-		return loadResult{}, err
-	}
-	defer os.RemoveAll(dir)
 	var lua strings.Builder
 	lua.WriteString("local bodies = {\n")
 	for _, b := range bodies {
@@ -33,12 +28,23 @@ func wrkLoad(ctx context.Context, url, key string, bodies [][]byte, conc int, du
 		fmt.Fprintf(&lua, "wrk.headers[\"Authorization\"] = %q\n", "Bearer "+key)
 	}
 	lua.WriteString("request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, nil, nil, bodies[i])\nend\n")
-	script := filepath.Join(dir, "bodies.lua")
-	if err := os.WriteFile(script, []byte(lua.String()), 0o600); err != nil {
+	return runWrk(ctx, lua.String(), url, conc, dur)
+}
+
+// runWrk runs wrk (2 threads) with the Lua script against url and reads
+// its report.
+func runWrk(ctx context.Context, script, url string, conc int, dur time.Duration) (loadResult, error) {
+	dir, err := os.MkdirTemp("", "carnival-wrk-")
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "load.lua")
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
 		return loadResult{}, err
 	}
 	secs := max(1, int(dur/time.Second))
-	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conc), "-d"+strconv.Itoa(secs)+"s", "--latency", "-s", script, url)
+	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conc), "-d"+strconv.Itoa(secs)+"s", "--latency", "-s", path, url)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
