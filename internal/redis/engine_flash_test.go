@@ -176,14 +176,7 @@ func TestTwoNodesRacingForAHundredUnitsSellExactlyAHundred(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		var units int64
-		for cust, n := range perCustomer {
-			units += n
-			if n > 2 {
-				t.Errorf("customer %s holds %d units, limit 2", cust, n)
-			}
-		}
-		if units != 100 {
+		if units := storetest.CheckUnits(t, perCustomer, 2); units != 100 {
 			t.Fatalf("sold %d units, want exactly 100 (node 1 %d, node 2 %d)", units, perNode[0].Load(), perNode[1].Load())
 		}
 		if perNode[0].Load() == 0 || perNode[1].Load() == 0 {

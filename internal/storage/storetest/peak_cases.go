@@ -134,14 +134,7 @@ func testFlashRush(t *testing.T, open Opener, engine EngineMaker) {
 	}
 	close(start)
 	wg.Wait()
-	var units int64
-	for c, n := range perCustomer {
-		units += n
-		if n > 2 {
-			t.Errorf("customer %s holds %d units, limit 2", c, n)
-		}
-	}
-	if units != 100 {
+	if units := CheckUnits(t, perCustomer, 2); units != 100 {
 		t.Fatalf("admitted %d units, want exactly 100 (orders %d, sold out %d, over limit %d)", units, ok.Load(), soldOut.Load(), overLimit.Load())
 	}
 	it := e.checkItem(t, s.ID)
@@ -432,4 +425,18 @@ func testFlashRefresh(t *testing.T, open Opener, engine EngineMaker) {
 	}
 	_, _, err = other.Buy(ctx, e.Shop.ID, s.ID, peak.BuyRequest{SKUID: k.ID, CustomerID: c[1].ID}, "")
 	wantCode(t, err, "flash_sale_not_found")
+}
+
+// CheckUnits fails the test for any customer over limit and returns the
+// units admitted in all.
+func CheckUnits(t *testing.T, perCustomer map[string]int64, limit int64) int64 {
+	t.Helper()
+	var units int64
+	for c, n := range perCustomer {
+		units += n
+		if n > limit {
+			t.Errorf("customer %s holds %d units, limit %d", c, n, limit)
+		}
+	}
+	return units
 }
