@@ -393,6 +393,14 @@ func checkBuy(req *BuyRequest, it *SaleItem) error {
 // released gives units of a cancelled or unpaid flash order back to the
 // engine.
 func (f *Flash) released(ctx context.Context, shopID, orderID string) {
+	// Only orders of a live sale have units to give back: with none, a
+	// cancellation costs no extra read.
+	f.mu.RLock()
+	live := len(f.sales) > 0
+	f.mu.RUnlock()
+	if !live {
+		return
+	}
 	o, err := f.com.Order(ctx, shopID, orderID)
 	if err != nil {
 		f.log.Error("read released order", "order", orderID, "err", err)
