@@ -7,15 +7,12 @@ import (
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/diurnal"
 )
 
 // Orders per day per customer on an ordinary weekday: 3000 customers make
 // about 30 orders a day before seasonality.
 const ordersPerCustomerDay = 1.0 / 100
-
-// hourWeights is the diurnal curve of orders in shop time: a late-morning
-// peak at 10:00 and the evening peak 20:00–23:00.
-var hourWeights = [24]float64{4, 2, 1, 0.5, 0.4, 0.5, 1, 2, 3.5, 5, 7, 6.5, 6, 5, 4.5, 4.5, 4.5, 4.5, 5, 6, 8.5, 10, 9.5, 6.5}
 
 var channels = []string{"app", "wechat_mp", "douyin_live", "h5", "web"}
 var channelWeights = []float64{40, 30, 12, 10, 8}
@@ -101,7 +98,7 @@ func dayFactor(d time.Time) float64 {
 // hourCurve is the day's diurnal curve; on 双11 and 618 the first hours
 // after midnight carry the opening rush.
 func hourCurve(d time.Time) []float64 {
-	w := hourWeights
+	w := diurnal.Hours
 	if (d.Month() == time.November && d.Day() == 11) || (d.Month() == time.June && d.Day() == 18) {
 		w[0] *= 12
 		w[1] *= 5
