@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ type Config struct {
 	// Redis is a redis:// URL; set, the guard's rate limits (and the
 	// peak paths' shared state) live in Redis so instances share them.
 	Redis string
+	// DemoTraffic is the visitors a second the demo simulates against
+	// itself (serve --demo); 0 turns the traffic off.
+	DemoTraffic float64
 	// RedisGrace is how long a Redis admission may stay unconfirmed before
 	// the reconciler settles it against the database.
 	RedisGrace time.Duration
@@ -58,6 +62,8 @@ Usage:
   carnival serve --demo             the same, seeding a demo shop first if the data has none
   carnival demo [flags]             short for serve --demo
   carnival migrate [flags]          apply database migrations and exit
+  carnival simulate --key K [--admin-key A] [--duration 10m] [--rate 20] [--uplift 3] [--speed 60]
+                                    drive realistic shopper traffic at a running server
   carnival shops create --name N    create a shop and print its id
   carnival keys create --role R --shop S [--name N]
                                     create an API key and print it (its only line on stdout)
@@ -117,6 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return shopsCreate(ctx, cfg, stdout)
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
+	case "simulate":
+		return simulateCmd(ctx, rest, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -142,6 +150,11 @@ func flagsServe(fs *flag.FlagSet, c *Config) {
 	flagsStore(fs, c)
 	fs.StringVar(&c.Addr, "addr", env("addr", "127.0.0.1:8080"), "address to listen on (env CARNIVAL_ADDR)")
 	fs.BoolVar(&c.Demo, "demo", env("demo", "") == "true" || env("demo", "") == "1", "seed a demo shop if the data has none, and print an admin key (env CARNIVAL_DEMO)")
+	traffic, err := strconv.ParseFloat(env("demo-traffic", "2"), 64)
+	if err != nil {
+		traffic = 2
+	}
+	fs.Float64Var(&c.DemoTraffic, "demo-traffic", traffic, "with --demo: simulated visitors a second against the server itself, so the dashboard moves; 0 turns it off (env CARNIVAL_DEMO_TRAFFIC)")
 	sweep := env("sweep", "1s")
 	d, err := time.ParseDuration(sweep)
 	if err != nil {

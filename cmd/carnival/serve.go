@@ -122,6 +122,18 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+
+	// The demo simulates shoppers against itself so the dashboard moves;
+	// the traffic stops before the server does.
+	if cfg.Demo && cfg.DemoTraffic > 0 {
+		trafficCtx, stopTraffic := context.WithCancel(ctx)
+		trafficDone := make(chan struct{})
+		go func() {
+			defer close(trafficDone)
+			demoTraffic(trafficCtx, cfg.DemoTraffic, st, svc, "http://"+ln.Addr().String(), log)
+		}()
+		defer func() { stopTraffic(); <-trafficDone }()
+	}
 	select {
 	case err := <-errc:
 		return err
