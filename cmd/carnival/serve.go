@@ -22,8 +22,8 @@ import (
 	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
-	"github.com/carnivalhq/carnival/internal/review"
 	"github.com/carnivalhq/carnival/internal/redis"
+	"github.com/carnivalhq/carnival/internal/review"
 )
 
 func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
