@@ -233,72 +233,59 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 		KPIs: []KPIRow{}, Phases: []PhaseRow{}, Channels: []ChannelRow{}, Promotions: []PromotionRow{}, Funnel: []FunnelStep{},
 		TopSKUs: []SKURow{}, StockOuts: []StockOutRow{}, Notes: []Note{}}
 	r.Provisional = c.Status != campaign.StatusEnded && now.Before(c.EndsAt)
-	// section records a source's answer: ErrUnavailable becomes a note,
-	// any other error fails the report.
-	section := func(name string, err error) error {
-		if errors.Is(err, ErrUnavailable) {
+	// use records a source's answer: ErrUnavailable becomes a note and the
+	// section stays empty, any other error fails the report; it reports
+	// whether the answer is to be used.
+	var failed error
+	use := func(name string, err error) bool {
+		switch {
+		case failed != nil:
+			return false
+		case errors.Is(err, ErrUnavailable):
 			r.Notes = append(r.Notes, Note{Section: name, Note: "not available"})
-			return nil
+			return false
+		case err != nil:
+			failed = fmt.Errorf("review %s: %w", name, err)
+			return false
 		}
-		if err != nil {
-			return fmt.Errorf("review %s: %w", name, err)
-		}
-		return nil
+		return true
 	}
-	kpis, phases, err := src.PlanVsActual(ctx, c, w)
-	if err := section(SecPlan, err); err != nil {
-		return nil, err
+	if kpis, phases, err := src.PlanVsActual(ctx, c, w); use(SecPlan, err) {
+		r.KPIs, r.Phases = orEmpty(kpis), orEmpty(phases)
 	}
-	if kpis != nil {
-		r.KPIs = kpis
+	if chs, err := src.Channels(ctx, c, w); use(SecChannels, err) {
+		r.Channels = orEmpty(chs)
 	}
-	if phases != nil {
-		r.Phases = phases
+	if ps, err := src.Promotions(ctx, c, w); use(SecPromotions, err) {
+		r.Promotions = orEmpty(ps)
 	}
-	chs, err := src.Channels(ctx, c, w)
-	if err := section(SecChannels, err); err != nil {
-		return nil, err
+	if fs, err := src.Funnel(ctx, c, w); use(SecFunnel, err) {
+		r.Funnel = orEmpty(fs)
 	}
-	if chs != nil {
-		r.Channels = chs
+	if cu, err := src.Customers(ctx, c, w); use(SecCustomers, err) {
+		r.Customers = cu
 	}
-	ps, err := src.Promotions(ctx, c, w)
-	if err := section(SecPromotions, err); err != nil {
-		return nil, err
-	}
-	if ps != nil {
-		r.Promotions = ps
-	}
-	fs, err := src.Funnel(ctx, c, w)
-	if err := section(SecFunnel, err); err != nil {
-		return nil, err
-	}
-	if fs != nil {
-		r.Funnel = fs
-	}
-	cu, err := src.Customers(ctx, c, w)
-	if err := section(SecCustomers, err); err != nil {
-		return nil, err
-	}
-	r.Customers = cu
-	top, err := src.TopSKUs(ctx, c, w, TopSKULimit)
-	if err := section(SecTopSKUs, err); err != nil {
-		return nil, err
-	}
-	if top != nil {
+	if top, err := src.TopSKUs(ctx, c, w, TopSKULimit); use(SecTopSKUs, err) {
 		if len(top) > TopSKULimit {
 			top = top[:TopSKULimit]
 		}
-		r.TopSKUs = top
+		r.TopSKUs = orEmpty(top)
 	}
-	outs, err := src.StockOuts(ctx, c, w)
-	if err := section(SecStockOuts, err); err != nil {
-		return nil, err
+	if outs, err := src.StockOuts(ctx, c, w); use(SecStockOuts, err) {
+		r.StockOuts = orEmpty(outs)
 	}
-	if outs != nil {
-		r.StockOuts = outs
+	if failed != nil {
+		return nil, failed
 	}
 	return r, nil
+}
+
+// orEmpty makes a nil section an empty list, so JSON shows [] not null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // Steps names the funnel steps in order.
