@@ -121,7 +121,7 @@ func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time
 // StockOuts replays the stock ledger: a SKU's free stock at from is its
 // stock now less every change since, and walking the changes of [from, to)
 // in order finds when it first reached zero and whether it was still at
-// zero at to. Only SKUs with a ledger entry in the window are considered.
+// zero at to.
 // Flash-sale items with nothing remaining, of sales overlapping the window,
 // are listed too.
 func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]review.StockOutRow, error) {
@@ -165,25 +165,21 @@ func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time
 		for _, m := range k.moves {
 			level -= m.delta
 		}
-		// level is the free stock at from.
+		// level is the free stock at from. A SKU runs out when a move
+		// takes units and leaves none: one at zero all along (or created
+		// in the window) has not run out in it.
 		var outAt *int64
-		active := false
-		if level <= 0 {
-			f := TS(from)
-			outAt = &f
-		}
 		for _, m := range k.moves {
 			if m.at >= end {
 				break
 			}
-			active = true
 			level += m.delta
-			if level <= 0 && outAt == nil {
+			if m.delta < 0 && level <= 0 && outAt == nil {
 				at := m.at
 				outAt = &at
 			}
 		}
-		if !active || outAt == nil {
+		if outAt == nil {
 			continue
 		}
 		t := FromTS(*outAt)
