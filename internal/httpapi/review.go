@@ -12,7 +12,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/review"
 )
 
-type reviewOut struct{ Body *review.Report }
+type reviewOut struct{ Body *review.CampaignReview }
 
 // fileOut is a rendered review: the body is written as-is.
 type fileOut struct {
@@ -69,7 +69,7 @@ func (s *Server) registerReview() {
 }
 
 // review builds the report of the caller's campaign id as of now.
-func (s *Server) review(ctx context.Context, id string) (*review.Report, error) {
+func (s *Server) review(ctx context.Context, id string) (*review.CampaignReview, error) {
 	shopID := CallerFrom(ctx).ShopID()
 	c, err := s.cfg.Campaigns.Get(ctx, shopID, id)
 	if err != nil {

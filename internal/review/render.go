@@ -50,7 +50,7 @@ func orDash(v *int64, f func(int64) string) string {
 }
 
 // location is the report's shop zone (UTC when unknown).
-func (r *Report) location() *time.Location {
+func (r *CampaignReview) location() *time.Location {
 	if loc, err := time.LoadLocation(r.TimeZone); err == nil {
 		return loc
 	}
@@ -60,7 +60,7 @@ func (r *Report) location() *time.Location {
 // HTML renders the report as a self-contained printable page: bilingual
 // headings, money as ¥1,234.56, rates as %, pace statuses coloured, no
 // external assets. Every value is escaped by html/template.
-func HTML(w io.Writer, r *Report) error {
+func HTML(w io.Writer, r *CampaignReview) error {
 	loc := r.location()
 	t, err := page.Clone()
 	if err != nil {
@@ -72,7 +72,7 @@ func HTML(w io.Writer, r *Report) error {
 	}
 	var buf bytes.Buffer
 	err = t.Funcs(funcs(loc)).Execute(&buf, struct {
-		R         *Report
+		R         *CampaignReview
 		Note      map[string]string
 		Generated string
 	}{r, notes, r.GeneratedAt.In(loc).Format("2006-01-02 15:04")})
@@ -91,7 +91,7 @@ const BOM = "\ufeff"
 
 // CSV renders the report as one table with a section column, behind a
 // UTF-8 BOM. Money is yuan with two decimals, rates percent with two.
-func CSV(w io.Writer, r *Report) error {
+func CSV(w io.Writer, r *CampaignReview) error {
 	var buf bytes.Buffer
 	buf.WriteString(BOM)
 	cw := csv.NewWriter(&buf)
@@ -104,7 +104,7 @@ func CSV(w io.Writer, r *Report) error {
 		prov = "provisional 进行中"
 	}
 	row("campaign", text(r.Name), "window", "", r.FirstDay+" – "+r.LastDay, r.TimeZone, "", r.Status, prov)
-	kpis := func(section, item string, ks []KPIRow) {
+	kpis := func(section, item string, ks []PlanRow) {
 		for _, k := range ks {
 			row(section, item, k.KPI, plain(k.KPI, k.Target), plain(k.KPI, k.Actual), csvUnit(k.KPI), pctCell(k.Attainment), k.Status, "")
 		}

@@ -52,8 +52,8 @@ func UnitOf(kpi string) string {
 	return UnitCount
 }
 
-// KPIRow is one KPI's plan against its actual.
-type KPIRow struct {
+// PlanRow is one KPI's plan against its actual.
+type PlanRow struct {
 	KPI          string `json:"kpi"`
 	Unit         string `json:"unit" enum:"fen,count,bp"`
 	Target       *int64 `json:"target,omitempty" doc:"The whole window's target; absent when the KPI is not targeted"`
@@ -63,17 +63,17 @@ type KPIRow struct {
 	Status       string `json:"status,omitempty" enum:"on_track,behind,alert"`
 }
 
-// PhaseRow is one phase's plan against its actuals.
-type PhaseRow struct {
+// PhasePlan is one phase's plan against its actuals.
+type PhasePlan struct {
 	Kind     string    `json:"kind"`
 	Name     string    `json:"name,omitempty"`
 	StartsAt time.Time `json:"starts_at"`
 	EndsAt   time.Time `json:"ends_at"`
-	KPIs     []KPIRow  `json:"kpis"`
+	KPIs     []PlanRow `json:"kpis"`
 }
 
-// ChannelRow is one channel's spend and return.
-type ChannelRow struct {
+// ChannelReturn is one channel's spend and return.
+type ChannelReturn struct {
 	Channel     string `json:"channel" doc:"The channel's name"`
 	Kind        string `json:"kind,omitempty"`
 	UTMSource   string `json:"utm_source"`
@@ -87,8 +87,8 @@ type ChannelRow struct {
 	ROI         *int64 `json:"roi_bp,omitempty" doc:"paid_amount / spend, bp; absent without spend"`
 }
 
-// SKURow is one of the best-selling SKUs.
-type SKURow struct {
+// TopSKU is one of the best-selling SKUs.
+type TopSKU struct {
 	SKUID        string `json:"sku_id"`
 	Name         string `json:"name"`
 	Units        int64  `json:"units"`
@@ -103,8 +103,8 @@ const (
 	KindCouponTemplate = "coupon_template"
 )
 
-// PromotionRow is one attached promotion or coupon template.
-type PromotionRow struct {
+// PromotionUse is one attached promotion or coupon template.
+type PromotionUse struct {
 	Kind         string `json:"kind" enum:"promotion,coupon_template"`
 	ID           string `json:"id"`
 	Name         string `json:"name"`
@@ -118,16 +118,16 @@ type PromotionRow struct {
 	Redemption *int64 `json:"redemption_bp,omitempty" doc:"Templates: redeemed / issued; promotions: orders / paid orders in the window; bp"`
 }
 
-// FunnelStep is one step of the funnel.
-type FunnelStep struct {
+// FunnelStage is one step of the funnel.
+type FunnelStage struct {
 	Step         string `json:"step" enum:"visit,product_view,cart,order,paid"`
 	Visitors     int64  `json:"visitors"`
 	FromPrevious *int64 `json:"from_previous_bp,omitempty"`
 	FromVisit    *int64 `json:"from_visit_bp,omitempty"`
 }
 
-// Customers splits the window's paying customers into new and returning.
-type Customers struct {
+// CustomerMix splits the window's paying customers into new and returning.
+type CustomerMix struct {
 	Paying    int64  `json:"paying"`
 	New       int64  `json:"new" doc:"First ever paid order in the window"`
 	Returning int64  `json:"returning" doc:"paying − new"`
@@ -140,8 +140,8 @@ const (
 	OutFlash = "flash" // a flash sale's allocation sold out
 )
 
-// StockOutRow is a SKU that ran out during the window.
-type StockOutRow struct {
+// StockOut is a SKU that ran out during the window.
+type StockOut struct {
 	SKUID  string     `json:"sku_id"`
 	Name   string     `json:"name"`
 	Source string     `json:"source" enum:"stock,flash"`
@@ -150,14 +150,14 @@ type StockOutRow struct {
 	Out    bool       `json:"still_out" doc:"Still at zero at the end of the window (stock) or now (flash)"`
 }
 
-// Note says why a section is empty.
-type Note struct {
+// SectionNote says why a section is empty.
+type SectionNote struct {
 	Section string `json:"section"`
 	Note    string `json:"note"`
 }
 
-// Report is a campaign's review.
-type Report struct {
+// CampaignReview is a campaign's review.
+type CampaignReview struct {
 	CampaignID  string    `json:"campaign_id"`
 	Name        string    `json:"name"`
 	Status      string    `json:"status"`
@@ -170,15 +170,15 @@ type Report struct {
 	EndsAt      time.Time `json:"ends_at"`
 	GeneratedAt time.Time `json:"generated_at"`
 
-	KPIs       []KPIRow       `json:"kpis"`
-	Phases     []PhaseRow     `json:"phases"`
-	Channels   []ChannelRow   `json:"channels"`
-	Promotions []PromotionRow `json:"promotions"`
-	Funnel     []FunnelStep   `json:"funnel"`
-	Customers  *Customers     `json:"customers,omitempty"`
-	TopSKUs    []SKURow       `json:"top_skus"`
-	StockOuts  []StockOutRow  `json:"stock_outs"`
-	Notes      []Note         `json:"notes" doc:"Sections with no data and why"`
+	KPIs       []PlanRow       `json:"kpis"`
+	Phases     []PhasePlan     `json:"phases"`
+	Channels   []ChannelReturn `json:"channels"`
+	Promotions []PromotionUse  `json:"promotions"`
+	Funnel     []FunnelStage   `json:"funnel"`
+	Customers  *CustomerMix    `json:"customers,omitempty"`
+	TopSKUs    []TopSKU        `json:"top_skus"`
+	StockOuts  []StockOut      `json:"stock_outs"`
+	Notes      []SectionNote   `json:"notes" doc:"Sections with no data and why"`
 }
 
 // Window is the campaign's review window: its shop-local days, half-open
@@ -216,22 +216,22 @@ func WindowOf(c *campaign.Campaign, loc *time.Location, now time.Time) Window {
 // ErrUnavailable when it has no data for its section.
 type Sources interface {
 	// PlanVsActual is the campaign's KPIs and its phases' KPIs.
-	PlanVsActual(ctx context.Context, c *campaign.Campaign, w Window) ([]KPIRow, []PhaseRow, error)
-	Channels(ctx context.Context, c *campaign.Campaign, w Window) ([]ChannelRow, error)
-	TopSKUs(ctx context.Context, c *campaign.Campaign, w Window, limit int) ([]SKURow, error)
-	Promotions(ctx context.Context, c *campaign.Campaign, w Window) ([]PromotionRow, error)
-	Funnel(ctx context.Context, c *campaign.Campaign, w Window) ([]FunnelStep, error)
-	Customers(ctx context.Context, c *campaign.Campaign, w Window) (*Customers, error)
-	StockOuts(ctx context.Context, c *campaign.Campaign, w Window) ([]StockOutRow, error)
+	PlanVsActual(ctx context.Context, c *campaign.Campaign, w Window) ([]PlanRow, []PhasePlan, error)
+	Channels(ctx context.Context, c *campaign.Campaign, w Window) ([]ChannelReturn, error)
+	TopSKUs(ctx context.Context, c *campaign.Campaign, w Window, limit int) ([]TopSKU, error)
+	Promotions(ctx context.Context, c *campaign.Campaign, w Window) ([]PromotionUse, error)
+	Funnel(ctx context.Context, c *campaign.Campaign, w Window) ([]FunnelStage, error)
+	Customers(ctx context.Context, c *campaign.Campaign, w Window) (*CustomerMix, error)
+	StockOuts(ctx context.Context, c *campaign.Campaign, w Window) ([]StockOut, error)
 }
 
 // Build assembles c's review from src as of now, in the shop's zone loc.
-func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Location, now time.Time) (*Report, error) {
+func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Location, now time.Time) (*CampaignReview, error) {
 	w := WindowOf(c, loc, now)
-	r := &Report{CampaignID: c.ID, Name: c.Name, Status: c.Status, TimeZone: loc.String(), FirstDay: w.FirstDay, LastDay: w.LastDay, AsOf: w.AsOf,
+	r := &CampaignReview{CampaignID: c.ID, Name: c.Name, Status: c.Status, TimeZone: loc.String(), FirstDay: w.FirstDay, LastDay: w.LastDay, AsOf: w.AsOf,
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, GeneratedAt: now.UTC(),
-		KPIs: []KPIRow{}, Phases: []PhaseRow{}, Channels: []ChannelRow{}, Promotions: []PromotionRow{}, Funnel: []FunnelStep{},
-		TopSKUs: []SKURow{}, StockOuts: []StockOutRow{}, Notes: []Note{}}
+		KPIs: []PlanRow{}, Phases: []PhasePlan{}, Channels: []ChannelReturn{}, Promotions: []PromotionUse{}, Funnel: []FunnelStage{},
+		TopSKUs: []TopSKU{}, StockOuts: []StockOut{}, Notes: []SectionNote{}}
 	r.Provisional = c.Status != campaign.StatusEnded && now.Before(c.EndsAt)
 	// use records a source's answer: ErrUnavailable becomes a note and the
 	// section stays empty, any other error fails the report; it reports
@@ -242,7 +242,7 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 		case failed != nil:
 			return false
 		case errors.Is(err, ErrUnavailable):
-			r.Notes = append(r.Notes, Note{Section: name, Note: "not available"})
+			r.Notes = append(r.Notes, SectionNote{Section: name, Note: "not available"})
 			return false
 		case err != nil:
 			failed = fmt.Errorf("review %s: %w", name, err)
@@ -293,10 +293,10 @@ var Steps = []string{"visit", "product_view", "cart", "order", "paid"}
 
 // FunnelOf turns step counts (in Steps order) into funnel rows with the
 // step-to-step and from-visit rates.
-func FunnelOf(counts []int64) []FunnelStep {
-	out := make([]FunnelStep, 0, len(counts))
+func FunnelOf(counts []int64) []FunnelStage {
+	out := make([]FunnelStage, 0, len(counts))
 	for i, n := range counts {
-		s := FunnelStep{Step: Steps[i], Visitors: n}
+		s := FunnelStage{Step: Steps[i], Visitors: n}
 		if i > 0 {
 			s.FromPrevious = ratio(n, counts[i-1])
 			s.FromVisit = ratio(n, counts[0])
@@ -307,12 +307,12 @@ func FunnelOf(counts []int64) []FunnelStep {
 }
 
 // CustomersOf splits paying customers into new and returning.
-func CustomersOf(paying, newc int64) *Customers {
+func CustomersOf(paying, newc int64) *CustomerMix {
 	ret := paying - newc
 	if ret < 0 {
 		ret = 0
 	}
-	return &Customers{Paying: paying, New: newc, Returning: ret, NewShare: ratio(newc, paying)}
+	return &CustomerMix{Paying: paying, New: newc, Returning: ret, NewShare: ratio(newc, paying)}
 }
 
 // ratio is num/den in bp, as every rate of docs/METRICS.md: rounded half

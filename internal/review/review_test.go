@@ -35,7 +35,7 @@ func (f *fake) err(sec string) error {
 	return nil
 }
 
-func (f *fake) PlanVsActual(_ context.Context, c *campaign.Campaign, w review.Window) ([]review.KPIRow, []review.PhaseRow, error) {
+func (f *fake) PlanVsActual(_ context.Context, c *campaign.Campaign, w review.Window) ([]review.PlanRow, []review.PhasePlan, error) {
 	f.sawWindow = w
 	// gmv: target 1 400 000 fen, to date 1 000 000, actual 700 000 → 70 %,
 	// behind (alert line 60 %); uv untargeted, actual only.
@@ -49,42 +49,42 @@ func (f *fake) PlanVsActual(_ context.Context, c *campaign.Campaign, w review.Wi
 			}
 			return nil
 		}, c.AlertLine, true)
-	phases := []review.PhaseRow{{Kind: campaign.PhaseBurst, Name: "爆发", StartsAt: c.StartsAt, EndsAt: c.EndsAt,
+	phases := []review.PhasePlan{{Kind: campaign.PhaseBurst, Name: "爆发", StartsAt: c.StartsAt, EndsAt: c.EndsAt,
 		KPIs: review.PlanRows([]campaign.KPIPace{{KPI: campaign.KPIGMV, Target: 500_000, TargetToDate: 500_000, Actual: p64(250_000)}}, nil, c.AlertLine, false)}}
 	return kpis, phases, f.err(review.SecPlan)
 }
 
-func (f *fake) Channels(context.Context, *campaign.Campaign, review.Window) ([]review.ChannelRow, error) {
-	return []review.ChannelRow{{Channel: "巨量引擎", UTMSource: "oceanengine", UTMMedium: "cpc", UTMCampaign: "d11", Budget: 100_000, Spend: 40_000,
+func (f *fake) Channels(context.Context, *campaign.Campaign, review.Window) ([]review.ChannelReturn, error) {
+	return []review.ChannelReturn{{Channel: "巨量引擎", UTMSource: "oceanengine", UTMMedium: "cpc", UTMCampaign: "d11", Budget: 100_000, Spend: 40_000,
 		UV: 200, Orders: 5, PaidAmount: 100_000, ROI: p64(25_000)}}, f.err(review.SecChannels)
 }
 
-func (f *fake) TopSKUs(_ context.Context, _ *campaign.Campaign, _ review.Window, limit int) ([]review.SKURow, error) {
-	var out []review.SKURow
+func (f *fake) TopSKUs(_ context.Context, _ *campaign.Campaign, _ review.Window, limit int) ([]review.TopSKU, error) {
+	var out []review.TopSKU
 	for i := 0; i < limit+5; i++ { // more than asked: Build keeps the limit
-		out = append(out, review.SKURow{SKUID: "sku_" + string(rune('a'+i)), Name: "商品", Units: int64(100 - i), PaidAmount: 1000})
+		out = append(out, review.TopSKU{SKUID: "sku_" + string(rune('a'+i)), Name: "商品", Units: int64(100 - i), PaidAmount: 1000})
 	}
 	return out, f.err(review.SecTopSKUs)
 }
 
-func (f *fake) Promotions(context.Context, *campaign.Campaign, review.Window) ([]review.PromotionRow, error) {
-	return []review.PromotionRow{
+func (f *fake) Promotions(context.Context, *campaign.Campaign, review.Window) ([]review.PromotionUse, error) {
+	return []review.PromotionUse{
 		{Kind: review.KindPromotion, ID: "prm_1", Name: `满300减50, "大促"`, Orders: 3, DiscountCost: 15_000, Base: 4, Redemption: p64(7500)},
 		{Kind: review.KindCouponTemplate, ID: "ctp_1", Name: "=cmd|' /C calc'!A0", Orders: 1, DiscountCost: 500, Issued: p64(3), Redeemed: p64(1), Base: 3, Redemption: p64(3333)},
 	}, f.err(review.SecPromotions)
 }
 
-func (f *fake) Funnel(context.Context, *campaign.Campaign, review.Window) ([]review.FunnelStep, error) {
+func (f *fake) Funnel(context.Context, *campaign.Campaign, review.Window) ([]review.FunnelStage, error) {
 	return review.FunnelOf([]int64{100, 50, 20, 10, 8}), f.err(review.SecFunnel)
 }
 
-func (f *fake) Customers(context.Context, *campaign.Campaign, review.Window) (*review.Customers, error) {
+func (f *fake) Customers(context.Context, *campaign.Campaign, review.Window) (*review.CustomerMix, error) {
 	return review.CustomersOf(10, 4), f.err(review.SecCustomers)
 }
 
-func (f *fake) StockOuts(context.Context, *campaign.Campaign, review.Window) ([]review.StockOutRow, error) {
+func (f *fake) StockOuts(context.Context, *campaign.Campaign, review.Window) ([]review.StockOut, error) {
 	at := time.Date(2026, 11, 11, 0, 5, 0, 0, sh)
-	return []review.StockOutRow{{SKUID: "sku_x", Name: "爆款", Source: review.OutStock, At: &at, Out: true},
+	return []review.StockOut{{SKUID: "sku_x", Name: "爆款", Source: review.OutStock, At: &at, Out: true},
 		{SKUID: "sku_y", Name: "秒杀款", Source: review.OutFlash, SaleID: "fls_1", Out: true}}, f.err(review.SecStockOuts)
 }
 
@@ -143,7 +143,7 @@ func TestBuildAssemblesEverySectionAndNotesTheMissingOnes(t *testing.T) {
 	if len(r.Channels) != 0 || len(r.TopSKUs) != 0 {
 		t.Fatalf("unavailable sections stay empty: %+v %+v", r.Channels, r.TopSKUs)
 	}
-	if len(r.Notes) != 2 || r.Notes[0] != (review.Note{Section: review.SecChannels, Note: "not available"}) || r.Notes[1].Section != review.SecTopSKUs {
+	if len(r.Notes) != 2 || r.Notes[0] != (review.SectionNote{Section: review.SecChannels, Note: "not available"}) || r.Notes[1].Section != review.SecTopSKUs {
 		t.Fatalf("notes %+v", r.Notes)
 	}
 	f := r.Funnel
@@ -209,7 +209,7 @@ func TestMoneyAndRatesAreFormattedByIntegerArithmetic(t *testing.T) {
 	}
 }
 
-func report(t *testing.T, name string) *review.Report {
+func report(t *testing.T, name string) *review.CampaignReview {
 	t.Helper()
 	r, err := review.Build(context.Background(), &fake{unavailable: map[string]bool{review.SecTopSKUs: true}}, d11(name), sh, mid)
 	if err != nil {

@@ -15,11 +15,11 @@ type Store interface {
 	// with the discount it gave, and for templates the coupons issued and
 	// used; Base is the paid orders in the window for promotions and the
 	// coupons issued for templates.
-	PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]PromotionRow, error)
+	PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]PromotionUse, error)
 	// StockOuts lists the SKUs whose free stock reached zero in [from, to)
 	// (from the stock ledger) and the flash-sale items that sold out in a
 	// sale overlapping it.
-	StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]StockOutRow, error)
+	StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]StockOut, error)
 }
 
 // Default is the review's sources as they exist today: plan from the
@@ -103,7 +103,7 @@ func actualOf(k analytics.KPIs, kpi string) *int64 {
 // PlanVsActual reads the plan from the campaign's pacing as of the review
 // day. Actuals are the pacing's when it has them, else the window's
 // shop-wide analytics totals; phases carry the pacing's actuals only.
-func (d *Default) PlanVsActual(ctx context.Context, c *campaign.Campaign, w Window) ([]KPIRow, []PhaseRow, error) {
+func (d *Default) PlanVsActual(ctx context.Context, c *campaign.Campaign, w Window) ([]PlanRow, []PhasePlan, error) {
 	pr, err := d.Campaigns.Pacing(ctx, c.ShopID, c.ID, w.AsOf)
 	if err != nil {
 		return nil, nil, err
@@ -113,9 +113,9 @@ func (d *Default) PlanVsActual(ctx context.Context, c *campaign.Campaign, w Wind
 		return nil, nil, err
 	}
 	kpis := PlanRows(pr.KPIs, func(kpi string) *int64 { return actualOf(tot, kpi) }, c.AlertLine, true)
-	phases := []PhaseRow{}
+	phases := []PhasePlan{}
 	for i, pp := range pr.Phases {
-		row := PhaseRow{Kind: pp.Kind, Name: pp.Name, KPIs: PlanRows(pp.KPIs, nil, c.AlertLine, false)}
+		row := PhasePlan{Kind: pp.Kind, Name: pp.Name, KPIs: PlanRows(pp.KPIs, nil, c.AlertLine, false)}
 		if i < len(c.Phases) {
 			row.StartsAt, row.EndsAt = c.Phases[i].StartsAt, c.Phases[i].EndsAt
 		}
@@ -127,18 +127,18 @@ func (d *Default) PlanVsActual(ctx context.Context, c *campaign.Campaign, w Wind
 // PlanRows turns pacing KPIs into review rows. A pacing actual wins; else
 // actual (when not nil) supplies one. With all, every campaign KPI gets a
 // row, targeted or not, in report order.
-func PlanRows(paces []campaign.KPIPace, actual func(string) *int64, alert int64, all bool) []KPIRow {
+func PlanRows(paces []campaign.KPIPace, actual func(string) *int64, alert int64, all bool) []PlanRow {
 	byKPI := map[string]campaign.KPIPace{}
 	for _, p := range paces {
 		byKPI[p.KPI] = p
 	}
-	out := []KPIRow{}
+	out := []PlanRow{}
 	for _, kpi := range campaign.KPIs {
 		p, targeted := byKPI[kpi]
 		if !targeted && !all {
 			continue
 		}
-		row := KPIRow{KPI: kpi, Unit: UnitOf(kpi)}
+		row := PlanRow{KPI: kpi, Unit: UnitOf(kpi)}
 		if targeted {
 			t, ttd := p.Target, p.TargetToDate
 			row.Target, row.TargetToDate = &t, &ttd
@@ -160,25 +160,25 @@ func PlanRows(paces []campaign.KPIPace, actual func(string) *int64, alert int64,
 }
 
 // Channels is not available from the default sources yet.
-func (d *Default) Channels(context.Context, *campaign.Campaign, Window) ([]ChannelRow, error) {
+func (d *Default) Channels(context.Context, *campaign.Campaign, Window) ([]ChannelReturn, error) {
 	return nil, ErrUnavailable
 }
 
 // TopSKUs is not available from the default sources yet.
-func (d *Default) TopSKUs(context.Context, *campaign.Campaign, Window, int) ([]SKURow, error) {
+func (d *Default) TopSKUs(context.Context, *campaign.Campaign, Window, int) ([]TopSKU, error) {
 	return nil, ErrUnavailable
 }
 
 // Promotions reads the attached promotions' and templates' use.
-func (d *Default) Promotions(ctx context.Context, c *campaign.Campaign, w Window) ([]PromotionRow, error) {
+func (d *Default) Promotions(ctx context.Context, c *campaign.Campaign, w Window) ([]PromotionUse, error) {
 	if len(c.PromotionIDs) == 0 && len(c.CouponTemplateIDs) == 0 {
-		return []PromotionRow{}, nil
+		return []PromotionUse{}, nil
 	}
 	return d.Store.PromotionUsage(ctx, c.ShopID, w.From, w.To, c.PromotionIDs, c.CouponTemplateIDs)
 }
 
 // Funnel is the window's shop-wide funnel.
-func (d *Default) Funnel(ctx context.Context, c *campaign.Campaign, w Window) ([]FunnelStep, error) {
+func (d *Default) Funnel(ctx context.Context, c *campaign.Campaign, w Window) ([]FunnelStage, error) {
 	rows, err := analytics.Reader{St: d.Analytics}.Funnel(ctx, c.ShopID, analytics.Period{From: w.From, To: w.To}, false)
 	if err != nil {
 		return nil, err
@@ -194,8 +194,8 @@ func (d *Default) Funnel(ctx context.Context, c *campaign.Campaign, w Window) ([
 	return FunnelOf([]int64{f.Visits, f.Products, f.Carts, f.Orders, f.Paid}), nil
 }
 
-// Customers splits the window's paying customers into new and returning.
-func (d *Default) Customers(ctx context.Context, c *campaign.Campaign, w Window) (*Customers, error) {
+// CustomerMix splits the window's paying customers into new and returning.
+func (d *Default) Customers(ctx context.Context, c *campaign.Campaign, w Window) (*CustomerMix, error) {
 	dd, err := d.Analytics.Distincts(ctx, c.ShopID, analytics.DayNum(w.From), analytics.DayNum(w.To), analytics.Filter{})
 	if err != nil {
 		return nil, err
@@ -204,6 +204,6 @@ func (d *Default) Customers(ctx context.Context, c *campaign.Campaign, w Window)
 }
 
 // StockOuts reads the stock ledger and flash sales.
-func (d *Default) StockOuts(ctx context.Context, c *campaign.Campaign, w Window) ([]StockOutRow, error) {
+func (d *Default) StockOuts(ctx context.Context, c *campaign.Campaign, w Window) ([]StockOut, error) {
 	return d.Store.StockOuts(ctx, c.ShopID, w.From, w.To)
 }

@@ -30,7 +30,7 @@ type appliedDoc struct {
 // kept at placement: an activity applied counts for its promotion, a
 // coupon for its template. The explanation is JSON text on both engines,
 // so it is decoded here rather than in SQL.
-func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]review.PromotionRow, error) {
+func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]review.PromotionUse, error) {
 	type use struct{ orders, discount int64 }
 	promos := make(map[string]*use, len(promotionIDs))
 	for _, id := range promotionIDs {
@@ -84,9 +84,9 @@ func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time
 	}
 	rows.Close()
 
-	out := make([]review.PromotionRow, 0, len(promotionIDs)+len(templateIDs))
+	out := make([]review.PromotionUse, 0, len(promotionIDs)+len(templateIDs))
 	for _, id := range promotionIDs {
-		row := review.PromotionRow{Kind: review.KindPromotion, ID: id, Orders: promos[id].orders, DiscountCost: promos[id].discount, Base: paid}
+		row := review.PromotionUse{Kind: review.KindPromotion, ID: id, Orders: promos[id].orders, DiscountCost: promos[id].discount, Base: paid}
 		p, err := s.GetPromotion(ctx, shopID, id)
 		switch {
 		case err == nil:
@@ -98,7 +98,7 @@ func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time
 		out = append(out, row)
 	}
 	for _, id := range templateIDs {
-		row := review.PromotionRow{Kind: review.KindCouponTemplate, ID: id, Orders: tpls[id].orders, DiscountCost: tpls[id].discount}
+		row := review.PromotionUse{Kind: review.KindCouponTemplate, ID: id, Orders: tpls[id].orders, DiscountCost: tpls[id].discount}
 		t, err := s.GetTemplate(ctx, shopID, id)
 		switch {
 		case err == nil:
@@ -124,7 +124,7 @@ func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time
 // zero at to.
 // Flash-sale items with nothing remaining, of sales overlapping the window,
 // are listed too.
-func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]review.StockOutRow, error) {
+func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]review.StockOut, error) {
 	rows, err := s.Query(ctx, `SELECT m.sku_id, k.name, k.stock, m.delta, m.at FROM stock_moves m JOIN skus k ON k.id = m.sku_id
 		WHERE m.shop_id = $1 AND m.at >= $2 ORDER BY m.sku_id, m.at, m.id`, shopID, TS(from))
 	if err != nil {
@@ -158,7 +158,7 @@ func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time
 	}
 	rows.Close()
 
-	out := []review.StockOutRow{}
+	out := []review.StockOut{}
 	end := TS(to)
 	for _, k := range skus {
 		level := k.stock
@@ -183,7 +183,7 @@ func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time
 			continue
 		}
 		t := FromTS(*outAt)
-		out = append(out, review.StockOutRow{SKUID: k.id, Name: k.name, Source: review.OutStock, At: &t, Out: level <= 0})
+		out = append(out, review.StockOut{SKUID: k.id, Name: k.name, Source: review.OutStock, At: &t, Out: level <= 0})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].At.Equal(*out[j].At) {
@@ -195,8 +195,8 @@ func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time
 	frows, err := s.Query(ctx, `SELECT i.sku_id, k.name, i.sale_id FROM flash_items i JOIN flash_sales f ON f.id = i.sale_id JOIN skus k ON k.id = i.sku_id
 		WHERE i.shop_id = $1 AND f.starts_at < $2 AND f.ends_at > $3 AND i.allocated > 0 AND i.remaining = 0 ORDER BY i.sale_id, i.position`,
 		shopID, TS(to), TS(from))
-	flash, err := rowsAll(frows, err, func(r *sql.Rows) (review.StockOutRow, error) {
-		row := review.StockOutRow{Source: review.OutFlash, Out: true}
+	flash, err := rowsAll(frows, err, func(r *sql.Rows) (review.StockOut, error) {
+		row := review.StockOut{Source: review.OutFlash, Out: true}
 		return row, r.Scan(&row.SKUID, &row.Name, &row.SaleID)
 	})
 	if err != nil {
