@@ -137,12 +137,12 @@ func TestCampaignReviewAsJSONHTMLAndCSV(t *testing.T) {
 			t.Fatalf("name did not survive the CSV: %q", row[1])
 		case row[0] == review.SecPlan && row[2] == "gmv":
 			seen++
-			if row[4] != review.Yuan(gmv) || row[3] != "14000.00" {
+			if row[5] != review.Yuan(gmv) || row[3] != "14000.00" || row[4] != "11000.00" {
 				t.Fatalf("gmv row %v", row)
 			}
 		case row[0] == review.SecPromotions && row[2] == "discount_cost":
 			seen++
-			if row[4] != "5.00" {
+			if row[5] != "5.00" {
 				t.Fatalf("promotion row %v", row)
 			}
 		}

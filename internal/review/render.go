@@ -84,7 +84,7 @@ func HTML(w io.Writer, r *CampaignReview) error {
 }
 
 // CSVHeader is the CSV's header row.
-var CSVHeader = []string{"section", "item", "metric", "target", "value", "unit", "rate_pct", "status", "note"}
+var CSVHeader = []string{"section", "item", "metric", "target", "target_to_date", "value", "unit", "rate_pct", "status", "note"}
 
 // BOM starts the CSV so spreadsheet programs read it as UTF-8.
 const BOM = "\ufeff"
@@ -96,8 +96,9 @@ func CSV(w io.Writer, r *CampaignReview) error {
 	buf.WriteString(BOM)
 	cw := csv.NewWriter(&buf)
 	cw.UseCRLF = true
-	row := func(cells ...string) { _ = cw.Write(cells) }
-	row(CSVHeader...)
+	// row writes a row without a target-to-date (every row but a KPI's).
+	row := func(cells ...string) { _ = cw.Write(append(cells[:4:4], append([]string{""}, cells[4:]...)...)) }
+	_ = cw.Write(CSVHeader)
 	loc := r.location()
 	prov := ""
 	if r.Provisional {
@@ -106,7 +107,8 @@ func CSV(w io.Writer, r *CampaignReview) error {
 	row("campaign", text(r.Name), "window", "", r.FirstDay+" – "+r.LastDay, r.TimeZone, "", r.Status, prov)
 	kpis := func(section, item string, ks []PlanRow) {
 		for _, k := range ks {
-			row(section, item, k.KPI, plain(k.KPI, k.Target), plain(k.KPI, k.Actual), csvUnit(k.KPI), pctCell(k.Attainment), k.Status, "")
+			_ = cw.Write([]string{section, item, k.KPI, plain(k.KPI, k.Target), plain(k.KPI, k.TargetToDate), plain(k.KPI, k.Actual), csvUnit(k.KPI),
+				pctCell(k.Attainment), k.Status, ""})
 		}
 	}
 	kpis(SecPlan, "campaign", r.KPIs)

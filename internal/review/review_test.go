@@ -267,35 +267,35 @@ func TestCSVHasABOMAHeaderAndOneTableWithASectionColumn(t *testing.T) {
 		t.Fatalf("no row %s/%s/%s in\n%s", section, item, metric, raw)
 		return nil
 	}
-	if r := find("campaign", `双11, "终极" 版`, "window"); r[4] != "2026-11-01 – 2026-11-14" || r[8] != "provisional 进行中" {
+	if r := find("campaign", `双11, "终极" 版`, "window"); r[5] != "2026-11-01 – 2026-11-14" || r[9] != "provisional 进行中" {
 		t.Fatalf("campaign row %v", r)
 	}
-	if r := find(review.SecPlan, "campaign", "gmv"); r[3] != "14000.00" || r[4] != "7000.00" || r[5] != "CNY" || r[6] != "70.00" || r[7] != "behind" {
+	if r := find(review.SecPlan, "campaign", "gmv"); r[3] != "14000.00" || r[4] != "10000.00" || r[5] != "7000.00" || r[6] != "CNY" || r[7] != "70.00" || r[8] != "behind" {
 		t.Fatalf("gmv row %v", r)
 	}
-	if r := find(review.SecPhases, "burst 爆发", "gmv"); r[3] != "5000.00" || r[4] != "2500.00" || r[7] != "alert" {
+	if r := find(review.SecPhases, "burst 爆发", "gmv"); r[3] != "5000.00" || r[5] != "2500.00" || r[8] != "alert" {
 		t.Fatalf("phase row %v", r)
 	}
-	if r := find(review.SecChannels, "巨量引擎", "roi"); r[4] != "2.50" || r[5] != "x" {
+	if r := find(review.SecChannels, "巨量引擎", "roi"); r[5] != "2.50" || r[6] != "x" {
 		t.Fatalf("roi row %v", r)
 	}
-	if r := find(review.SecPromotions, `满300减50, "大促" (prm_1)`, "discount_cost"); r[4] != "150.00" {
+	if r := find(review.SecPromotions, `满300减50, "大促" (prm_1)`, "discount_cost"); r[5] != "150.00" {
 		t.Fatalf("promotion row %v", r)
 	}
 	// A name that looks like a formula is neutralised.
-	if r := find(review.SecPromotions, "'=cmd|' /C calc'!A0 (ctp_1)", "redemption"); r[6] != "33.33" {
+	if r := find(review.SecPromotions, "'=cmd|' /C calc'!A0 (ctp_1)", "redemption"); r[7] != "33.33" {
 		t.Fatalf("template row %v", r)
 	}
-	if r := find(review.SecFunnel, "paid", "visitors"); r[4] != "8" || r[6] != "80.00" {
+	if r := find(review.SecFunnel, "paid", "visitors"); r[5] != "8" || r[7] != "80.00" {
 		t.Fatalf("funnel row %v", r)
 	}
-	if r := find(review.SecCustomers, "returning", "customers"); r[4] != "6" {
+	if r := find(review.SecCustomers, "returning", "customers"); r[5] != "6" {
 		t.Fatalf("customers row %v", r)
 	}
-	if r := find(review.SecStockOuts, "爆款 (sku_x)", "out_at"); r[4] != "2026-11-11 00:05" || r[7] != "still_out" {
+	if r := find(review.SecStockOuts, "爆款 (sku_x)", "out_at"); r[5] != "2026-11-11 00:05" || r[8] != "still_out" {
 		t.Fatalf("stock-out row %v", r)
 	}
-	if r := find(review.SecTopSKUs, "", ""); r[8] != "not available" {
+	if r := find(review.SecTopSKUs, "", ""); r[9] != "not available" {
 		t.Fatalf("note row %v", r)
 	}
 	for _, r := range rows {
