@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/pricing"
 	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/review"
@@ -14,6 +15,7 @@ import (
 func RunReview(t *testing.T, open Opener) {
 	t.Run("PromotionUsage", func(t *testing.T) { testReviewPromotionUsage(t, open) })
 	t.Run("StockOuts", func(t *testing.T) { testReviewStockOuts(t, open) })
+	t.Run("FlashSoldOut", func(t *testing.T) { testReviewFlashSoldOut(t, open) })
 }
 
 func testReviewPromotionUsage(t *testing.T, open Opener) {
@@ -158,5 +160,32 @@ func testReviewStockOuts(t *testing.T, open Opener) {
 	outs, err = e.Store.StockOuts(ctx, e.Shop.ID, t0.Add(-time.Hour), t0.Add(10*time.Minute))
 	if err != nil || len(outs) != 1 || outs[0].SKUID != d.ID || !outs[0].Out {
 		t.Fatalf("early window: %+v %v", outs, err)
+	}
+}
+
+func testReviewFlashSoldOut(t *testing.T, open Opener) {
+	e := newFlashEnv(t, open, func(*testing.T) peak.Engine { return peak.NewMemory() })
+	t0 := e.Clock.Now()
+	gone, sale := e.sale(t, 10, 2, 2)  // 2 of 10 units allocated, both bought
+	left, other := e.sale(t, 10, 5, 1) // 1 of 5 bought
+	c := e.customers(t, 1)[0]
+	if _, _, err := e.Flash.Buy(ctx, e.Shop.ID, sale.ID, peak.BuyRequest{SKUID: gone.ID, Quantity: 2, CustomerID: c.ID}, "b-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Flash.Buy(ctx, e.Shop.ID, other.ID, peak.BuyRequest{SKUID: left.ID, Quantity: 1, CustomerID: c.ID}, "b-2"); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := e.Store.StockOuts(ctx, e.Shop.ID, t0.Add(-time.Minute), t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The SKU keeps 8 free units: only the sale's allocation ran out.
+	if len(outs) != 1 || outs[0].SKUID != gone.ID || outs[0].Source != review.OutFlash || outs[0].SaleID != sale.ID || !outs[0].Out || outs[0].At != nil {
+		t.Fatalf("flash stock-outs %+v", outs)
+	}
+	// A window after the sale ended does not list it.
+	outs, err = e.Store.StockOuts(ctx, e.Shop.ID, t0.Add(2*time.Hour), t0.Add(3*time.Hour))
+	if err != nil || len(outs) != 0 {
+		t.Fatalf("later window: %+v %v", outs, err)
 	}
 }
