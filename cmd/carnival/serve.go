@@ -23,6 +23,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/redis"
+	"github.com/carnivalhq/carnival/internal/review"
 )
 
 func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
@@ -85,8 +86,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: campaign.New(st, svc, ps, nil), Guard: gd, Logger: log, Ready: ready,
-		Analytics: ing, AnalyticsStore: st})
+	cs := campaign.New(st, svc, ps, nil)
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: cs, Guard: gd, Logger: log, Ready: ready,
+		Analytics: ing, AnalyticsStore: st, Review: review.NewSources(cs, st, st)})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -27,6 +27,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
+	"github.com/carnivalhq/carnival/internal/review"
 )
 
 // Version is the API version reported in the OpenAPI document.
@@ -61,6 +62,9 @@ type Config struct {
 	// nil leaves them out.
 	Analytics      *analytics.Ingestor
 	AnalyticsStore analytics.Store
+	// Review fills campaign reviews (复盘); nil (or no Campaigns) leaves
+	// them out.
+	Review review.Sources
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -168,6 +172,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Campaigns != nil {
 		s.registerCampaigns()
+	}
+	if cfg.Campaigns != nil && cfg.Review != nil {
+		s.registerReview()
 	}
 	if cfg.Analytics != nil {
 		s.registerAnalytics()

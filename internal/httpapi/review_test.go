@@ -1,0 +1,183 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/carnivalhq/carnival/internal/campaign"
+	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/pricing"
+	"github.com/carnivalhq/carnival/internal/promotion"
+	"github.com/carnivalhq/carnival/internal/review"
+	"github.com/carnivalhq/carnival/internal/storage/storetest"
+)
+
+// withReview serves e's API again with the default review sources.
+func (e *env) withReview(t *testing.T) {
+	cfg := e.cfg
+	cfg.Review = review.NewSources(cfg.Campaigns, e.store, e.store)
+	srv := httptest.NewServer(httpapi.New(cfg).Handler())
+	t.Cleanup(srv.Close)
+	e.srv = srv
+}
+
+func TestCampaignReviewAsJSONHTMLAndCSV(t *testing.T) {
+	e := newEnvAt(t, storetest.NewClock(), 25800) // 11 Nov 2026 08:00 in Shanghai
+	e.withReview(t)
+	ctx := context.Background()
+	admin := commerce.Actor{ShopID: e.shop.ID, KeyID: "key_test", Role: commerce.RoleAdmin}
+	p, _, err := e.cfg.Promotions.SavePromotion(ctx, admin, &promotion.Promotion{Activity: pricing.Activity{Name: "满10减5", Kind: pricing.ThresholdOff,
+		Scope: pricing.Scope{All: true}, Tiers: []pricing.Tier{{Threshold: 1000, Off: 500}}}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := d11()
+	plan["name"] = `双11 <script>alert(1)</script>, "终极"`
+	plan["promotion_ids"] = []string{p.ID}
+	r := e.do(commerce.RoleOperator, http.MethodPost, "/api/v1/campaigns", plan)
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	var c campaign.Campaign
+	r.json(t, &c)
+
+	// Two orders placed, one paid; both get the promotion.
+	var orders []commerce.Order
+	for i, key := range []string{"r1", "r2"} {
+		body := map[string]any{"customer_id": e.cust.ID, "lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}
+		r := e.do(commerce.RoleStorefront, http.MethodPost, "/api/v1/orders", body, "Idempotency-Key", key)
+		var o commerce.Order
+		r.json(t, &o)
+		if o.OrderDiscount != 500 {
+			t.Fatalf("order %d: discount %d, want the promotion's 500", i, o.OrderDiscount)
+		}
+		orders = append(orders, o)
+	}
+	if r := e.do(commerce.RoleStorefront, http.MethodPost, "/api/v1/orders/"+orders[0].ID+"/pay", nil); r.status != 200 {
+		t.Fatalf("pay: %d %s", r.status, r.body)
+	}
+	if err := e.ingest.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gmv, paid := orders[0].Payable+orders[1].Payable, orders[0].Payable
+
+	base := "/api/v1/campaigns/" + c.ID + "/review"
+	r = e.do(commerce.RoleAnalyst, http.MethodGet, base, nil)
+	if r.status != 200 {
+		t.Fatalf("review: %d %s", r.status, r.body)
+	}
+	var rep review.CampaignReview
+	r.json(t, &rep)
+	if !rep.Provisional || rep.FirstDay != "2026-11-01" || rep.LastDay != "2026-11-14" || rep.AsOf != "2026-11-11" {
+		t.Fatalf("header %+v", rep)
+	}
+	kpi := map[string]review.PlanRow{}
+	for _, k := range rep.KPIs {
+		kpi[k.KPI] = k
+	}
+	// gmv 1 400 000 over 14 equal days: 1 100 000 through the 11th.
+	g := kpi[campaign.KPIGMV]
+	wantAtt := (gmv*10000*2 + 1_100_000) / (2 * 1_100_000) // half up
+	if *g.Target != 1_400_000 || *g.TargetToDate != 1_100_000 || *g.Actual != gmv || *g.Attainment != wantAtt || g.Status != campaign.PaceAlert {
+		t.Fatalf("gmv %+v, want actual %d attainment %d", g, gmv, wantAtt)
+	}
+	if k := kpi[campaign.KPIPaidAmount]; k.Target != nil || *k.Actual != paid {
+		t.Fatalf("paid amount %+v", k)
+	}
+	if k := kpi[campaign.KPIOrders]; *k.Actual != 2 {
+		t.Fatalf("orders %+v", k)
+	}
+	if len(rep.Phases) != 2 || rep.Phases[1].Kind != campaign.PhaseBurst || *rep.Phases[1].KPIs[0].Target != 500_000 {
+		t.Fatalf("phases %+v", rep.Phases)
+	}
+	if len(rep.Promotions) != 1 {
+		t.Fatalf("promotions %+v", rep.Promotions)
+	}
+	if pr := rep.Promotions[0]; pr.ID != p.ID || pr.Name != "满10减5" || pr.Orders != 1 || pr.DiscountCost != 500 || pr.Base != 1 || *pr.Redemption != 10000 {
+		t.Fatalf("promotion %+v", pr)
+	}
+	if f := rep.Funnel; len(f) != 5 || f[3].Visitors != 1 || f[4].Visitors != 1 {
+		t.Fatalf("funnel %+v", f)
+	}
+	if cu := rep.Customers; cu == nil || cu.Paying != 1 || cu.New != 1 || cu.Returning != 0 {
+		t.Fatalf("customers %+v", cu)
+	}
+	if len(rep.Notes) != 2 || rep.Notes[0].Section != review.SecChannels || rep.Notes[1].Section != review.SecTopSKUs {
+		t.Fatalf("notes %+v", rep.Notes)
+	}
+
+	r = e.do(commerce.RoleAnalyst, http.MethodGet, base+".html", nil)
+	page := string(r.body)
+	if r.status != 200 || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("html: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	if strings.Contains(page, "<script>") || !strings.Contains(page, "&lt;script&gt;") || !strings.Contains(page, review.YuanDisplay(gmv)) ||
+		!strings.Contains(page, "计划 vs 实际 Plan vs actual") || !strings.Contains(page, "进行中") {
+		t.Fatalf("html page:\n%s", page)
+	}
+
+	r = e.do(commerce.RoleAnalyst, http.MethodGet, base+".csv", nil)
+	if r.status != 200 || r.header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+		r.header.Get("Content-Disposition") != `attachment; filename="review-`+c.ID+`.csv"` || !strings.HasPrefix(string(r.body), "\ufeff") {
+		t.Fatalf("csv: %d %v", r.status, r.header)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(r.body), "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen int
+	for _, row := range rows {
+		switch {
+		case row[0] == "campaign" && row[1] != plan["name"]:
+			t.Fatalf("name did not survive the CSV: %q", row[1])
+		case row[0] == review.SecPlan && row[2] == "gmv":
+			seen++
+			if row[5] != review.Yuan(gmv) || row[3] != "14000.00" || row[4] != "11000.00" {
+				t.Fatalf("gmv row %v", row)
+			}
+		case row[0] == review.SecPromotions && row[2] == "discount_cost":
+			seen++
+			if row[5] != "5.00" {
+				t.Fatalf("promotion row %v", row)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("csv rows:\n%s", r.body)
+	}
+}
+
+func TestCampaignReviewErrorsAreProblems(t *testing.T) {
+	e := newEnv(t)
+	e.withReview(t)
+	for _, suffix := range []string{"", ".html", ".csv"} {
+		r := e.do(commerce.RoleAnalyst, http.MethodGet, "/api/v1/campaigns/cmp_nope/review"+suffix, nil, "Accept", "text/html,*/*;q=0.8")
+		if r.status != 404 || r.header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(r.body), `"code":"campaign_not_found"`) {
+			t.Fatalf("%s: %d %s %s", suffix, r.status, r.header.Get("Content-Type"), r.body)
+		}
+		r = e.do(commerce.RoleStorefront, http.MethodGet, "/api/v1/campaigns/cmp_nope/review"+suffix, nil)
+		if r.status != 403 || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("%s as storefront: %d %s", suffix, r.status, r.body)
+		}
+		r = e.do("", http.MethodGet, "/api/v1/campaigns/cmp_nope/review"+suffix, nil)
+		if r.status != 401 {
+			t.Fatalf("%s without a key: %d %s", suffix, r.status, r.body)
+		}
+	}
+	spec := e.do("", http.MethodGet, "/api/v1/openapi.json", nil)
+	for _, want := range []string{`"/api/v1/campaigns/{id}/review.csv"`, `"text/csv"`, `"text/html"`, `"CampaignReview"`} {
+		if !strings.Contains(string(spec.body), want) {
+			t.Errorf("the OpenAPI document lacks %s", want)
+		}
+	}
+	long := strings.Repeat("x", 65)
+	r := e.do(commerce.RoleAnalyst, http.MethodGet, "/api/v1/campaigns/"+long+"/review.csv", nil)
+	if r.status != 422 || r.header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("long id: %d %s", r.status, r.body)
+	}
+}

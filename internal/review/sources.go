@@ -1,0 +1,209 @@
+package review
+
+import (
+	"context"
+	"time"
+
+	"github.com/carnivalhq/carnival/internal/analytics"
+	"github.com/carnivalhq/carnival/internal/campaign"
+)
+
+// Store is what the default sources read from storage beyond analytics.
+type Store interface {
+	// PromotionUsage reports, for each promotion and coupon template id
+	// given (in that order), the orders paid in [from, to) that used it
+	// with the discount it gave, and for templates the coupons issued and
+	// used; Base is the paid orders in the window for promotions and the
+	// coupons issued for templates.
+	PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]PromotionUse, error)
+	// StockOuts lists the SKUs whose free stock reached zero in [from, to)
+	// (from the stock ledger) and the flash-sale items that sold out in a
+	// sale overlapping it.
+	StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]StockOut, error)
+}
+
+// Default is the review's sources as they exist today: plan from the
+// campaign's pacing, actuals, funnel and customers from the analytics
+// rollups (exact distinct counts), promotions and stock-outs from the
+// store. Channel ROI and top SKUs are not available from it.
+type Default struct {
+	Campaigns *campaign.Service
+	Analytics analytics.Store
+	Store     Store
+}
+
+// NewSources returns the default sources.
+func NewSources(cs *campaign.Service, an analytics.Store, st Store) *Default {
+	return &Default{Campaigns: cs, Analytics: an, Store: st}
+}
+
+var _ Sources = (*Default)(nil)
+
+// totals are the window's KPIs, shop-wide, with the campaign's channel
+// spend as the cost behind ROI.
+func (d *Default) totals(ctx context.Context, c *campaign.Campaign, w Window) (analytics.KPIs, error) {
+	from, to := analytics.DayNum(w.From), analytics.DayNum(w.To)
+	rows, err := d.Analytics.RollupCounters(ctx, c.ShopID, analytics.Day, from, to, analytics.Filter{})
+	if err != nil {
+		return analytics.KPIs{}, err
+	}
+	var sum analytics.Counters
+	for _, b := range rows {
+		x := b.Counters
+		sum.PV += x.PV
+		sum.ProductViews += x.ProductViews
+		sum.Carts += x.Carts
+		sum.Checkouts += x.Checkouts
+		sum.Searches += x.Searches
+		sum.Shares += x.Shares
+		sum.Orders += x.Orders
+		sum.GMV += x.GMV
+		sum.PaidOrders += x.PaidOrders
+		sum.PaidAmount += x.PaidAmount
+		sum.Refunds += x.Refunds
+		sum.Discount += x.Discount
+	}
+	dd, err := d.Analytics.Distincts(ctx, c.ShopID, from, to, analytics.Filter{})
+	if err != nil {
+		return analytics.KPIs{}, err
+	}
+	var cost int64
+	for _, ch := range c.Channels {
+		cost += ch.Spent
+	}
+	return analytics.Compute(sum, &dd, cost), nil
+}
+
+// actualOf maps a campaign KPI to its analytics value.
+func actualOf(k analytics.KPIs, kpi string) *int64 {
+	v := func(x int64) *int64 { return &x }
+	switch kpi {
+	case campaign.KPIGMV:
+		return v(k.GMV)
+	case campaign.KPIPaidAmount:
+		return v(k.PaidAmount)
+	case campaign.KPIOrders:
+		return v(k.Orders)
+	case campaign.KPIPayingCustomers:
+		return k.PayingCustomers
+	case campaign.KPINewCustomers:
+		return k.NewCustomers
+	case campaign.KPIAOV:
+		return k.AOV
+	case campaign.KPIConversionRate:
+		return k.ConversionBP
+	case campaign.KPIUV:
+		return k.UV
+	case campaign.KPIROI:
+		return k.ROIBP
+	}
+	return nil
+}
+
+// PlanVsActual reads the plan from the campaign's pacing as of the review
+// day. Actuals are the pacing's when it has them, else the window's
+// shop-wide analytics totals; phases carry the pacing's actuals only.
+func (d *Default) PlanVsActual(ctx context.Context, c *campaign.Campaign, w Window) ([]PlanRow, []PhasePlan, error) {
+	pr, err := d.Campaigns.Pacing(ctx, c.ShopID, c.ID, w.AsOf)
+	if err != nil {
+		return nil, nil, err
+	}
+	tot, err := d.totals(ctx, c, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	kpis := PlanRows(pr.KPIs, func(kpi string) *int64 { return actualOf(tot, kpi) }, c.AlertLine, true)
+	phases := []PhasePlan{}
+	for i, pp := range pr.Phases {
+		row := PhasePlan{Kind: pp.Kind, Name: pp.Name, KPIs: PlanRows(pp.KPIs, nil, c.AlertLine, false)}
+		if i < len(c.Phases) {
+			row.StartsAt, row.EndsAt = c.Phases[i].StartsAt, c.Phases[i].EndsAt
+		}
+		phases = append(phases, row)
+	}
+	return kpis, phases, nil
+}
+
+// PlanRows turns pacing KPIs into review rows. A pacing actual wins; else
+// actual (when not nil) supplies one. With all, every campaign KPI gets a
+// row, targeted or not, in report order.
+func PlanRows(paces []campaign.KPIPace, actual func(string) *int64, alert int64, all bool) []PlanRow {
+	byKPI := map[string]campaign.KPIPace{}
+	for _, p := range paces {
+		byKPI[p.KPI] = p
+	}
+	out := []PlanRow{}
+	for _, kpi := range campaign.KPIs {
+		p, targeted := byKPI[kpi]
+		if !targeted && !all {
+			continue
+		}
+		row := PlanRow{KPI: kpi, Unit: UnitOf(kpi)}
+		if targeted {
+			t, ttd := p.Target, p.TargetToDate
+			row.Target, row.TargetToDate = &t, &ttd
+		}
+		switch {
+		case targeted && p.Actual != nil:
+			a := *p.Actual
+			row.Actual = &a
+		case actual != nil:
+			row.Actual = actual(kpi)
+		}
+		if targeted && row.Actual != nil {
+			att := campaign.Attainment(*row.TargetToDate, *row.Actual)
+			row.Attainment, row.Status = &att, campaign.PaceStatus(*row.TargetToDate, *row.Actual, alert)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// Channels is not available from the default sources yet.
+func (d *Default) Channels(context.Context, *campaign.Campaign, Window) ([]ChannelReturn, error) {
+	return nil, ErrUnavailable
+}
+
+// TopSKUs is not available from the default sources yet.
+func (d *Default) TopSKUs(context.Context, *campaign.Campaign, Window, int) ([]TopSKU, error) {
+	return nil, ErrUnavailable
+}
+
+// Promotions reads the attached promotions' and templates' use.
+func (d *Default) Promotions(ctx context.Context, c *campaign.Campaign, w Window) ([]PromotionUse, error) {
+	if len(c.PromotionIDs) == 0 && len(c.CouponTemplateIDs) == 0 {
+		return []PromotionUse{}, nil
+	}
+	return d.Store.PromotionUsage(ctx, c.ShopID, w.From, w.To, c.PromotionIDs, c.CouponTemplateIDs)
+}
+
+// Funnel is the window's shop-wide funnel.
+func (d *Default) Funnel(ctx context.Context, c *campaign.Campaign, w Window) ([]FunnelStage, error) {
+	rows, err := analytics.Reader{St: d.Analytics}.Funnel(ctx, c.ShopID, analytics.Period{From: w.From, To: w.To}, false)
+	if err != nil {
+		return nil, err
+	}
+	var f analytics.FunnelRow
+	for _, r := range rows {
+		f.Visits += r.Visits
+		f.Products += r.Products
+		f.Carts += r.Carts
+		f.Orders += r.Orders
+		f.Paid += r.Paid
+	}
+	return FunnelOf([]int64{f.Visits, f.Products, f.Carts, f.Orders, f.Paid}), nil
+}
+
+// CustomerMix splits the window's paying customers into new and returning.
+func (d *Default) Customers(ctx context.Context, c *campaign.Campaign, w Window) (*CustomerMix, error) {
+	dd, err := d.Analytics.Distincts(ctx, c.ShopID, analytics.DayNum(w.From), analytics.DayNum(w.To), analytics.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	return CustomersOf(dd.PayingCustomers, dd.NewCustomers), nil
+}
+
+// StockOuts reads the stock ledger and flash sales.
+func (d *Default) StockOuts(ctx context.Context, c *campaign.Campaign, w Window) ([]StockOut, error) {
+	return d.Store.StockOuts(ctx, c.ShopID, w.From, w.To)
+}
