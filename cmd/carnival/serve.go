@@ -90,7 +90,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: campaign.New(st, svc, ps, nil), Guard: gd, Logger: log, Ready: ready,
+	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st}, Spend: st}), Guard: gd, Logger: log, Ready: ready,
 		Analytics: ing, AnalyticsStore: st})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

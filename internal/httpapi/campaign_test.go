@@ -78,7 +78,8 @@ func TestCampaignPlanOverHTTP(t *testing.T) {
 		t.Fatalf("pacing: %d %s", r.status, r.body)
 	}
 	// 1 400 000 over 14 equal days: 100 000 a day, 1 100 000 through the 11th.
-	if k := p.KPIs[0]; k.KPI != "gmv" || k.TargetToDate != 1_100_000 || k.DayTarget != 100_000 || k.Actual != nil {
+	// Nothing was sold: the actual is 0, far below the alert line.
+	if k := p.KPIs[0]; k.KPI != "gmv" || k.TargetToDate != 1_100_000 || k.DayTarget != 100_000 || k.Actual == nil || *k.Actual != 0 || k.Status != "alert" {
 		t.Fatalf("gmv pacing %+v", k)
 	}
 	if k := p.KPIs[1]; k.KPI != "conversion_rate" || k.TargetToDate != 300 {

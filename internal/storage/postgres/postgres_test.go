@@ -22,3 +22,7 @@ func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, stor
 
 func TestPostgresCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, storetest.OpenPostgres) }
 func TestPostgresAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, storetest.OpenPostgres) }
+
+func TestPostgresAttributionContract(t *testing.T) {
+	storetest.RunAttribution(t, storetest.OpenPostgres)
+}
