@@ -6,6 +6,7 @@ package analytics
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -88,7 +89,7 @@ func Validate(e *Event, now time.Time, server bool) *Rejection {
 		}
 		return bad("type", "unknown_type", "type must be one of page_view, product_view, add_to_cart, checkout_start, search, share")
 	}
-	if e.ID == "" || utf8.RuneCountInString(e.ID) > MaxIDLen {
+	if e.ID == "" || utf8.RuneCountInString(e.ID) > MaxIDLen || strings.IndexByte(e.ID, 0) >= 0 {
 		return bad("id", "invalid_id", "id is required, at most %d characters", MaxIDLen)
 	}
 	if e.TS.IsZero() {
@@ -115,6 +116,9 @@ func Validate(e *Event, now time.Time, server bool) *Rejection {
 		}
 		if !utf8.ValidString(f.v) {
 			return bad(f.name, "invalid_utf8", "%s is not valid UTF-8", f.name)
+		}
+		if strings.IndexByte(f.v, 0) >= 0 { // PostgreSQL text cannot hold NUL: one would stall the rollups
+			return bad(f.name, "invalid_text", "%s contains a NUL character", f.name)
 		}
 	}
 	if e.Amount < 0 {
