@@ -45,6 +45,13 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer ing.Close() // flushes rollups; raw events are already durable
 	analytics.FromOrders(svc, ing, log)
+	go func() { // idempotent, so it runs alongside live orders: 20 000 orders take about 2 s
+		if r, err := analytics.ReconcileOrders(ctx, svc, ing, svc.Now().Add(-analytics.MaxPast), log); err != nil {
+			log.Error("reconcile order events", "err", err)
+		} else if r.Added > 0 {
+			log.Warn("order events restored after a restart", "added", r.Added, "of", r.Events)
+		}
+	}()
 
 	// One node: admission and rate limits in memory. Several nodes: both in
 	// Redis, shared (--redis).
@@ -86,7 +93,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	cs := campaign.New(st, svc, ps, nil)
+	cs := campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st}, Spend: st})
 	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: cs, Guard: gd, Logger: log, Ready: ready,
 		Analytics: ing, AnalyticsStore: st, Review: review.NewSources(cs, st, st)})
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -32,6 +32,9 @@ func TestValidateNamesTheFieldAndCodeOfEachBadEvent(t *testing.T) {
 		{"no visitor", func(e *analytics.Event) { e.AnonymousID = "" }, false, "anonymous_id", "required"},
 		{"utm 129 chars", func(e *analytics.Event) { e.UTMCampaign = strings.Repeat("活", 129) }, false, "utm_campaign", "too_long"},
 		{"negative amount", func(e *analytics.Event) { e.Amount = -1 }, false, "amount", "negative"},
+		{"NUL in a UTM code", func(e *analytics.Event) { e.UTMSource = "wx\x00" }, false, "utm_source", "invalid_text"},
+		{"NUL in the id", func(e *analytics.Event) { e.ID = "e\x00" }, false, "id", "invalid_id"},
+		{"balance_of too long", func(e *analytics.Event) { e.Type, e.BalanceOf = analytics.OrderPaid, strings.Repeat("o", 65) }, true, "balance_of", "too_long"},
 		{"product view without sku", func(e *analytics.Event) { e.Type = analytics.ProductView }, false, "sku_id", "required"},
 	}
 	for _, tt := range tests {

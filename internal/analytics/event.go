@@ -6,6 +6,7 @@ package analytics
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -63,6 +64,9 @@ type Event struct {
 	UTMTerm     string    `json:"utm_term,omitempty"`
 	Device      string    `json:"device,omitempty"`
 	URL         string    `json:"url,omitempty"`
+	// BalanceOf (server only) marks a presale's balance order: it names
+	// the deposit order, and the two count as one purchase.
+	BalanceOf string `json:"balance_of,omitempty"`
 }
 
 // Rejection says why one item of a batch was refused.
@@ -85,7 +89,7 @@ func Validate(e *Event, now time.Time, server bool) *Rejection {
 		}
 		return bad("type", "unknown_type", "type must be one of page_view, product_view, add_to_cart, checkout_start, search, share")
 	}
-	if e.ID == "" || utf8.RuneCountInString(e.ID) > MaxIDLen {
+	if e.ID == "" || utf8.RuneCountInString(e.ID) > MaxIDLen || strings.IndexByte(e.ID, 0) >= 0 {
 		return bad("id", "invalid_id", "id is required, at most %d characters", MaxIDLen)
 	}
 	if e.TS.IsZero() {
@@ -106,12 +110,15 @@ func Validate(e *Event, now time.Time, server bool) *Rejection {
 	}{{"anonymous_id", e.AnonymousID, MaxIDLen}, {"customer_id", e.CustomerID, MaxIDLen}, {"session_id", e.SessionID, MaxIDLen},
 		{"sku_id", e.SKUID, MaxIDLen}, {"order_id", e.OrderID, MaxIDLen}, {"device", e.Device, MaxDeviceLn}, {"url", e.URL, MaxURLLen},
 		{"utm_source", e.UTMSource, MaxUTMLen}, {"utm_medium", e.UTMMedium, MaxUTMLen}, {"utm_campaign", e.UTMCampaign, MaxUTMLen},
-		{"utm_content", e.UTMContent, MaxUTMLen}, {"utm_term", e.UTMTerm, MaxUTMLen}} {
+		{"utm_content", e.UTMContent, MaxUTMLen}, {"utm_term", e.UTMTerm, MaxUTMLen}, {"balance_of", e.BalanceOf, MaxIDLen}} {
 		if len(f.v) > f.max && utf8.RuneCountInString(f.v) > f.max {
 			return bad(f.name, "too_long", "%s is longer than %d characters", f.name, f.max)
 		}
 		if !utf8.ValidString(f.v) {
 			return bad(f.name, "invalid_utf8", "%s is not valid UTF-8", f.name)
+		}
+		if strings.IndexByte(f.v, 0) >= 0 { // PostgreSQL text cannot hold NUL: one would stall the rollups
+			return bad(f.name, "invalid_text", "%s contains a NUL character", f.name)
 		}
 	}
 	if e.Amount < 0 {
@@ -149,7 +156,7 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	b = append(b, '"')
 	for _, f := range [...]struct{ k, v string }{{"anonymous_id", e.AnonymousID}, {"customer_id", e.CustomerID}, {"session_id", e.SessionID},
 		{"sku_id", e.SKUID}, {"order_id", e.OrderID}, {"utm_source", e.UTMSource}, {"utm_medium", e.UTMMedium}, {"utm_campaign", e.UTMCampaign},
-		{"utm_content", e.UTMContent}, {"utm_term", e.UTMTerm}, {"device", e.Device}, {"url", e.URL}} {
+		{"utm_content", e.UTMContent}, {"utm_term", e.UTMTerm}, {"device", e.Device}, {"url", e.URL}, {"balance_of", e.BalanceOf}} {
 		if f.v != "" {
 			b = append(b, `,"`...)
 			b = append(b, f.k...)

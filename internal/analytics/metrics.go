@@ -20,6 +20,8 @@ type KPIs struct {
 	PaidAmount      int64  `json:"paid_amount" doc:"支付金额: payable of orders paid, fen"`
 	PaidOrders      int64  `json:"paid_orders"`
 	Refunds         int64  `json:"refunds"`
+	CancelledOrders int64  `json:"cancelled_orders" doc:"Orders cancelled unpaid (customer, payment timeout, failed group)"`
+	CancelledAmount int64  `json:"cancelled_amount" doc:"Payable of the orders cancelled unpaid, fen"`
 	NetSales        int64  `json:"net_sales"`
 	DiscountCost    int64  `json:"discount_cost"`
 	PV              int64  `json:"pv"`
@@ -54,6 +56,7 @@ func Ratio(num, den, scale int64) *int64 {
 // cost > 0 also gives ROI.
 func Compute(c Counters, d *Distincts, cost int64) KPIs {
 	k := KPIs{GMV: c.GMV, Orders: c.Orders, PaidAmount: c.PaidAmount, PaidOrders: c.PaidOrders, Refunds: c.Refunds,
+		CancelledOrders: c.CancelledOrders, CancelledAmount: c.CancelledAmount,
 		NetSales: c.PaidAmount - c.Refunds, DiscountCost: c.Discount, PV: c.PV, ProductViews: c.ProductViews, Carts: c.Carts}
 	k.RefundRateBP = Ratio(c.Refunds, c.PaidAmount, 10000)
 	if cost > 0 {

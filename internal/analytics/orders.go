@@ -13,28 +13,93 @@ import (
 // payments count in the same counters and facts as storefront events.
 // Event ids derive from the order, so a retried notification counts once.
 func FromOrders(svc *commerce.Service, in *Ingestor, log *slog.Logger) {
-	kinds := map[string]string{commerce.OrderEventPlaced: OrderPlaced, commerce.OrderEventPaid: OrderPaid, commerce.OrderEventRefunded: OrderRefunded}
 	svc.OnOrderEvent(func(ctx context.Context, e commerce.OrderEvent) {
-		typ := kinds[e.Kind]
-		if typ == "" {
+		ev, ok := orderEvent(e)
+		if !ok {
 			return
-		}
-		id := e.OrderID + ":" + e.Kind
-		if e.RefundID != "" {
-			id = e.RefundID // refund ids are unique; two refunds of one order are two events
-		}
-		ev := Event{ID: id, Type: typ, TS: e.At, CustomerID: e.CustomerID, OrderID: e.OrderID,
-			Amount: e.Amount, UTMSource: e.Channel}
-		if e.CustomerID == "" {
-			ev.AnonymousID = "order:" + e.OrderID // a guest order still counts in the counters
-		}
-		if typ == OrderPaid {
-			ev.Discount = e.Discount
 		}
 		if _, _, rej, err := in.Ingest(context.WithoutCancel(ctx), e.ShopID, []Event{ev}, true); err != nil || len(rej) > 0 {
 			log.Error("order event not recorded", "order", e.OrderID, "kind", e.Kind, "err", err, "rejected", rej)
 		}
 	})
+}
+
+var orderKinds = map[string]string{commerce.OrderEventPlaced: OrderPlaced, commerce.OrderEventPaid: OrderPaid,
+	commerce.OrderEventCancelled: OrderCancelled, commerce.OrderEventRefunded: OrderRefunded}
+
+// orderEvent is the analytics event of an order event, with an id derived
+// from the order (or the refund), the same every time it is told.
+func orderEvent(e commerce.OrderEvent) (Event, bool) {
+	typ := orderKinds[e.Kind]
+	if typ == "" {
+		return Event{}, false
+	}
+	id := e.OrderID + ":" + e.Kind
+	if e.RefundID != "" {
+		id = e.RefundID // refund ids are unique; two refunds of one order are two events
+	}
+	ev := Event{ID: id, Type: typ, TS: e.At, CustomerID: e.CustomerID, OrderID: e.OrderID,
+		Amount: e.Amount, UTMSource: e.Channel, UTMCampaign: e.Campaign, BalanceOf: e.BalanceOf}
+	if e.CustomerID == "" {
+		ev.AnonymousID = "order:" + e.OrderID // a guest order still counts in the counters
+	}
+	if typ == OrderPaid {
+		ev.Discount = e.Discount
+	}
+	return ev, true
+}
+
+// Reconciled is what ReconcileOrders did.
+type Reconciled struct {
+	Events  int // order events told again
+	Added   int // of those, the ones that had been lost
+	TooOld  int // refused: older than MaxPast by the time they were ingested
+	Refused int // refused for any other reason (logged)
+}
+
+// ReconcileOrders tells the ingestor again every order event since since
+// (placed, paid, cancelled, refunded), with the ids FromOrders gives them:
+// the ones already stored are dropped as duplicates, the ones a crash lost
+// between an order's commit and its notification are added. Call it at
+// start, after NewIngestor, with since no older than MaxPast.
+func ReconcileOrders(ctx context.Context, svc *commerce.Service, in *Ingestor, since time.Time, log *slog.Logger) (Reconciled, error) {
+	var out Reconciled
+	err := svc.ReplayOrderEvents(ctx, since, func(batch []commerce.OrderEvent) error {
+		byShop := map[string][]Event{}
+		var shops []string
+		for _, e := range batch {
+			ev, ok := orderEvent(e)
+			if !ok {
+				continue
+			}
+			if _, seen := byShop[e.ShopID]; !seen {
+				shops = append(shops, e.ShopID)
+			}
+			byShop[e.ShopID] = append(byShop[e.ShopID], ev)
+		}
+		for _, shop := range shops {
+			evs := byShop[shop]
+			for lo := 0; lo < len(evs); lo += MaxBatch {
+				part := evs[lo:min(lo+MaxBatch, len(evs))]
+				acc, dups, rej, err := in.Ingest(ctx, shop, part, true)
+				if err != nil {
+					return err
+				}
+				out.Events += len(part)
+				out.Added += acc - dups
+				for _, r := range rej {
+					if r.Code == "too_old" {
+						out.TooOld++
+						continue
+					}
+					out.Refused++
+					log.Error("order event not reconciled", "shop", shop, "event", part[r.Index].ID, "field", r.Field, "code", r.Code)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // ShopLocation returns the shop's time zone from commerce (UTC when unset

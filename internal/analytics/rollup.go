@@ -15,6 +15,8 @@ type Counters struct {
 	PV, ProductViews, Carts, Checkouts, Searches, Shares int64
 	Orders, GMV, PaidOrders, PaidAmount                  int64
 	Refunds, Discount                                    int64
+	// Orders cancelled unpaid and their payable.
+	CancelledOrders, CancelledAmount int64
 }
 
 func (c *Counters) add(o Counters) {
@@ -30,6 +32,8 @@ func (c *Counters) add(o Counters) {
 	c.PaidAmount += o.PaidAmount
 	c.Refunds += o.Refunds
 	c.Discount += o.Discount
+	c.CancelledOrders += o.CancelledOrders
+	c.CancelledAmount += o.CancelledAmount
 }
 
 // RollupKey names one counter row.
@@ -116,6 +120,12 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 	}
 	var c Counters
 	step := int64(0)
+	// A presale's balance order continues its deposit order's purchase:
+	// its amounts count, the purchase was counted once already.
+	purchase := int64(1)
+	if e.BalanceOf != "" {
+		purchase = 0
+	}
 	switch e.Type {
 	case PageView:
 		c.PV, step = 1, StepVisit
@@ -130,9 +140,11 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 	case Share:
 		c.Shares, step = 1, StepVisit
 	case OrderPlaced:
-		c.Orders, c.GMV, step = 1, e.Amount, StepOrder
+		c.Orders, c.GMV, step = purchase, e.Amount, StepOrder
 	case OrderPaid:
-		c.PaidOrders, c.PaidAmount, c.Discount, step = 1, e.Amount, e.Discount, StepPaid
+		c.PaidOrders, c.PaidAmount, c.Discount, step = purchase, e.Amount, e.Discount, StepPaid
+	case OrderCancelled:
+		c.CancelledOrders, c.CancelledAmount = purchase, e.Amount
 	case OrderRefunded:
 		c.Refunds = e.Amount
 	}
@@ -164,9 +176,9 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 			d.CustomerDays[k] = cd
 		}
 		if e.Type == OrderPlaced {
-			cd.Orders++
+			cd.Orders += purchase
 		} else {
-			cd.PaidOrders++
+			cd.PaidOrders += purchase
 			cd.PaidAmount += e.Amount
 			fk := [2]string{shopID, e.CustomerID}
 			if f, ok := d.FirstPaid[fk]; !ok || day < f.Day {

@@ -18,11 +18,23 @@ type Promotions interface {
 	Template(ctx context.Context, shopID, id string) (*promotion.Template, error)
 }
 
-// Actuals gives a campaign's actuals to date, per KPI, through the end of
-// day (shop-local). Analytics implements it; a KPI it leaves out has no
-// actual yet.
+// Actuals gives the actuals of a campaign's KPIs over a window of
+// shop-local days (analytics implements it, by the definition of
+// docs/METRICS.md "Campaign plan vs actual"). A KPI left out of a map has
+// no actual (a ratio whose denominator is zero, ROI without spend).
 type Actuals interface {
-	ActualsToDate(ctx context.Context, c *Campaign, day Day) (map[string]int64, error)
+	// Actuals are the KPIs over the days from through through, inclusive.
+	Actuals(ctx context.Context, c *Campaign, from, through Day) (map[string]int64, error)
+	// ActualsByDay gives, for each day from through through, the day's
+	// own KPIs and the KPIs from 'from' through that day.
+	ActualsByDay(ctx context.Context, c *Campaign, from, through Day) ([]DayActuals, error)
+}
+
+// DayActuals are one day's actuals: the day alone, and to date.
+type DayActuals struct {
+	Day    Day
+	OnDay  map[string]int64
+	ToDate map[string]int64
 }
 
 // Service runs campaign plans over a Store.
@@ -353,8 +365,10 @@ type PacingReport struct {
 	Phases     []PhasePace `json:"phases"`
 }
 
-// Pacing reports the campaign's pacing through the end of day ("" = today).
-// Phase actuals are not split out yet: phases show targets only.
+// Pacing reports the campaign's pacing through the end of day ("" =
+// today): the campaign's and each phase's targets to date, and, when
+// analytics is attached, their actuals from the window's first day through
+// day (clipped to the window) with statuses.
 func (s *Service) Pacing(ctx context.Context, shopID, id string, day string) (*PacingReport, error) {
 	c, err := s.Get(ctx, shopID, id)
 	if err != nil {
@@ -364,26 +378,57 @@ func (s *Service) Pacing(ctx context.Context, shopID, id string, day string) (*P
 	if err != nil {
 		return nil, err
 	}
-	if day == "" {
-		day = DayOf(s.com.Now(), loc)
-	} else if d, ok := ParseDay(day); ok {
-		day = d
-	} else {
-		return nil, commerce.Invalid("day", "invalid_date", "day is a date like 2026-11-11")
+	if day, err = s.dayOrToday("day", day, loc); err != nil {
+		return nil, err
 	}
-	var actual map[string]int64
-	if s.actuals != nil {
-		if actual, err = s.actuals.ActualsToDate(ctx, c, day); err != nil {
-			return nil, fmt.Errorf("campaign %s actuals: %w", id, err)
-		}
+	actual, err := s.windowActuals(ctx, c, Days(c.StartsAt, c.EndsAt, loc), day)
+	if err != nil {
+		return nil, err
 	}
 	r := &PacingReport{CampaignID: c.ID, Day: day, TimeZone: loc.String(), AlertLine: c.AlertLine, KPIs: paces(c.Series(loc), day, actual, c.AlertLine),
 		Phases: []PhasePace{}}
 	for i := range c.Phases {
 		p := &c.Phases[i]
-		r.Phases = append(r.Phases, PhasePace{Kind: p.Kind, Name: p.Name, KPIs: paces(p.Series(loc), day, nil, c.AlertLine)})
+		actual, err := s.windowActuals(ctx, c, Days(p.StartsAt, p.EndsAt, loc), day)
+		if err != nil {
+			return nil, err
+		}
+		r.Phases = append(r.Phases, PhasePace{Kind: p.Kind, Name: p.Name, KPIs: paces(p.Series(loc), day, actual, c.AlertLine)})
 	}
 	return r, nil
+}
+
+func (s *Service) dayOrToday(field, day string, loc *time.Location) (Day, error) {
+	if day == "" {
+		return DayOf(s.com.Now(), loc), nil
+	}
+	if d, ok := ParseDay(day); ok {
+		return d, nil
+	}
+	return "", commerce.Invalid(field, "invalid_date", "%s is a date like 2026-11-11", field)
+}
+
+// clip is the window's days from its first through day (the last day of
+// the window when day is after it); false before the window starts.
+func clip(days []Day, day Day) (from, through Day, ok bool) {
+	if len(days) == 0 || day < days[0] {
+		return "", "", false
+	}
+	return days[0], min(day, days[len(days)-1]), true
+}
+
+// windowActuals are the actuals of a window's days through day (nil
+// without analytics or before the window).
+func (s *Service) windowActuals(ctx context.Context, c *Campaign, days []Day, day Day) (map[string]int64, error) {
+	from, through, ok := clip(days, day)
+	if s.actuals == nil || !ok {
+		return nil, nil
+	}
+	a, err := s.actuals.Actuals(ctx, c, from, through)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %s actuals: %w", c.ID, err)
+	}
+	return a, nil
 }
 
 func paces(series []Series, day Day, actual map[string]int64, alert money.Rate) []KPIPace {
@@ -397,6 +442,115 @@ func paces(series []Series, day Day, actual map[string]int64, alert money.Rate) 
 		out = append(out, kp)
 	}
 	return out
+}
+
+// PlanDay is one KPI's plan and actual on one day.
+type PlanDay struct {
+	Day              Day         `json:"day"`
+	Target           int64       `json:"target" doc:"The day's target (a ratio KPI's target is every day's)"`
+	Actual           *int64      `json:"actual,omitempty" doc:"The day's actual; absent when unknown"`
+	CumulativeTarget int64       `json:"cumulative_target" doc:"Target from the window's first day through this day"`
+	CumulativeActual *int64      `json:"cumulative_actual,omitempty" doc:"Actual from the window's first day through this day"`
+	Attainment       *money.Rate `json:"attainment_bp,omitempty" doc:"cumulative_actual / cumulative_target, bp"`
+	Status           string      `json:"status,omitempty" enum:"on_track,behind,alert"`
+}
+
+// KPIPlan is one KPI's plan against its actuals, by day.
+type KPIPlan struct {
+	KPI    string    `json:"kpi"`
+	Target int64     `json:"target"`
+	Ratio  bool      `json:"ratio,omitempty"`
+	Days   []PlanDay `json:"days"`
+}
+
+// WindowPlan is the campaign's or a phase's plan against its actuals.
+type WindowPlan struct {
+	Kind string    `json:"kind" enum:"campaign,preheat,burst,tail,review"`
+	Name string    `json:"name,omitempty"`
+	From Day       `json:"from" doc:"First shop-local day of the window"`
+	To   Day       `json:"to" doc:"Last shop-local day of the window (inclusive)"`
+	KPIs []KPIPlan `json:"kpis"`
+}
+
+// PlanVsActual is a campaign's plan against its actuals, day by day,
+// through a day.
+type PlanVsActual struct {
+	CampaignID string       `json:"campaign_id"`
+	Through    Day          `json:"through"`
+	TimeZone   string       `json:"time_zone"`
+	AlertLine  money.Rate   `json:"alert_line_bp"`
+	Campaign   WindowPlan   `json:"campaign"`
+	Phases     []WindowPlan `json:"phases"`
+}
+
+// PlanVsActual lists, for the campaign and each phase and for every KPI
+// with a target, each day of the window through 'through' ("" = today):
+// the day's target and actual, both to date, attainment and status.
+func (s *Service) PlanVsActual(ctx context.Context, shopID, id, through string) (*PlanVsActual, error) {
+	c, err := s.Get(ctx, shopID, id)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := s.location(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	if through, err = s.dayOrToday("through", through, loc); err != nil {
+		return nil, err
+	}
+	out := &PlanVsActual{CampaignID: c.ID, Through: through, TimeZone: loc.String(), AlertLine: c.AlertLine, Phases: []WindowPlan{}}
+	days := Days(c.StartsAt, c.EndsAt, loc)
+	if out.Campaign, err = s.windowPlan(ctx, c, "campaign", "", days, c.Series(loc), through); err != nil {
+		return nil, err
+	}
+	for i := range c.Phases {
+		p := &c.Phases[i]
+		w, err := s.windowPlan(ctx, c, p.Kind, p.Name, Days(p.StartsAt, p.EndsAt, loc), p.Series(loc), through)
+		if err != nil {
+			return nil, err
+		}
+		out.Phases = append(out.Phases, w)
+	}
+	return out, nil
+}
+
+func (s *Service) windowPlan(ctx context.Context, c *Campaign, kind, name string, days []Day, series []Series, through Day) (WindowPlan, error) {
+	w := WindowPlan{Kind: kind, Name: name, KPIs: []KPIPlan{}}
+	if len(days) > 0 {
+		w.From, w.To = days[0], days[len(days)-1]
+	}
+	var byDay map[Day]DayActuals
+	if from, last, ok := clip(days, through); ok && s.actuals != nil && len(series) > 0 {
+		got, err := s.actuals.ActualsByDay(ctx, c, from, last)
+		if err != nil {
+			return w, fmt.Errorf("campaign %s actuals by day: %w", c.ID, err)
+		}
+		byDay = make(map[Day]DayActuals, len(got))
+		for _, d := range got {
+			byDay[d.Day] = d
+		}
+	}
+	for _, sr := range series {
+		kp := KPIPlan{KPI: sr.KPI, Target: sr.Target, Ratio: sr.Ratio, Days: []PlanDay{}}
+		for i, d := range sr.Days {
+			if d > through {
+				break
+			}
+			pd := PlanDay{Day: d, Target: sr.Daily[i], CumulativeTarget: sr.ToDate(d)}
+			if a, ok := byDay[d]; ok {
+				if v, ok := a.OnDay[sr.KPI]; ok {
+					pd.Actual = &v
+				}
+				if v, ok := a.ToDate[sr.KPI]; ok {
+					att := Attainment(pd.CumulativeTarget, v)
+					pd.CumulativeActual, pd.Attainment, pd.Status = &v, &att, PaceStatus(pd.CumulativeTarget, v, c.AlertLine)
+				}
+			}
+			kp.Days = append(kp.Days, pd)
+		}
+		w.KPIs = append(w.KPIs, kp)
+	}
+	return w, nil
 }
 
 // CalendarView is the marketing calendar for a range of days.

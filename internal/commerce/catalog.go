@@ -32,6 +32,9 @@ func checkText(field, v string, required bool, max int) error {
 	if !utf8.ValidString(v) {
 		return Invalid(field, "invalid_text", "%s is not valid UTF-8", field)
 	}
+	if strings.IndexByte(v, 0) >= 0 { // PostgreSQL text cannot hold NUL
+		return Invalid(field, "invalid_text", "%s contains a NUL character", field)
+	}
 	return nil
 }
 

@@ -26,6 +26,9 @@ type PlaceRequest struct {
 	BestCoupons bool       `json:"best_coupons,omitempty"`
 	Points      int64      `json:"points,omitempty"`
 	Channel     string     `json:"channel,omitempty"`
+	// Campaign is the UTM campaign (utm_campaign) the order was placed
+	// under; with Channel (utm_source) it attributes the order.
+	Campaign string `json:"campaign,omitempty"`
 	// Reserved are units a peak path (flash sale, group buy, presale) has
 	// already admitted: they are priced at the reserved price and held by
 	// the given hold instead of the SKU's free stock. Never set from a
@@ -293,6 +296,9 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 	if err := checkText("channel", req.Channel, false, MaxCodeLen); err != nil {
 		return nil, false, err
 	}
+	if err := checkText("campaign", req.Campaign, false, MaxCodeLen); err != nil {
+		return nil, false, err
+	}
 	if err := checkText("Idempotency-Key", idemKey, false, 255); err != nil {
 		return nil, false, err
 	}
@@ -324,7 +330,7 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 		Lines: pr.Lines, GoodsAmount: pr.GoodsAmount, ItemDiscount: pr.ItemDiscount, OrderDiscount: pr.OrderDiscount,
 		CouponDiscount: pr.CouponDiscount, PointsDiscount: pr.PointsDiscount, DepositCredit: pr.DepositCredit, PointsUsed: pr.PointsUsed,
 		Shipping: pr.Shipping, ShippingDiscount: pr.ShippingDiscount, Payable: pr.Payable,
-		Channel: req.Channel, CreatedAt: now, ExpiresAt: now.Add(timeout),
+		Channel: req.Channel, Campaign: req.Campaign, CreatedAt: now, ExpiresAt: now.Add(timeout),
 		Pricing: pr.Explanation,
 	}
 	if !req.PayBy.IsZero() && o.ExpiresAt.After(req.PayBy) {
@@ -431,6 +437,7 @@ func (s *Service) PayOrder(ctx context.Context, shopID, id string) (*Order, erro
 			// Release now rather than waiting for the sweeper.
 			if s.store.CancelOrder(ctx, shopID, id, "payment_timeout", now, true) == nil {
 				s.notifyReleased(ctx, shopID, id)
+				s.emitCancelled(ctx, shopID, id)
 			}
 			return nil, Conflict("payment_timeout", "order %s was not paid within the payment timeout and is cancelled", id)
 		}
@@ -516,6 +523,7 @@ func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 			return n, fmt.Errorf("expire order %s: %w", r.ID, err)
 		}
 		s.notifyReleased(ctx, r.ShopID, r.ID)
+		s.emitCancelled(ctx, r.ShopID, r.ID)
 		n++
 	}
 	return n, nil
@@ -598,7 +606,8 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 			return nil, e
 		}
 	}
-	out, err := s.store.RefundOrder(ctx, shopID, id, r, s.now().UTC())
+	at := s.now().UTC()
+	out, err := s.store.RefundOrder(ctx, shopID, id, r, at)
 	if errors.Is(err, ErrStale) {
 		return nil, Conflict("order_changed", "order %s changed while refunding; read it and retry", id)
 	}
@@ -606,7 +615,7 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 		return nil, fmt.Errorf("refund order %s: %w", id, err)
 	}
 	if out != nil {
-		s.emit(ctx, OrderEventRefunded, shopID, out, int64(out.RefundedAmount-o.RefundedAmount), s.now().UTC(), r.ID)
+		s.emit(ctx, OrderEventRefunded, shopID, out, int64(out.RefundedAmount-o.RefundedAmount), at, r.ID)
 	}
 	return out, nil
 }

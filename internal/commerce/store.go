@@ -154,6 +154,20 @@ type OrderStore interface {
 	// DueOrders lists pending orders of any shop whose payment timeout has
 	// passed at 'at', oldest first.
 	DueOrders(ctx context.Context, at time.Time, limit int) ([]OrderRef, error)
+	// OrdersSince pages by id (after the given one) through the orders of
+	// every shop placed, paid or cancelled at or after since, without their
+	// lines; their Holds hold only a balance order's presale_balance claim.
+	OrdersSince(ctx context.Context, since time.Time, after string, limit int) ([]Order, error)
+	// RefundsSince pages by id through the refunds made at or after since.
+	RefundsSince(ctx context.Context, since time.Time, after string, limit int) ([]RefundRecord, error)
+}
+
+// RefundRecord is a refund as made, with the attribution of its order.
+type RefundRecord struct {
+	ID, ShopID, OrderID           string
+	CustomerID, Channel, Campaign string
+	Amount                        int64
+	At                            time.Time
 }
 
 // OrderRef names an order across shops.

@@ -246,6 +246,7 @@ type Order struct {
 	Payable          money.Money `json:"payable"`
 	RefundedAmount   money.Money `json:"refunded_amount"`
 	Channel          string      `json:"channel,omitempty"`
+	Campaign         string      `json:"campaign,omitempty" doc:"The UTM campaign the order was placed under"`
 	CreatedAt        time.Time   `json:"created_at"`
 	ExpiresAt        time.Time   `json:"expires_at"`
 	PaidAt           *time.Time  `json:"paid_at,omitempty"`

@@ -96,7 +96,7 @@ func newEnvAt(t testing.TB, clk *clock.Settable, price int64) *env {
 	analytics.FromOrders(svc, ing, slog.New(slog.NewTextHandler(testLog, nil)))
 	e.ingest = ing
 	e.cfg = httpapi.Config{Analytics: ing, AnalyticsStore: st, Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard,
-		Presales: peak.NewPresales(st, svc, peak.Options{}), Groups: peak.NewGroups(st, svc, peak.Options{}), Campaigns: campaign.New(st, svc, ps, nil), Logger: slog.New(slog.NewTextHandler(testLog, nil))}
+		Presales: peak.NewPresales(st, svc, peak.Options{}), Groups: peak.NewGroups(st, svc, peak.Options{}), Campaigns: campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st}, Spend: st}), Logger: slog.New(slog.NewTextHandler(testLog, nil))}
 	api := httpapi.New(e.cfg)
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
@@ -190,6 +190,8 @@ func TestBadInputIsRejectedWithAProblemNamingTheFieldAndWritesNothing(t *testing
 		{"duplicate sku line", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":1},{"sku_id":"` + sku + `","quantity":2}]}`, 422, "duplicate_line", "lines[1].sku_id"},
 		{"unknown customer", "POST", "/api/v1/orders", `{"customer_id":"cus_x","lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "unknown_customer", "customer_id"},
 		{"negative points", "POST", "/api/v1/orders", `{"customer_id":"` + cust + `","points":-100,"lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "validation_failed", "points"},
+		{"campaign too long", "POST", "/api/v1/orders", `{"campaign":"` + strings.Repeat("c", 65) + `","lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "validation_failed", "campaign"},
+		{"campaign with a control character", "POST", "/api/v1/orders", `{"campaign":"d11\u0000","lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "invalid_text", "campaign"},
 		{"more than in stock", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":101}]}`, 409, "out_of_stock", "lines[0].quantity"},
 		{"amount overflow", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":1000000}]}`, 409, "out_of_stock", "lines[0].quantity"},
 		{"oversize body", "POST", "/api/v1/orders", big, 413, "body_too_large", ""},

@@ -185,6 +185,19 @@ func (s *Server) registerCampaigns() {
 			return &struct{ Body *campaign.PacingReport }{Body: r}, nil
 		})
 
+	huma.Register(s.api, op("campaign-plan-vs-actual", http.MethodGet, "/api/v1/campaigns/{id}/plan-vs-actual",
+		"Plan against actual by day, for the campaign and each phase: every targeted KPI's day target and actual, both to date, attainment and on_track/behind/alert", tag, rolesRead),
+		func(ctx context.Context, in *struct {
+			ID      string `path:"id" maxLength:"64"`
+			Through string `query:"through" maxLength:"10" doc:"Last day shown, 2006-01-02, shop-local; default today"`
+		}) (*struct{ Body *campaign.PlanVsActual }, error) {
+			r, err := cs.PlanVsActual(ctx, CallerFrom(ctx).ShopID(), in.ID, in.Through)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body *campaign.PlanVsActual }{Body: r}, nil
+		})
+
 	huma.Register(s.api, op("marketing-calendar", http.MethodGet, "/api/v1/calendar",
 		"The marketing calendar: campaigns overlapping the days from..to and the trade's dates in them (38, 618, 99, 双11, 双12, 年货节, 春节)", tag, rolesRead),
 		func(ctx context.Context, in *struct {

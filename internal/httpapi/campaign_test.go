@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -78,7 +79,8 @@ func TestCampaignPlanOverHTTP(t *testing.T) {
 		t.Fatalf("pacing: %d %s", r.status, r.body)
 	}
 	// 1 400 000 over 14 equal days: 100 000 a day, 1 100 000 through the 11th.
-	if k := p.KPIs[0]; k.KPI != "gmv" || k.TargetToDate != 1_100_000 || k.DayTarget != 100_000 || k.Actual != nil {
+	// Nothing was sold: the actual is 0, far below the alert line.
+	if k := p.KPIs[0]; k.KPI != "gmv" || k.TargetToDate != 1_100_000 || k.DayTarget != 100_000 || k.Actual == nil || *k.Actual != 0 || k.Status != "alert" {
 		t.Fatalf("gmv pacing %+v", k)
 	}
 	if k := p.KPIs[1]; k.KPI != "conversion_rate" || k.TargetToDate != 300 {
@@ -198,10 +200,74 @@ func TestCampaignRejectsBadInput(t *testing.T) {
 		{"milestone bad date", "POST", base + "/milestones", map[string]any{"name": "x", "due_on": "2026-13-01"}, 422, "invalid_date", "due_on"},
 		{"done on a missing milestone", "POST", base + "/milestones/cms_nope/done", nil, 404, "milestone_not_found", ""},
 		{"pacing bad day", "GET", base + "/pacing?day=tomorrow", nil, 422, "invalid_date", "day"},
+		{"plan vs actual bad through", "GET", base + "/plan-vs-actual?through=11-11", nil, 422, "invalid_date", "through"},
+		{"plan vs actual of a missing campaign", "GET", "/api/v1/campaigns/cmp_nope/plan-vs-actual", nil, 404, "campaign_not_found", ""},
 		{"calendar reversed", "GET", "/api/v1/calendar?from=2026-12-01&to=2026-11-01", nil, 422, "window_order", "to"},
 		{"calendar bad from", "GET", "/api/v1/calendar?from=x&to=2026-11-01", nil, 422, "invalid_date", "from"},
 		{"calendar too long", "GET", "/api/v1/calendar?from=2020-01-01&to=2026-11-01", nil, 422, "too_long", "to"},
 		{"calendar without to", "GET", "/api/v1/calendar?from=2026-01-01", nil, 422, "validation_failed", "to"},
 	}
 	e.expectRejected(t, tests, e.campaignCounts, map[string][]string{"spend key reused for another amount": {"Idempotency-Key", "used"}})
+}
+
+// An order placed over HTTP under a campaign's UTM codes, paid on the
+// 11th, shows in the plan-vs-actual view: 25800 + 1000 shipping = 26800
+// against 100 000 a day (1 100 000 through the 11th: 244 bp, alert), and
+// in the burst phase against 500 000 (536 bp). Nobody visited, so
+// conversion has no actual.
+func TestCampaignPlanVsActualOverHTTP(t *testing.T) {
+	e := newEnvAt(t, storetest.NewClock(), 25800) // 11 Nov 2026 08:00 in Shanghai
+	r := e.do(commerce.RoleStorefront, http.MethodPost, "/api/v1/orders", map[string]any{"customer_id": e.cust.ID,
+		"lines": []any{map[string]any{"sku_id": e.sku.ID, "quantity": 1}}, "channel": "oceanengine", "campaign": "d11"})
+	var o commerce.Order
+	r.json(t, &o)
+	if r.status != http.StatusCreated || o.Campaign != "d11" || o.Payable != 26800 {
+		t.Fatalf("order: %d %s", r.status, r.body)
+	}
+	if r = e.do(commerce.RoleStorefront, http.MethodPost, "/api/v1/orders/"+o.ID+"/pay", nil); r.status != http.StatusOK {
+		t.Fatalf("pay: %d %s", r.status, r.body)
+	}
+	if err := e.ingest.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r = e.do(commerce.RoleOperator, http.MethodPost, "/api/v1/campaigns", d11())
+	var c campaign.Campaign
+	r.json(t, &c)
+	r = e.do(commerce.RoleAnalyst, http.MethodGet, "/api/v1/campaigns/"+c.ID+"/plan-vs-actual?through=2026-11-11", nil)
+	var pva campaign.PlanVsActual
+	r.json(t, &pva)
+	if r.status != http.StatusOK || pva.Through != "2026-11-11" || pva.Campaign.From != "2026-11-01" || pva.Campaign.To != "2026-11-14" || len(pva.Phases) != 2 {
+		t.Fatalf("plan vs actual: %d %s", r.status, r.body)
+	}
+	gmv, conv := pva.Campaign.KPIs[0], pva.Campaign.KPIs[1]
+	if gmv.KPI != "gmv" || len(gmv.Days) != 11 || conv.KPI != "conversion_rate" {
+		t.Fatalf("campaign KPIs: %s", r.body)
+	}
+	first, last := gmv.Days[0], gmv.Days[10]
+	if first.Day != "2026-11-01" || first.Target != 100_000 || first.Actual == nil || *first.Actual != 0 {
+		t.Errorf("1 Nov: %+v", first)
+	}
+	if last.Day != "2026-11-11" || *last.Actual != 26800 || last.CumulativeTarget != 1_100_000 || *last.CumulativeActual != 26800 ||
+		*last.Attainment != 244 || last.Status != campaign.PaceAlert {
+		t.Errorf("11 Nov: %+v", last)
+	}
+	if d := conv.Days[10]; d.Actual != nil || d.CumulativeActual != nil || d.Status != "" || d.Target != 300 {
+		t.Errorf("conversion without visitors: %+v", d)
+	}
+	burst := pva.Phases[1]
+	if burst.Kind != "burst" || len(burst.KPIs) != 1 || len(burst.KPIs[0].Days) != 1 || *burst.KPIs[0].Days[0].Attainment != 536 {
+		t.Errorf("burst: %+v", burst)
+	}
+	if pre := pva.Phases[0]; len(pre.KPIs) != 0 || pre.From != "2026-11-01" || pre.To != "2026-11-10" {
+		t.Errorf("preheat (no targets): %+v", pre)
+	}
+	r = e.do(commerce.RoleAnalyst, http.MethodGet, "/api/v1/campaigns/"+c.ID+"/plan-vs-actual", nil) // today
+	pva = campaign.PlanVsActual{}
+	r.json(t, &pva)
+	if pva.Through != "2026-11-11" {
+		t.Errorf("default through %s", pva.Through)
+	}
+	if r = e.do(commerce.RoleStorefront, http.MethodGet, "/api/v1/campaigns/"+c.ID+"/plan-vs-actual", nil); r.status != http.StatusForbidden {
+		t.Errorf("storefront read a plan: %d", r.status)
+	}
 }

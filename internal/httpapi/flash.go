@@ -66,6 +66,7 @@ func (s *Server) registerFlash() {
 			Quantity   int64  `json:"quantity,omitempty" minimum:"0" maximum:"1000" doc:"Default 1"`
 			CustomerID string `json:"customer_id" minLength:"1" maxLength:"64"`
 			Channel    string `json:"channel,omitempty" maxLength:"64"`
+			Campaign   string `json:"campaign,omitempty" maxLength:"64" doc:"UTM campaign (utm_campaign) the buy came under"`
 		}
 	}
 	buy := op("buy-flash-sale", http.MethodPost, "/api/v1/flash-sales/{id}/buy",
@@ -78,7 +79,7 @@ func (s *Server) registerFlash() {
 		if err != nil {
 			return nil, err
 		}
-		o, replayed, err := fl.Buy(ctx, CallerFrom(ctx).ShopID(), in.ID, peak.BuyRequest{SKUID: b.SKUID, Quantity: b.Quantity, CustomerID: b.CustomerID, Channel: b.Channel}, in.IdempotencyKey)
+		o, replayed, err := fl.Buy(ctx, CallerFrom(ctx).ShopID(), in.ID, peak.BuyRequest{SKUID: b.SKUID, Quantity: b.Quantity, CustomerID: b.CustomerID, Channel: b.Channel, Campaign: b.Campaign}, in.IdempotencyKey)
 		if err != nil {
 			a.failedBy(ctx, err)
 			return nil, s.fail(ctx, err)

@@ -31,6 +31,7 @@ type seatIn struct {
 	Body           struct {
 		CustomerID string `json:"customer_id,omitempty" maxLength:"64" doc:"The member; required"`
 		Channel    string `json:"channel,omitempty" maxLength:"64"`
+		Campaign   string `json:"campaign,omitempty" maxLength:"64" doc:"UTM campaign (utm_campaign) the seat came under"`
 	}
 }
 
@@ -89,7 +90,7 @@ func (s *Server) registerGroupBuys() {
 
 	seat := func(f func(ctx context.Context, shopID, id string, req peak.SeatRequest, key string) (*peak.Seat, bool, error)) func(context.Context, *seatIn) (*seatOut, error) {
 		return func(ctx context.Context, in *seatIn) (*seatOut, error) {
-			st, replayed, err := f(ctx, CallerFrom(ctx).ShopID(), in.ID, peak.SeatRequest{CustomerID: in.Body.CustomerID, Channel: in.Body.Channel}, in.IdempotencyKey)
+			st, replayed, err := f(ctx, CallerFrom(ctx).ShopID(), in.ID, peak.SeatRequest{CustomerID: in.Body.CustomerID, Channel: in.Body.Channel, Campaign: in.Body.Campaign}, in.IdempotencyKey)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -24,6 +24,7 @@ type placeIn struct {
 		BestCoupons bool         `json:"best_coupons,omitempty" doc:"Let the engine choose the best coupons from the wallet"`
 		Points      int64        `json:"points,omitempty" minimum:"0" maximum:"1000000000"`
 		Channel     string       `json:"channel,omitempty" maxLength:"64" doc:"Where the order came from (UTM source or your channel code)"`
+		Campaign    string       `json:"campaign,omitempty" maxLength:"64" doc:"The UTM campaign (utm_campaign) the order came under"`
 	}
 }
 
@@ -37,7 +38,7 @@ func (s *Server) registerOrders() {
 	place.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, place, func(ctx context.Context, in *placeIn) (*orderOut, error) {
 		req := &commerce.PlaceRequest{CustomerID: in.Body.CustomerID, CouponCodes: in.Body.CouponCodes, BestCoupons: in.Body.BestCoupons,
-			Points: in.Body.Points, Channel: in.Body.Channel, Lines: make([]commerce.CartLine, len(in.Body.Lines))}
+			Points: in.Body.Points, Channel: in.Body.Channel, Campaign: in.Body.Campaign, Lines: make([]commerce.CartLine, len(in.Body.Lines))}
 		for i, l := range in.Body.Lines {
 			req.Lines[i] = commerce.CartLine{SKUID: l.SKUID, Quantity: l.Quantity}
 		}

@@ -46,6 +46,7 @@ type depositIn struct {
 		Quantity   int64  `json:"quantity,omitempty" minimum:"0" maximum:"1000" doc:"Default 1"`
 		CustomerID string `json:"customer_id" minLength:"1" maxLength:"64"`
 		Channel    string `json:"channel,omitempty" maxLength:"64"`
+		Campaign   string `json:"campaign,omitempty" maxLength:"64" doc:"UTM campaign (utm_campaign) the order came under"`
 	}
 }
 
@@ -58,6 +59,7 @@ type balanceIn struct {
 		CouponCodes []string     `json:"coupon_codes,omitempty" maxItems:"20"`
 		BestCoupons bool         `json:"best_coupons,omitempty"`
 		Channel     string       `json:"channel,omitempty" maxLength:"64"`
+		Campaign    string       `json:"campaign,omitempty" maxLength:"64" doc:"UTM campaign (utm_campaign) the order came under"`
 	}
 }
 
@@ -120,7 +122,7 @@ func (s *Server) registerPresales() {
 	dep.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, dep, func(ctx context.Context, in *depositIn) (*orderOut, error) {
 		o, replayed, err := pre.PlaceDeposit(ctx, CallerFrom(ctx).ShopID(), in.ID, peak.DepositRequest{SKUID: in.Body.SKUID, Quantity: in.Body.Quantity,
-			CustomerID: in.Body.CustomerID, Channel: in.Body.Channel}, in.IdempotencyKey)
+			CustomerID: in.Body.CustomerID, Channel: in.Body.Channel, Campaign: in.Body.Campaign}, in.IdempotencyKey)
 		if err != nil {
 			return nil, s.fail(ctx, err)
 		}
@@ -129,7 +131,7 @@ func (s *Server) registerPresales() {
 	bal := op("place-presale-balance", http.MethodPost, "/api/v1/presale-deposits/{id}/balance", "Place the balance order of a paid deposit, in the balance window: priced by the engine, the deposit's value credited", "Presales", rolesStorefront)
 	bal.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, bal, func(ctx context.Context, in *balanceIn) (*orderOut, error) {
-		req := peak.BalanceRequest{CustomerID: in.Body.CustomerID, CouponCodes: in.Body.CouponCodes, BestCoupons: in.Body.BestCoupons, Channel: in.Body.Channel}
+		req := peak.BalanceRequest{CustomerID: in.Body.CustomerID, CouponCodes: in.Body.CouponCodes, BestCoupons: in.Body.BestCoupons, Channel: in.Body.Channel, Campaign: in.Body.Campaign}
 		for _, l := range in.Body.Lines {
 			req.Lines = append(req.Lines, commerce.CartLine{SKUID: l.SKUID, Quantity: l.Quantity})
 		}

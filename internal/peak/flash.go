@@ -296,6 +296,7 @@ type BuyRequest struct {
 	Quantity   int64  `json:"quantity,omitempty" doc:"Default 1"`
 	CustomerID string `json:"customer_id"`
 	Channel    string `json:"channel,omitempty"`
+	Campaign   string `json:"campaign,omitempty"`
 }
 
 // Buy admits an attempt and, if admitted, places the order at the flash
@@ -348,7 +349,7 @@ func (f *Flash) Buy(ctx context.Context, shopID, saleID string, req BuyRequest, 
 	case err != nil:
 		return nil, false, &commerce.Error{Kind: commerce.KindUnavailable, Code: "admission_unavailable", Detail: "flash-sale admission is unavailable; nothing was reserved, retry shortly"}
 	}
-	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: []commerce.CartLine{{SKUID: req.SKUID, Quantity: req.Quantity}}, Channel: req.Channel,
+	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: []commerce.CartLine{{SKUID: req.SKUID, Quantity: req.Quantity}}, Channel: req.Channel, Campaign: req.Campaign,
 		PaymentTimeout: s.PaymentTimeout(),
 		Reserved: []commerce.Reserved{{SKUID: req.SKUID, Units: req.Quantity, Price: it.FlashPrice, ActivityID: saleID,
 			Hold: commerce.Hold{Kind: commerce.HoldFlash, Ref: item, Quantity: req.Quantity, Key: key,
@@ -382,6 +383,9 @@ func checkBuy(req *BuyRequest, it *SaleItem) error {
 		return err
 	}
 	if err := commerce.CheckText("channel", req.Channel, false, commerce.MaxCodeLen); err != nil {
+		return err
+	}
+	if err := commerce.CheckText("campaign", req.Campaign, false, commerce.MaxCodeLen); err != nil {
 		return err
 	}
 	if req.Quantity < 1 || req.Quantity > it.PerCustomerLimit {

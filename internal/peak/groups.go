@@ -124,10 +124,14 @@ func (g *Groups) OpenGroups(ctx context.Context, shopID, campaignID string, p co
 type SeatRequest struct {
 	CustomerID string `json:"customer_id"`
 	Channel    string `json:"channel,omitempty"`
+	Campaign   string `json:"campaign,omitempty"`
 }
 
 func (r *SeatRequest) validate() error {
 	if err := commerce.CheckText("customer_id", r.CustomerID, true, commerce.MaxCodeLen); err != nil {
+		return err
+	}
+	if err := commerce.CheckText("campaign", r.Campaign, false, commerce.MaxCodeLen); err != nil {
 		return err
 	}
 	return commerce.CheckText("channel", r.Channel, false, commerce.MaxCodeLen)
@@ -210,7 +214,7 @@ func (g *Groups) place(ctx context.Context, shopID string, c *GroupCampaign, req
 	if timeout <= 0 {
 		timeout = time.Microsecond // a replay is answered before any hold; a new seat is refused by the store
 	}
-	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: []commerce.CartLine{{SKUID: c.SKUID, Quantity: 1}}, Channel: req.Channel,
+	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: []commerce.CartLine{{SKUID: c.SKUID, Quantity: 1}}, Channel: req.Channel, Campaign: req.Campaign,
 		PaymentTimeout: timeout,
 		Reserved:       []commerce.Reserved{{SKUID: c.SKUID, Units: 1, Price: c.GroupPrice, ActivityID: c.ID, Hold: hold}}}
 	o, replayed, err := g.com.PlaceOrderAs(ctx, shopID, place, key, orderID)

@@ -128,6 +128,7 @@ type DepositRequest struct {
 	Quantity   int64  `json:"quantity,omitempty" doc:"Default 1"`
 	CustomerID string `json:"customer_id"`
 	Channel    string `json:"channel,omitempty"`
+	Campaign   string `json:"campaign,omitempty"`
 }
 
 // PlaceDeposit places a deposit order: payable D × quantity, holding the
@@ -156,7 +157,7 @@ func (ps *Presales) PlaceDeposit(ctx context.Context, shopID, presaleID string, 
 	if req.Quantity < 1 || req.Quantity > p.PerCustomerLimit {
 		return nil, false, commerce.Invalid("quantity", "out_of_range", "quantity must be 1 to %d", p.PerCustomerLimit)
 	}
-	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: []commerce.CartLine{{SKUID: req.SKUID, Quantity: req.Quantity}}, Channel: req.Channel,
+	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: []commerce.CartLine{{SKUID: req.SKUID, Quantity: req.Quantity}}, Channel: req.Channel, Campaign: req.Campaign,
 		PayBy: p.BalanceStartsAt, Pricer: depositPricer{presale: p, item: *it},
 		Reserved: []commerce.Reserved{{SKUID: req.SKUID, Units: req.Quantity, Price: it.Deposit, ActivityID: p.ID,
 			Hold: commerce.Hold{Kind: commerce.HoldPresale, Ref: PresaleRef(p.ID, req.SKUID), Quantity: req.Quantity, Key: key}}}}
@@ -240,6 +241,7 @@ type BalanceRequest struct {
 	CouponCodes []string            `json:"coupon_codes,omitempty"`
 	BestCoupons bool                `json:"best_coupons,omitempty"`
 	Channel     string              `json:"channel,omitempty"`
+	Campaign    string              `json:"campaign,omitempty"`
 }
 
 // PlaceBalance places the balance order of a paid deposit, in the balance
@@ -291,7 +293,7 @@ func (ps *Presales) PlaceBalance(ctx context.Context, shopID, depositOrderID str
 		return nil, false, commerce.Invalid("quantity", "amount_overflow", "the deposit value is too large")
 	}
 	lines := append(append([]commerce.CartLine{}, req.Lines...), commerce.CartLine{SKUID: link.SKUID, Quantity: link.Quantity})
-	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: lines, CouponCodes: req.CouponCodes, BestCoupons: req.BestCoupons, Channel: req.Channel,
+	place := &commerce.PlaceRequest{CustomerID: req.CustomerID, Lines: lines, CouponCodes: req.CouponCodes, BestCoupons: req.BestCoupons, Channel: req.Channel, Campaign: req.Campaign,
 		PayBy: link.BalanceEndsAt, NoOrderActivities: !p.AllowOrderActivities,
 		Pricer: balancePricer{inner: ps.com.EnginePricer(), credit: credit, depositOrderID: depositOrderID},
 		Reserved: []commerce.Reserved{{SKUID: link.SKUID, Units: link.Quantity, ActivityID: p.ID,

@@ -23,3 +23,7 @@ func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, stor
 func TestPostgresCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, storetest.OpenPostgres) }
 func TestPostgresAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, storetest.OpenPostgres) }
 func TestPostgresReviewContract(t *testing.T)    { storetest.RunReview(t, storetest.OpenPostgres) }
+
+func TestPostgresAttributionContract(t *testing.T) {
+	storetest.RunAttribution(t, storetest.OpenPostgres)
+}

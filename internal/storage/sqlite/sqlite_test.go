@@ -26,3 +26,5 @@ func TestSQLiteGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, open) 
 func TestSQLiteCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, open) }
 func TestSQLiteAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, open) }
 func TestSQLiteReviewContract(t *testing.T)    { storetest.RunReview(t, open) }
+
+func TestSQLiteAttributionContract(t *testing.T) { storetest.RunAttribution(t, open) }

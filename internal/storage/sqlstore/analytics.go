@@ -100,17 +100,18 @@ ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), string(
 func (s *Store) ApplyDelta(ctx context.Context, d *analytics.Delta) error {
 	return s.Write(ctx, func(tx *Tx) error {
 		for k, c := range d.Counters {
-			if _, err := tx.Exec(ctx, `INSERT INTO analytics_rollups (shop_id, grain, bucket, channel, campaign, pv, product_views, carts, checkouts, searches, shares, orders, gmv, paid_orders, paid_amount, refunds, discount)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			if _, err := tx.Exec(ctx, `INSERT INTO analytics_rollups (shop_id, grain, bucket, channel, campaign, pv, product_views, carts, checkouts, searches, shares, orders, gmv, paid_orders, paid_amount, refunds, discount, cancelled_orders, cancelled_amount)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (shop_id, grain, bucket, channel, campaign) DO UPDATE SET
  pv = analytics_rollups.pv + excluded.pv, product_views = analytics_rollups.product_views + excluded.product_views,
  carts = analytics_rollups.carts + excluded.carts, checkouts = analytics_rollups.checkouts + excluded.checkouts,
  searches = analytics_rollups.searches + excluded.searches, shares = analytics_rollups.shares + excluded.shares,
  orders = analytics_rollups.orders + excluded.orders, gmv = analytics_rollups.gmv + excluded.gmv,
  paid_orders = analytics_rollups.paid_orders + excluded.paid_orders, paid_amount = analytics_rollups.paid_amount + excluded.paid_amount,
- refunds = analytics_rollups.refunds + excluded.refunds, discount = analytics_rollups.discount + excluded.discount`,
+ refunds = analytics_rollups.refunds + excluded.refunds, discount = analytics_rollups.discount + excluded.discount,
+ cancelled_orders = analytics_rollups.cancelled_orders + excluded.cancelled_orders, cancelled_amount = analytics_rollups.cancelled_amount + excluded.cancelled_amount`,
 				k.ShopID, k.Grain, k.Bucket, k.Channel, k.Campaign, c.PV, c.ProductViews, c.Carts, c.Checkouts, c.Searches, c.Shares,
-				c.Orders, c.GMV, c.PaidOrders, c.PaidAmount, c.Refunds, c.Discount); err != nil {
+				c.Orders, c.GMV, c.PaidOrders, c.PaidAmount, c.Refunds, c.Discount, c.CancelledOrders, c.CancelledAmount); err != nil {
 				return fmt.Errorf("rollup: %w", err)
 			}
 		}
@@ -190,12 +191,13 @@ func filterSQL(alias string, n int, f analytics.Filter) (string, []any) {
 func (s *Store) RollupCounters(ctx context.Context, shopID, grain string, from, to int64, f analytics.Filter) ([]analytics.BucketCounters, error) {
 	fq, fa := filterSQL("", 5, f)
 	rows, err := s.Query(ctx, `SELECT bucket, SUM(pv), SUM(product_views), SUM(carts), SUM(checkouts), SUM(searches), SUM(shares), SUM(orders), SUM(gmv),
- SUM(paid_orders), SUM(paid_amount), SUM(refunds), SUM(discount) FROM analytics_rollups
+ SUM(paid_orders), SUM(paid_amount), SUM(refunds), SUM(discount), SUM(cancelled_orders), SUM(cancelled_amount) FROM analytics_rollups
 WHERE shop_id = $1 AND grain = $2 AND bucket >= $3 AND bucket < $4`+fq+` GROUP BY bucket ORDER BY bucket`, append([]any{shopID, grain, from, to}, fa...)...)
 	return rowsAll(rows, err, func(r *sql.Rows) (analytics.BucketCounters, error) {
 		var b analytics.BucketCounters
 		c := &b.Counters
-		err := r.Scan(&b.Bucket, &c.PV, &c.ProductViews, &c.Carts, &c.Checkouts, &c.Searches, &c.Shares, &c.Orders, &c.GMV, &c.PaidOrders, &c.PaidAmount, &c.Refunds, &c.Discount)
+		err := r.Scan(&b.Bucket, &c.PV, &c.ProductViews, &c.Carts, &c.Checkouts, &c.Searches, &c.Shares, &c.Orders, &c.GMV, &c.PaidOrders, &c.PaidAmount, &c.Refunds, &c.Discount,
+			&c.CancelledOrders, &c.CancelledAmount)
 		return b, err
 	})
 }

@@ -166,10 +166,11 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO orders (id, shop_id, customer_id, status, goods_amount, item_discount, order_discount, coupon_discount,
-				points_discount, points_used, shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, pricing, deposit_credit)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, $18)`,
+				points_discount, points_used, shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, pricing, deposit_credit, campaign)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, $18, $19)`,
 			o.ID, o.ShopID, o.CustomerID, o.Status, o.GoodsAmount, o.ItemDiscount, o.OrderDiscount, o.CouponDiscount,
-			o.PointsDiscount, o.PointsUsed, o.Shipping, o.ShippingDiscount, o.Payable, o.Channel, TS(o.CreatedAt), TS(o.ExpiresAt), nullJSON(o.Pricing), o.DepositCredit); err != nil {
+			o.PointsDiscount, o.PointsUsed, o.Shipping, o.ShippingDiscount, o.Payable, o.Channel, TS(o.CreatedAt), TS(o.ExpiresAt), nullJSON(o.Pricing), o.DepositCredit,
+			o.Campaign); err != nil {
 			return err
 		}
 		for _, l := range o.Lines {
@@ -194,7 +195,7 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 
 const orderCols = `id, shop_id, customer_id, status, goods_amount, item_discount, order_discount, coupon_discount, points_discount, points_used,
 	shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, paid_at, fulfilled_at, cancelled_at, cancel_reason, pricing,
-	deposit_credit`
+	deposit_credit, campaign`
 
 func scanOrder(r rowScanner) (commerce.Order, error) {
 	var o commerce.Order
@@ -203,7 +204,7 @@ func scanOrder(r rowScanner) (commerce.Order, error) {
 	var pricing sql.NullString
 	err := r.Scan(&o.ID, &o.ShopID, &o.CustomerID, &o.Status, &o.GoodsAmount, &o.ItemDiscount, &o.OrderDiscount, &o.CouponDiscount,
 		&o.PointsDiscount, &o.PointsUsed, &o.Shipping, &o.ShippingDiscount, &o.Payable, &o.RefundedAmount, &o.Channel,
-		&created, &expires, &paid, &fulfilled, &cancelled, &o.CancelReason, &pricing, &o.DepositCredit)
+		&created, &expires, &paid, &fulfilled, &cancelled, &o.CancelReason, &pricing, &o.DepositCredit, &o.Campaign)
 	o.CreatedAt, o.ExpiresAt = FromTS(created), FromTS(expires)
 	o.PaidAt, o.FulfilledAt, o.CancelledAt = FromNullTS(paid), FromNullTS(fulfilled), FromNullTS(cancelled)
 	if pricing.Valid {

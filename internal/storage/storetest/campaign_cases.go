@@ -278,15 +278,21 @@ func testCampaignMilestones(t *testing.T, open Opener) {
 	}
 }
 
-// fixedActuals is what analytics will plug in: actuals to date by KPI.
+// fixedActuals stands in for analytics: the same actuals whatever the
+// window, recording the last window asked for.
 type fixedActuals struct {
-	got map[string]int64
-	day campaign.Day
+	got           map[string]int64
+	from, through campaign.Day
 }
 
-func (f *fixedActuals) ActualsToDate(_ context.Context, _ *campaign.Campaign, day campaign.Day) (map[string]int64, error) {
-	f.day = day
+func (f *fixedActuals) Actuals(_ context.Context, _ *campaign.Campaign, from, through campaign.Day) (map[string]int64, error) {
+	f.from, f.through = from, through
 	return f.got, nil
+}
+
+func (f *fixedActuals) ActualsByDay(_ context.Context, _ *campaign.Campaign, from, through campaign.Day) ([]campaign.DayActuals, error) {
+	f.from, f.through = from, through
+	return nil, nil
 }
 
 func testCampaignPacingWithActuals(t *testing.T, open Opener) {
@@ -305,8 +311,10 @@ func testCampaignPacingWithActuals(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Day != "2026-11-11" || act.day != "2026-11-11" {
-		t.Fatalf("pacing day %s, actuals asked for %s", r.Day, act.day)
+	// The phases ask last: the tail (12–14 Nov) has not started, so the
+	// burst (11 Nov alone) was the last window asked for.
+	if r.Day != "2026-11-11" || act.from != "2026-11-11" || act.through != "2026-11-11" {
+		t.Fatalf("pacing day %s, actuals asked for %s..%s", r.Day, act.from, act.through)
 	}
 	want := map[string]struct {
 		toDate int64
