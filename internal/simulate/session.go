@@ -266,7 +266,7 @@ func (r *runner) session(ctx context.Context, rng *rand.Rand, s Session, n int64
 	r.stats.quotes.Add(1)
 	var placed order
 	sf.idem = vid + "-order"
-	a, err = r.c.call(ctx, http.MethodPost, "/api/v1/orders", sf, map[string]any{"customer_id": customer, "lines": lines, "channel": ch.Source}, &placed)
+	a, err = r.c.call(ctx, http.MethodPost, "/api/v1/orders", sf, map[string]any{"customer_id": customer, "lines": lines, "channel": ch.Source, "campaign": ch.Campaign}, &placed)
 	if err != nil {
 		return
 	}
