@@ -112,6 +112,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
+// demoTrafficKey names the API keys the demo's own traffic uses.
+const demoTrafficKey = "demo traffic"
+
 // demoTraffic runs the simulator against the demo's own listener at rate
 // visitors a second until ctx ends, following the shop's real clock (speed
 // 1), with a small flash-sale burst after half a minute. It logs a summary
@@ -124,12 +127,22 @@ func demoTraffic(ctx context.Context, rate float64, st commerce.Store, svc *comm
 		}
 		return
 	}
-	_, front, err := svc.CreateAPIKey(ctx, shop.ID, commerce.RoleStorefront, "demo traffic")
+	// Keys of an earlier run are revoked, so restarts don't pile them up.
+	if keys, err := svc.ListAPIKeys(ctx, shop.ID); err == nil {
+		for _, k := range keys {
+			if k.Name == demoTrafficKey && k.RevokedAt == nil {
+				if err := svc.RevokeAPIKey(ctx, commerce.Actor{ShopID: shop.ID}, k.ID); err != nil {
+					log.Warn("old demo traffic key not revoked", "key", k.ID, "err", err)
+				}
+			}
+		}
+	}
+	_, front, err := svc.CreateAPIKey(ctx, shop.ID, commerce.RoleStorefront, demoTrafficKey)
 	if err != nil {
 		log.Warn("demo traffic not started", "err", err)
 		return
 	}
-	_, admin, err := svc.CreateAPIKey(ctx, shop.ID, commerce.RoleOperator, "demo traffic")
+	_, admin, err := svc.CreateAPIKey(ctx, shop.ID, commerce.RoleOperator, demoTrafficKey)
 	if err != nil {
 		log.Warn("demo traffic not started", "err", err)
 		return
