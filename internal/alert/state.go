@@ -1,0 +1,54 @@
+package alert
+
+import "time"
+
+// Change is what one evaluation does to one fingerprint: Alert is the row
+// to write (nil: nothing), Create whether it is new, Event the
+// notification to send ("" for none).
+type Change struct {
+	Alert  *Alert
+	Create bool
+	Event  string
+}
+
+// Step is the de-duplication state machine of one fingerprint. prev is its
+// unresolved alert or, when there is none, its latest resolved one (nil
+// when it never fired); f is what the rule sees now (nil: the condition
+// does not hold).
+//
+//   - unresolved, still seen: updated in place (last seen, value, message,
+//     severity); a severity above the highest notified one notifies again
+//     (escalated), the same or a lower one does not;
+//   - unresolved, not seen: resolved, and notified;
+//   - resolved or never fired, seen: a new alert (opened) unless the last
+//     one resolved less than cooldown ago;
+//   - resolved or never fired, not seen: nothing.
+//
+// newAlert makes the new alert's identity (id, shop, rule, fingerprint).
+func Step(prev *Alert, f *Finding, now time.Time, cooldown time.Duration, newAlert func() *Alert) Change {
+	open := prev != nil && prev.Status != StatusResolved
+	switch {
+	case open && f != nil:
+		a := *prev
+		a.LastSeen, a.Value, a.Expected, a.Message, a.Severity = now, f.Value, f.Expected, f.Message, f.Severity
+		ch := Change{Alert: &a}
+		if Rank(f.Severity) > Rank(prev.Notified) {
+			a.Notified = f.Severity
+			ch.Event = EventEscalated
+		}
+		return ch
+	case open:
+		a := *prev
+		t := now
+		a.Status, a.ResolvedAt = StatusResolved, &t
+		return Change{Alert: &a, Event: EventResolved}
+	case f == nil:
+		return Change{}
+	case prev != nil && prev.ResolvedAt != nil && now.Before(prev.ResolvedAt.Add(cooldown)):
+		return Change{}
+	}
+	a := newAlert()
+	a.Subject, a.Severity, a.Notified, a.Status, a.Message, a.Value, a.Expected = f.Subject, f.Severity, f.Severity, StatusOpen, f.Message, f.Value, f.Expected
+	a.FirstSeen, a.LastSeen = now, now
+	return Change{Alert: a, Create: true, Event: EventOpened}
+}
