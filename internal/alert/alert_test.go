@@ -112,8 +112,13 @@ func TestScoreAndPersistence(t *testing.T) {
 func TestStep(t *testing.T) {
 	t0 := time.Date(2026, 11, 11, 2, 0, 0, 0, time.UTC)
 	n := 0
-	mk := func() *Alert { n++; return &Alert{ID: "alt_" + string(rune('0'+n)), RuleID: "alr_1", Fingerprint: "alr_1|gmv"} }
-	f := func(sev string, v int64) *Finding { return &Finding{Subject: "gmv", Severity: sev, Value: v, Message: "m"} }
+	mk := func() *Alert {
+		n++
+		return &Alert{ID: "alt_" + string(rune('0'+n)), RuleID: "alr_1", Fingerprint: "alr_1|gmv"}
+	}
+	f := func(sev string, v int64) *Finding {
+		return &Finding{Subject: "gmv", Severity: sev, Value: v, Message: "m"}
+	}
 	cool := 30 * time.Minute
 
 	ch := Step(nil, f(SevReminder, 10), t0, cool, mk)
