@@ -22,3 +22,4 @@ func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, stor
 
 func TestPostgresCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, storetest.OpenPostgres) }
 func TestPostgresAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, storetest.OpenPostgres) }
+func TestPostgresAlertContract(t *testing.T)     { storetest.RunAlerts(t, storetest.OpenPostgres) }

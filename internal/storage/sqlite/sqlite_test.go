@@ -25,3 +25,4 @@ func TestSQLiteGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, open) 
 
 func TestSQLiteCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, open) }
 func TestSQLiteAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, open) }
+func TestSQLiteAlertContract(t *testing.T)     { storetest.RunAlerts(t, open) }
