@@ -138,7 +138,8 @@ func TestStep(t *testing.T) {
 	// Escalation notifies.
 	a.Status = StatusAcknowledged
 	ch = Step(a, f(SevWarning, 20), t0.Add(2*time.Minute), cool, mk)
-	if ch.Event != EventEscalated || ch.Alert.Severity != SevWarning || ch.Alert.Notified != SevWarning || ch.Alert.Status != StatusAcknowledged {
+	if ch.Event != EventEscalated || ch.Alert.Severity != SevWarning || ch.Alert.Notified != SevWarning || ch.Alert.Status != StatusAcknowledged ||
+		ch.Was != SevReminder {
 		t.Fatalf("escalation = %+v", ch)
 	}
 	a = ch.Alert

@@ -205,18 +205,23 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 		sem  = make(chan struct{}, d.opts.Parallel)
 	)
 	for _, id := range ids {
+		// A slot first, then the claim: the lease starts when the attempt
+		// can start, so it never runs out while the row waits for a slot.
+		sem <- struct{}{}
 		var b [16]byte
 		_, _ = rand.Read(b[:])
 		token := hex.EncodeToString(b[:])
-		c, err := d.out.ClaimDelivery(ctx, id, token, now, now.Add(Lease))
-		if err != nil {
-			errs = append(errs, err)
+		at := d.opts.Now()
+		c, err := d.out.ClaimDelivery(ctx, id, token, at, at.Add(Lease))
+		if err != nil || c == nil {
+			<-sem
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
 			continue
 		}
-		if c == nil {
-			continue
-		}
-		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()

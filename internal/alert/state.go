@@ -9,6 +9,10 @@ type Change struct {
 	Alert  *Alert
 	Create bool
 	Event  string
+	// Was is the notified severity the update was decided on: the write
+	// only applies while it is unchanged, so two evaluators cannot both
+	// notify one escalation.
+	Was string
 }
 
 // Step is the de-duplication state machine of one fingerprint. prev is its
@@ -31,7 +35,7 @@ func Step(prev *Alert, f *Finding, now time.Time, cooldown time.Duration, newAle
 	case open && f != nil:
 		a := *prev
 		a.LastSeen, a.Value, a.Expected, a.Message, a.Severity = now, f.Value, f.Expected, f.Message, f.Severity
-		ch := Change{Alert: &a}
+		ch := Change{Alert: &a, Was: prev.Notified}
 		if Rank(f.Severity) > Rank(prev.Notified) {
 			a.Notified = f.Severity
 			ch.Event = EventEscalated
@@ -41,7 +45,7 @@ func Step(prev *Alert, f *Finding, now time.Time, cooldown time.Duration, newAle
 		a := *prev
 		t := now
 		a.Status, a.ResolvedAt = StatusResolved, &t
-		return Change{Alert: &a, Event: EventResolved}
+		return Change{Alert: &a, Event: EventResolved, Was: prev.Notified}
 	case f == nil:
 		return Change{}
 	case prev != nil && prev.ResolvedAt != nil && now.Before(prev.ResolvedAt.Add(cooldown)):

@@ -153,8 +153,8 @@ func (s *Store) ApplyChange(ctx context.Context, ch alert.Change, ds []alert.Del
 			// made since the alert was read must not be undone.
 			n, err := tx.ExecN(ctx, `UPDATE alerts SET severity = $1, notified = $2, message = $3, value = $4, expected = $5, last_seen = $6,
 				status = CASE WHEN $7 = 1 THEN $8 ELSE status END, resolved_at = $9
-				WHERE shop_id = $10 AND id = $11 AND resolved_at IS NULL`, a.Severity, a.Notified, a.Message, a.Value, nullInt(a.Expected), TS(a.LastSeen),
-				b2i(a.ResolvedAt != nil), alert.StatusResolved, NullTS(a.ResolvedAt), a.ShopID, a.ID)
+				WHERE shop_id = $10 AND id = $11 AND resolved_at IS NULL AND notified = $12`, a.Severity, a.Notified, a.Message, a.Value, nullInt(a.Expected),
+				TS(a.LastSeen), b2i(a.ResolvedAt != nil), alert.StatusResolved, NullTS(a.ResolvedAt), a.ShopID, a.ID, ch.Was)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -208,6 +209,12 @@ func testAlertStock(t *testing.T, open Opener) {
 	}
 	if d := deliveryEvents(t, e, as, urgentOnly.ID); len(d) != 2 {
 		t.Fatalf("urgent-only webhook got %d deliveries, want 2", len(d))
+	}
+	// A second evaluator that read B before the escalation cannot notify it again.
+	stale := open1[b]
+	stale.Severity, stale.Notified = alert.SevUrgent, alert.SevUrgent
+	if err := e.Store.ApplyChange(ctx, alert.Change{Alert: &stale, Event: alert.EventEscalated, Was: alert.SevWarning}, nil); !errors.Is(err, commerce.ErrStale) {
+		t.Fatalf("stale escalation: %v", err)
 	}
 
 	// A is restocked: resolved and notified. Back under within the
