@@ -130,7 +130,14 @@ func TestStep(t *testing.T) {
 		t.Fatal("nothing seen, nothing written")
 	}
 
-	// Same severity again: updated in place, not notified.
+	// Nothing new a minute later: no write; five minutes later last_seen is refreshed.
+	if ch := Step(a, f(SevReminder, 10), t0.Add(time.Minute), cool, mk); ch.Alert != nil {
+		t.Fatalf("unchanged alert rewritten: %+v", ch)
+	}
+	if ch := Step(a, f(SevReminder, 10), t0.Add(Touch), cool, mk); ch.Alert == nil || ch.Event != "" || !ch.Alert.LastSeen.Equal(t0.Add(Touch)) {
+		t.Fatalf("touch: %+v", ch)
+	}
+	// Same severity, new value: updated in place, not notified.
 	ch = Step(a, f(SevReminder, 11), t0.Add(time.Minute), cool, mk)
 	if ch.Create || ch.Event != "" || ch.Alert.ID != a.ID || ch.Alert.Value != 11 || !ch.Alert.LastSeen.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("same severity = %+v", ch)

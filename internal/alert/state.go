@@ -2,6 +2,15 @@ package alert
 
 import "time"
 
+// Touch is how often an unchanged unresolved alert's last_seen is
+// refreshed: more often would rewrite every open alert on every round.
+const Touch = 5 * time.Minute
+
+func same(a *Alert, f *Finding) bool {
+	return a.Severity == f.Severity && a.Value == f.Value && a.Message == f.Message &&
+		(a.Expected == nil) == (f.Expected == nil) && (a.Expected == nil || *a.Expected == *f.Expected)
+}
+
 // Change is what one evaluation does to one fingerprint: Alert is the row
 // to write (nil: nothing), Create whether it is new, Event the
 // notification to send ("" for none).
@@ -21,7 +30,8 @@ type Change struct {
 // does not hold).
 //
 //   - unresolved, still seen: updated in place (last seen, value, message,
-//     severity); a severity above the highest notified one notifies again
+//     severity; when none of them but last seen would change, at most every
+//     Touch); a severity above the highest notified one notifies again
 //     (escalated), the same or a lower one does not;
 //   - unresolved, not seen: resolved, and notified;
 //   - resolved or never fired, seen: a new alert (opened) unless the last
@@ -33,6 +43,9 @@ func Step(prev *Alert, f *Finding, now time.Time, cooldown time.Duration, newAle
 	open := prev != nil && prev.Status != StatusResolved
 	switch {
 	case open && f != nil:
+		if Rank(f.Severity) <= Rank(prev.Notified) && same(prev, f) && now.Sub(prev.LastSeen) < Touch {
+			return Change{} // nothing new: spare the write
+		}
 		a := *prev
 		a.LastSeen, a.Value, a.Expected, a.Message, a.Severity = now, f.Value, f.Expected, f.Message, f.Severity
 		ch := Change{Alert: &a, Was: prev.Notified}
