@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/carnivalhq/carnival/internal/alert"
+	"github.com/carnivalhq/carnival/internal/commerce"
 )
 
 type ruleOut struct {
@@ -28,13 +29,14 @@ func (s *Server) registerAlerts() {
 	const tag = "Alerts"
 
 	type alertsIn struct {
-		pageInput
+		Cursor   string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+		Limit    int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 		Status   string `query:"status" enum:"open,acknowledged,resolved," doc:"Only alerts in this status"`
 		Severity string `query:"severity" enum:"reminder,warning,urgent," doc:"Only alerts of this severity (提醒, 警告, 紧急)"`
 	}
 	huma.Register(s.api, op("list-alerts", http.MethodGet, "/api/v1/alerts", "Alerts, newest first: the console's list, by status and severity", tag, rolesRead),
 		func(ctx context.Context, in *alertsIn) (*struct{ Body List[alert.Alert] }, error) {
-			p := in.page().Normalized()
+			p := commerce.Page{Cursor: in.Cursor, Limit: in.Limit}.Normalized()
 			list, err := as.Alerts(ctx, CallerFrom(ctx).ShopID(), alert.AlertFilter{Status: in.Status, Severity: in.Severity}, p)
 			if err != nil {
 				return nil, s.fail(ctx, err)
@@ -142,10 +144,11 @@ func (s *Server) registerAlerts() {
 	huma.Register(s.api, op("list-alert-webhook-deliveries", http.MethodGet, "/api/v1/alert-webhooks/{id}/deliveries",
 		"A webhook's deliveries, newest first: status, attempts, next attempt, last HTTP status and error", tag, rolesWrite),
 		func(ctx context.Context, in *struct {
-			ID string `path:"id" maxLength:"64"`
-			pageInput
+			ID     string `path:"id" maxLength:"64"`
+			Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+			Limit  int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 		}) (*struct{ Body List[alert.Delivery] }, error) {
-			p := in.page().Normalized()
+			p := commerce.Page{Cursor: in.Cursor, Limit: in.Limit}.Normalized()
 			list, err := as.Deliveries(ctx, CallerFrom(ctx).ShopID(), in.ID, p)
 			if err != nil {
 				return nil, s.fail(ctx, err)

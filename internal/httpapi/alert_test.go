@@ -186,6 +186,8 @@ func TestAlertRejects(t *testing.T) {
 		{"deliveries of unknown webhook", "GET", hooks + "/awh_nope/deliveries", nil, 404, "alert_webhook_not_found", ""},
 		{"alerts bad status", "GET", "/api/v1/alerts?status=closed", nil, 422, "validation_failed", "status"},
 		{"alerts bad severity", "GET", "/api/v1/alerts?severity=loud", nil, 422, "validation_failed", "severity"},
+		{"alerts limit too big", "GET", "/api/v1/alerts?limit=501", nil, 422, "validation_failed", "limit"},
+		{"deliveries limit too big", "GET", hooks + "/awh_nope/deliveries?limit=501", nil, 422, "validation_failed", "limit"},
 		{"acknowledge unknown", "POST", "/api/v1/alerts/alt_nope/acknowledge", nil, 404, "alert_not_found", ""},
 	}, e.alertCounts, nil)
 }

@@ -177,6 +177,14 @@ func testAlertStock(t *testing.T, open Opener) {
 			t.Errorf("%s: %+v, want %s", id, got, sev)
 		}
 	}
+	p1, err := as.Alerts(ctx, e.Shop.ID, alert.AlertFilter{}, commerce.Page{Limit: 2})
+	if err != nil || len(p1) != 2 || p1[0].ID <= p1[1].ID {
+		t.Fatalf("page 1 (newest first): %+v, %v", p1, err)
+	}
+	p2, err := as.Alerts(ctx, e.Shop.ID, alert.AlertFilter{}, commerce.Page{Limit: 2, Cursor: p1[1].ID})
+	if err != nil || len(p2) != 1 || p2[0].ID >= p1[1].ID {
+		t.Fatalf("page 2: %+v, %v", p2, err)
+	}
 	if d := deliveryEvents(t, e, as, hook.ID); len(d) != 3 {
 		t.Fatalf("%d deliveries to the catch-all webhook, want 3", len(d))
 	}
