@@ -42,6 +42,8 @@ type Config struct {
 	// RedisGrace is how long a Redis admission may stay unconfirmed before
 	// the reconciler settles it against the database.
 	RedisGrace time.Duration
+	// AlertEvery is how often alert rules are evaluated.
+	AlertEvery time.Duration
 }
 
 func main() {
@@ -169,6 +171,11 @@ func flagsServe(fs *flag.FlagSet, c *Config) {
 	}
 	fs.DurationVar(&c.RedisGrace, "redis-grace", grace,
 		"how long a Redis admission may stay unconfirmed before the reconciler settles it against the database: confirmed if its order exists, given back if not (env CARNIVAL_REDIS_GRACE)")
+	alertEvery, err := time.ParseDuration(env("alert-every", "1m"))
+	if err != nil || alertEvery <= 0 {
+		alertEvery = time.Minute
+	}
+	fs.DurationVar(&c.AlertEvery, "alert-every", alertEvery, "how often alert rules are evaluated (env CARNIVAL_ALERT_EVERY)")
 }
 
 func flagsKeys(fs *flag.FlagSet, c *Config) {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/carnivalhq/carnival/internal/alert"
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -94,8 +95,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
 	cs := campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st}, Spend: st})
+	alerts := alert.New(st, svc, alert.Options{Campaigns: cs, Metrics: st, Logger: log})
 	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: cs, Guard: gd, Logger: log, Ready: ready,
-		Analytics: ing, AnalyticsStore: st, Review: review.NewSources(cs, st, st)})
+		Analytics: ing, AnalyticsStore: st, Review: review.NewSources(cs, st, st), Alerts: alerts})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -129,6 +131,18 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		})
 	}()
 
+	// Alerts: rules are evaluated every --alert-every; the deliverer sends
+	// the outbox's due webhook deliveries (their schedule is in the rows).
+	alertsDone := make(chan struct{}, 2)
+	go func() {
+		defer func() { alertsDone <- struct{}{} }()
+		evaluateAlerts(ctx, alerts, cfg.AlertEvery, log)
+	}()
+	go func() {
+		defer func() { alertsDone <- struct{}{} }()
+		alert.NewDeliverer(st, alert.DelivererOptions{Logger: log}).Run(ctx, 2*time.Second)
+	}()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
@@ -153,10 +167,29 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	<-sweepDone
+	<-alertsDone
+	<-alertsDone
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// evaluateAlerts evaluates every shop's alert rules every interval until
+// ctx ends.
+func evaluateAlerts(ctx context.Context, as *alert.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := as.Evaluate(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("alert evaluation", "err", err)
+		}
+	}
 }
 
 // sweepStep is one periodic job: it handles at most limit due things and

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/carnivalhq/carnival/internal/alert"
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -65,6 +66,8 @@ type Config struct {
 	// Review fills campaign reviews (复盘); nil (or no Campaigns) leaves
 	// them out.
 	Review review.Sources
+	// Alerts serves alert rules, alerts and webhooks; nil leaves them out.
+	Alerts *alert.Service
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -180,6 +183,9 @@ func New(cfg Config) *Server {
 		s.registerAnalytics()
 		s.mux.HandleFunc("GET /t.js", serveTracker)
 		s.mux.HandleFunc("OPTIONS /api/v1/events", eventsPreflight)
+	}
+	if cfg.Alerts != nil {
+		s.registerAlerts()
 	}
 	s.handler = s.observe(s.mux)
 	return s

@@ -27,3 +27,4 @@ func TestPostgresReviewContract(t *testing.T)    { storetest.RunReview(t, storet
 func TestPostgresAttributionContract(t *testing.T) {
 	storetest.RunAttribution(t, storetest.OpenPostgres)
 }
+func TestPostgresAlertContract(t *testing.T) { storetest.RunAlerts(t, storetest.OpenPostgres) }

@@ -28,3 +28,4 @@ func TestSQLiteAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, open)
 func TestSQLiteReviewContract(t *testing.T)    { storetest.RunReview(t, open) }
 
 func TestSQLiteAttributionContract(t *testing.T) { storetest.RunAttribution(t, open) }
+func TestSQLiteAlertContract(t *testing.T)       { storetest.RunAlerts(t, open) }

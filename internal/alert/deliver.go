@@ -1,0 +1,292 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Claimed is a delivery leased to one deliverer, with where to send it.
+type Claimed struct {
+	Delivery
+	URL, Secret string
+	// Gone is set when the webhook was deleted: the delivery fails.
+	Gone bool
+}
+
+// Outcome is the result of one attempt, as the outbox records it.
+type Outcome struct {
+	Status        string // pending (retry at NextAttemptAt), delivered or failed
+	At            time.Time
+	NextAttemptAt time.Time
+	HTTPStatus    int
+	Error         string
+}
+
+// Outbox is the durable queue of webhook deliveries. A row is due when it
+// is pending, its next attempt is not in the future and no lease on it is
+// running; claiming one takes a lease with a token, and only the holder of
+// the token can record the outcome.
+type Outbox interface {
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// ClaimDelivery leases the delivery to token until until; nil when it
+	// is not due or someone else holds a running lease.
+	ClaimDelivery(ctx context.Context, id, token string, now, until time.Time) (*Claimed, error)
+	// FinishDelivery records an attempt and releases the lease; nothing
+	// when the lease is no longer token's.
+	FinishDelivery(ctx context.Context, id, token string, o Outcome) error
+}
+
+// Retry schedule: after the n-th failed attempt the next one is due
+// 30 s × 2^(n−1) later (30 s, 1 m, 2 m, 4 m … capped at 1 h), ±10 % jitter
+// so receivers recovering from an outage are not hit in lockstep; after
+// MaxAttempts failures the delivery fails for good.
+const (
+	FirstRetry  = 30 * time.Second
+	MaxRetry    = time.Hour
+	MaxAttempts = 12
+	// Timeout bounds one attempt; Lease outlasts it so a lease never
+	// expires under a running attempt.
+	Timeout = 10 * time.Second
+	Lease   = 3 * Timeout
+)
+
+// Backoff is the wait after the attempt-th failed attempt, before jitter.
+func Backoff(attempt int) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt > 8 { // 30 s × 2^7 > 1 h already
+		return MaxRetry
+	}
+	return min(FirstRetry<<(attempt-1), MaxRetry)
+}
+
+// Jittered spreads d by ±10 % with r in [0, 1).
+func Jittered(d time.Duration, r float64) time.Duration {
+	return d + time.Duration((r*0.2-0.1)*float64(d))
+}
+
+// Sign is the Carnival-Signature header value of body sent at t:
+// "t=<unix>,v1=<hex HMAC-SHA256 of "<unix>.<body>" keyed with the secret>".
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(ts))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a Carnival-Signature header against body, as a receiver
+// does: a v1 signature must match and t must be within tolerance of now
+// (replays of old deliveries are refused).
+func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	var ts int64 = -1
+	var sigs []string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return errors.New("bad timestamp")
+			}
+			ts = n
+		case "v1":
+			sigs = append(sigs, v)
+		}
+	}
+	if ts < 0 || len(sigs) == 0 {
+		return errors.New("no timestamp or signature")
+	}
+	t := time.Unix(ts, 0)
+	if d := now.Sub(t); d > tolerance || d < -tolerance {
+		return errors.New("timestamp outside the tolerance")
+	}
+	want := Sign(secret, t, body)
+	_, wantSig, _ := strings.Cut(want, ",v1=")
+	for _, s := range sigs {
+		if hmac.Equal([]byte(s), []byte(wantSig)) {
+			return nil
+		}
+	}
+	return errors.New("signature mismatch")
+}
+
+// DelivererOptions configure a Deliverer.
+type DelivererOptions struct {
+	Now    func() time.Time
+	Client *http.Client // default: 10 s timeout, redirects not followed
+	Logger *slog.Logger
+	// Batch is how many due deliveries one round takes (default 50);
+	// Parallel how many it sends at once (default 8).
+	Batch, Parallel int
+	// Rand gives the jitter, in [0, 1) (default math/rand).
+	Rand func() float64
+}
+
+// Deliverer sends the outbox's due deliveries. Several may run at once
+// (in one process or many): the lease keeps a row with one of them.
+type Deliverer struct {
+	out  Outbox
+	opts DelivererOptions
+}
+
+// NoRedirects makes a client return a redirect as the answer: a webhook
+// must not be bounced to another address (2xx only counts as delivered).
+func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// NewDeliverer returns a deliverer over out.
+func NewDeliverer(out Outbox, opts DelivererOptions) *Deliverer {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: Timeout, CheckRedirect: NoRedirects}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 50
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 8
+	}
+	if opts.Rand == nil {
+		opts.Rand = mrand.Float64
+	}
+	return &Deliverer{out: out, opts: opts}
+}
+
+// Run delivers every interval until ctx ends.
+func (d *Deliverer) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			d.opts.Logger.Error("webhook deliveries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims and sends one batch of due deliveries and returns how
+// many it attempted.
+func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
+	now := d.opts.Now()
+	ids, err := d.out.DueDeliveries(ctx, now, d.opts.Batch)
+	if err != nil {
+		return 0, err
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		n    int
+		errs []error
+		sem  = make(chan struct{}, d.opts.Parallel)
+	)
+	for _, id := range ids {
+		// A slot first, then the claim: the lease starts when the attempt
+		// can start, so it never runs out while the row waits for a slot.
+		sem <- struct{}{}
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		token := hex.EncodeToString(b[:])
+		at := d.opts.Now()
+		c, err := d.out.ClaimDelivery(ctx, id, token, at, at.Add(Lease))
+		if err != nil || c == nil {
+			<-sem
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			o := d.attempt(ctx, c)
+			err := d.out.FinishDelivery(ctx, c.ID, token, o)
+			mu.Lock()
+			n++
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return n, errors.Join(errs...)
+}
+
+// attempt sends c once and says what happens next.
+func (d *Deliverer) attempt(ctx context.Context, c *Claimed) Outcome {
+	if c.Gone {
+		return Outcome{Status: DeliveryFailed, At: d.opts.Now(), Error: "webhook deleted"}
+	}
+	code, err := d.post(ctx, c)
+	at := d.opts.Now()
+	if err == nil && code >= 200 && code < 300 {
+		return Outcome{Status: DeliveryDelivered, At: at, HTTPStatus: code}
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	} else {
+		msg = fmt.Sprintf("HTTP %d", code)
+	}
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	o := Outcome{Status: DeliveryPending, At: at, HTTPStatus: code, Error: msg}
+	if c.Attempts+1 >= MaxAttempts {
+		o.Status = DeliveryFailed
+		return o
+	}
+	o.NextAttemptAt = at.Add(Jittered(Backoff(c.Attempts+1), d.opts.Rand()))
+	d.opts.Logger.Warn("webhook delivery failed; will retry", "delivery", c.ID, "webhook", c.WebhookID, "attempt", c.Attempts+1, "err", msg,
+		"next", o.NextAttemptAt)
+	return o
+}
+
+func (d *Deliverer) post(ctx context.Context, c *Claimed) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	body := []byte(c.Body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Carnival-Webhooks/1")
+	req.Header.Set("Carnival-Signature", Sign(c.Secret, d.opts.Now(), body))
+	req.Header.Set("Carnival-Delivery", c.ID)
+	req.Header.Set("Carnival-Event", c.Event)
+	resp, err := d.opts.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, nil
+}
