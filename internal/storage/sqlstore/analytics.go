@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -142,9 +143,124 @@ WHERE excluded.day < analytics_first_paid.day`, k[0], k[1], f.Day, f.Channel, f.
 				return fmt.Errorf("first paid: %w", err)
 			}
 		}
+		if err := s.applySketches(ctx, tx, d); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, `UPDATE analytics_watermark SET seq = $1 WHERE id = 1 AND seq < $1`, d.MaxSeq)
 		return err
 	})
+}
+
+// applySketches merges the delta's visitor-days into the stored day
+// sketches. It runs after the delta's links are stored, so an anonymous
+// visitor linked in this delta or any earlier one counts as its customer.
+func (s *Store) applySketches(ctx context.Context, tx *Tx, d *analytics.Delta) error {
+	if len(d.VisitorDays) == 0 {
+		return nil
+	}
+	if s.d.Name != "sqlite" {
+		// Read-merge-write of a sketch row: one writer at a time across
+		// processes (SQLite has a single writer already).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(8008135)`); err != nil {
+			return fmt.Errorf("sketch lock: %w", err)
+		}
+	}
+	resolve := func(shopID, visitor string) (string, error) {
+		if !strings.HasPrefix(visitor, "a:") {
+			return visitor, nil
+		}
+		var cust string
+		err := tx.QueryRow(ctx, `SELECT customer FROM analytics_identities WHERE shop_id = $1 AND anon = $2`, shopID, visitor).Scan(&cust)
+		if errors.Is(err, sql.ErrNoRows) {
+			return visitor, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("identity: %w", err)
+		}
+		return cust, nil
+	}
+	sks, err := analytics.BuildSketches(d.VisitorDays, resolve)
+	if err != nil {
+		return err
+	}
+	for k, sk := range sks {
+		var stored []byte
+		err := tx.QueryRow(ctx, `SELECT sketch FROM analytics_sketches WHERE shop_id = $1 AND kind = $2 AND day = $3 AND channel = $4 AND campaign = $5`,
+			k.ShopID, k.Kind, k.Day, k.Channel, k.Campaign).Scan(&stored)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sketch: %w", err)
+		}
+		b, err := analytics.MergeStored(stored, sk)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO analytics_sketches (shop_id, kind, day, channel, campaign, sketch) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (shop_id, kind, day, channel, campaign) DO UPDATE SET sketch = excluded.sketch`, k.ShopID, k.Kind, k.Day, k.Channel, k.Campaign, b); err != nil {
+			return fmt.Errorf("sketch: %w", err)
+		}
+	}
+	return nil
+}
+
+// DaySketches reads the day sketches of kinds [0, kinds) over the local
+// days [fromDay, toDay).
+func (s *Store) DaySketches(ctx context.Context, shopID string, fromDay, toDay int64, f analytics.Filter, kinds int) ([]analytics.SketchRow, error) {
+	fq, fa := filterSQL("", 5, f)
+	rows, err := s.Query(ctx, `SELECT day, channel, campaign, kind, sketch FROM analytics_sketches
+WHERE shop_id = $1 AND kind >= 0 AND kind < $2 AND day >= $3 AND day < $4`+fq, append([]any{shopID, kinds, fromDay, toDay}, fa...)...)
+	return rowsAll(rows, err, func(r *sql.Rows) (analytics.SketchRow, error) {
+		var x analytics.SketchRow
+		err := r.Scan(&x.Day, &x.Channel, &x.Campaign, &x.Kind, &x.Sketch)
+		return x, err
+	})
+}
+
+// CustomerDistincts counts paying customers, repurchasers and new
+// customers exactly for each day of [fromDay, toDay) and for the range.
+func (s *Store) CustomerDistincts(ctx context.Context, shopID string, fromDay, toDay int64, f analytics.Filter) (map[int64]analytics.Distincts, analytics.Distincts, error) {
+	days := map[int64]analytics.Distincts{}
+	var tot analytics.Distincts
+	base := []any{shopID, fromDay, toDay}
+	fq, fa := filterSQL("", 4, f)
+	// Customer-day rows in primary-key order: grouping by (day, customer)
+	// streams without a sort.
+	rows, err := s.Query(ctx, `SELECT day, COUNT(*), COALESCE(SUM(CASE WHEN p >= 2 THEN 1 ELSE 0 END), 0) FROM
+(SELECT day, customer_id, SUM(paid_orders) AS p FROM analytics_customer_days WHERE shop_id = $1 AND day >= $2 AND day < $3 AND paid_orders > 0`+fq+`
+ GROUP BY day, customer_id) t GROUP BY day`, append(base, fa...)...)
+	type dayRow struct{ day, paying, repeat int64 }
+	got, err := rowsAll(rows, err, func(r *sql.Rows) (dayRow, error) {
+		var x dayRow
+		err := r.Scan(&x.day, &x.paying, &x.repeat)
+		return x, err
+	})
+	if err != nil {
+		return nil, tot, fmt.Errorf("paying customers by day: %w", err)
+	}
+	for _, x := range got {
+		days[x.day] = analytics.Distincts{PayingCustomers: x.paying, Repurchasers: x.repeat}
+	}
+	if err := s.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN p >= 2 THEN 1 ELSE 0 END), 0) FROM
+(SELECT customer_id, SUM(paid_orders) AS p FROM analytics_customer_days WHERE shop_id = $1 AND day >= $2 AND day < $3 AND paid_orders > 0`+fq+`
+ GROUP BY customer_id) t`, append(base, fa...)...).Scan(&tot.PayingCustomers, &tot.Repurchasers); err != nil {
+		return nil, tot, fmt.Errorf("paying customers: %w", err)
+	}
+	rows, err = s.Query(ctx, `SELECT day, COUNT(*) FROM analytics_first_paid WHERE shop_id = $1 AND day >= $2 AND day < $3`+fq+` GROUP BY day`,
+		append(base, fa...)...)
+	got, err = rowsAll(rows, err, func(r *sql.Rows) (dayRow, error) {
+		var x dayRow
+		err := r.Scan(&x.day, &x.paying)
+		return x, err
+	})
+	if err != nil {
+		return nil, tot, fmt.Errorf("new customers: %w", err)
+	}
+	for _, x := range got {
+		d := days[x.day]
+		d.NewCustomers = x.paying
+		days[x.day] = d
+		tot.NewCustomers += x.paying
+	}
+	return days, tot, nil
 }
 
 // Watermark is the last event sequence folded into the rollups.
