@@ -165,8 +165,22 @@ func (s *Store) applySketches(ctx context.Context, tx *Tx, d *analytics.Delta) e
 			return fmt.Errorf("sketch lock: %w", err)
 		}
 	}
+	var known map[[2]string]string
+	if s.d.Name != "sqlite" {
+		// One round trip per 1000 anonymous visitors instead of one each.
+		var err error
+		if known, err = s.linksOf(ctx, tx, d.VisitorDays); err != nil {
+			return err
+		}
+	}
 	resolve := func(shopID, visitor string) (string, error) {
 		if !strings.HasPrefix(visitor, "a:") {
+			return visitor, nil
+		}
+		if known != nil {
+			if c, ok := known[[2]string{shopID, visitor}]; ok {
+				return c, nil
+			}
 			return visitor, nil
 		}
 		var cust string
@@ -200,6 +214,42 @@ ON CONFLICT (shop_id, kind, day, channel, campaign) DO UPDATE SET sketch = exclu
 		}
 	}
 	return nil
+}
+
+// linksOf reads the stored links of the anonymous visitors of vd
+// (PostgreSQL: text arrays).
+func (s *Store) linksOf(ctx context.Context, tx *Tx, vd map[analytics.VisitorDayKey]int64) (map[[2]string]string, error) {
+	byShop := map[string]map[string]bool{}
+	for k := range vd {
+		if strings.HasPrefix(k.Visitor, "a:") {
+			if byShop[k.ShopID] == nil {
+				byShop[k.ShopID] = map[string]bool{}
+			}
+			byShop[k.ShopID][k.Visitor] = true
+		}
+	}
+	out := map[[2]string]string{}
+	for shop, set := range byShop {
+		anons := make([]string, 0, len(set))
+		for a := range set {
+			anons = append(anons, a)
+		}
+		for lo := 0; lo < len(anons); lo += 1000 {
+			rows, err := tx.Query(ctx, `SELECT anon, customer FROM analytics_identities WHERE shop_id = $1 AND anon = ANY($2)`, shop, anons[lo:min(lo+1000, len(anons))])
+			got, err := rowsAll(rows, err, func(r *sql.Rows) ([2]string, error) {
+				var x [2]string
+				err := r.Scan(&x[0], &x[1])
+				return x, err
+			})
+			if err != nil {
+				return nil, fmt.Errorf("identities: %w", err)
+			}
+			for _, x := range got {
+				out[[2]string{shop, x[0]}] = x[1]
+			}
+		}
+	}
+	return out, nil
 }
 
 // DaySketches reads the day sketches of kinds [0, kinds) over the local

@@ -177,11 +177,13 @@ func RunAnalytics(t *testing.T, open Opener) {
 		in := newIngestor(t, st, shanghai)
 		defer in.Close()
 		rng := rand.New(rand.NewPCG(3, 5))
-		// 24 000 visitor-days of 15 000 visitors over three days and three
-		// channels; one in ten logged in; some orders and payments.
+		// 6000 events of 4000 visitors over three days and three channels;
+		// one in ten logged in; some payments. (The sketch error of large
+		// sets is measured in internal/analytics: at this size the sketches
+		// are still sparse and near exact; this checks the whole path.)
 		var evs []analytics.Event
-		for i := 0; i < 24000; i++ {
-			v := rng.IntN(15000)
+		for i := 0; i < 6000; i++ {
+			v := rng.IntN(4000)
 			e := analytics.Event{ID: fmt.Sprintf("g%d", i), Type: []string{analytics.PageView, analytics.ProductView, analytics.AddToCart}[rng.IntN(3)],
 				TS: at(8+rng.IntN(3), rng.IntN(24), rng.IntN(60)), AnonymousID: fmt.Sprintf("a%d", v), SKUID: "s", UTMSource: []string{"", "wx", "dy"}[v%3]}
 			if v%10 == 0 {
@@ -216,7 +218,7 @@ func RunAnalytics(t *testing.T, open Opener) {
 				t.Fatal(err)
 			}
 			near := func(what string, got, want int64) {
-				if want < 1000 || float64(got-want) > 0.025*float64(want) || float64(want-got) > 0.025*float64(want) {
+				if want < 300 || float64(got-want) > 0.025*float64(want) || float64(want-got) > 0.025*float64(want) {
 					t.Errorf("%s: sketch %d, exact %d", what, got, want)
 				}
 			}

@@ -121,7 +121,10 @@ func RunDashboardBench(b *testing.B, st analytics.Store) {
 			sfx = "-exact"
 		}
 		b.Run("kpis-30-days"+sfx, func(b *testing.B) {
-			timed(b, func() error { _, err := r.KPIs(ctx, DashboardShop, month, analytics.Day, analytics.Filter{}, 0); return err })
+			timed(b, func() error {
+				_, err := r.KPIs(ctx, DashboardShop, month, analytics.Day, analytics.Filter{}, 0)
+				return err
+			})
 		})
 		b.Run("kpis-30-days-channel"+sfx, func(b *testing.B) {
 			timed(b, func() error {
@@ -130,7 +133,10 @@ func RunDashboardBench(b *testing.B, st analytics.Store) {
 			})
 		})
 		b.Run("kpis-today"+sfx, func(b *testing.B) {
-			timed(b, func() error { _, err := r.KPIs(ctx, DashboardShop, today, analytics.Day, analytics.Filter{}, 0); return err })
+			timed(b, func() error {
+				_, err := r.KPIs(ctx, DashboardShop, today, analytics.Day, analytics.Filter{}, 0)
+				return err
+			})
 		})
 		b.Run("funnel-30-days"+sfx, func(b *testing.B) {
 			timed(b, func() error { _, err := r.Funnel(ctx, DashboardShop, month, false); return err })
