@@ -136,26 +136,34 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 	return s, nil
 }
 
+// StepKindVisit is the sketch kind of visits (UV).
+const StepKindVisit = 0
+
 // distincts are the distinct counts of each day of [from, to) and of the
-// whole range: UV from the visit sketches, customers exactly.
+// whole range: UV and paying customers from the sketches, repurchasers
+// and new customers exactly.
 func (r Reader) distincts(ctx context.Context, shopID string, from, to int64, f Filter) (map[int64]Distincts, Distincts, error) {
-	rows, err := r.St.DaySketches(ctx, shopID, from, to, f, 1)
+	rows, err := r.St.DaySketches(ctx, shopID, from, to, f, []int{StepKindVisit, SketchPaying})
 	if err != nil {
 		return nil, Distincts{}, err
 	}
-	perDay := sketchSet[int64]{}
+	type dk struct {
+		day  int64
+		kind int
+	}
+	perDay := sketchSet[dk]{}
 	for _, row := range rows {
 		sk, err := decodeSketch(row.Sketch)
 		if err != nil {
 			return nil, Distincts{}, err
 		}
-		if err := perDay.merge(row.Day, sk); err != nil {
+		if err := perDay.merge(dk{row.Day, row.Kind}, sk); err != nil {
 			return nil, Distincts{}, err
 		}
 	}
 	all := sketchSet[int]{}
-	for _, sk := range perDay {
-		if err := all.merge(0, sk); err != nil {
+	for k, sk := range perDay {
+		if err := all.merge(k.kind, sk); err != nil {
 			return nil, Distincts{}, err
 		}
 	}
@@ -166,12 +174,21 @@ func (r Reader) distincts(ctx context.Context, shopID string, from, to int64, f 
 	if days == nil {
 		days = map[int64]Distincts{}
 	}
-	for d := range perDay {
-		dd := days[d]
-		dd.UV = perDay.estimate(d)
+	for k := range perDay {
+		dd := days[k.day]
+		dd.UV = perDay.estimate(dk{k.day, StepKindVisit})
+		dd.PayingCustomers = perDay.estimate(dk{k.day, SketchPaying})
+		days[k.day] = dd
+	}
+	tot.UV = all.estimate(StepKindVisit)
+	tot.PayingCustomers = all.estimate(SketchPaying)
+	// A sketch estimate of a large set may come out a little under the
+	// exact repurchaser count; a rate above 100 % would be absurd.
+	tot.Repurchasers = min(tot.Repurchasers, tot.PayingCustomers)
+	for d, dd := range days {
+		dd.Repurchasers = min(dd.Repurchasers, dd.PayingCustomers)
 		days[d] = dd
 	}
-	tot.UV = all.estimate(0)
 	return days, tot, nil
 }
 
@@ -206,7 +223,7 @@ func (r Reader) Funnel(ctx context.Context, shopID string, p Period, byChannel b
 	if r.Exact {
 		return r.St.Funnel(ctx, shopID, DayNum(p.From), DayNum(p.To), byChannel)
 	}
-	rows, err := r.St.DaySketches(ctx, shopID, DayNum(p.From), DayNum(p.To), Filter{}, SketchKinds)
+	rows, err := r.St.DaySketches(ctx, shopID, DayNum(p.From), DayNum(p.To), Filter{}, []int{0, 1, 2, 3, 4})
 	if err != nil {
 		return nil, err
 	}

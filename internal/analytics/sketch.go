@@ -10,10 +10,14 @@ import (
 // Day sketches: one HyperLogLog (precision 14, sparse while small) per
 // shop × local day × channel × campaign × funnel step, over merged
 // visitors. Kind k counts the visitors whose visitor-day has step bit
-// 1<<k (StepVisit … StepPaid), so kind 0 is UV. Sketches merge by
+// 1<<k (StepVisit … StepPaid), so kind 0 is UV; kind SketchPaying counts
+// the customers with a paid order on that day. Sketches merge by
 // register maximum: merging the same visitor-days twice changes nothing,
 // so a delta can be applied again (after a crash) without counting twice.
-const SketchKinds = 5
+const (
+	SketchKinds  = 5 // funnel steps: kinds 0 … 4
+	SketchPaying = 5
+)
 
 // SketchKey names one stored day sketch.
 type SketchKey struct {
@@ -42,8 +46,20 @@ func HashVisitor(id string) uint64 { return xxhash.Sum64String(id) }
 // BuildSketches folds visitor-days into day sketches. resolve maps a
 // visitor id to the id it counts as (an anonymous id linked to a customer
 // counts as the customer); it is called once per distinct visitor.
-func BuildSketches(vd map[VisitorDayKey]int64, resolve func(shopID, visitor string) (string, error)) (map[SketchKey]*hyperloglog.Sketch, error) {
+func BuildSketches(vd map[VisitorDayKey]int64, cd map[CustomerDayKey]*CustomerDay, resolve func(shopID, visitor string) (string, error)) (map[SketchKey]*hyperloglog.Sketch, error) {
 	out := map[SketchKey]*hyperloglog.Sketch{}
+	for k, c := range cd {
+		if c.PaidOrders <= 0 {
+			continue
+		}
+		sk := SketchKey{k.ShopID, k.Day, k.Channel, k.Campaign, SketchPaying}
+		s := out[sk]
+		if s == nil {
+			s = NewSketch()
+			out[sk] = s
+		}
+		s.InsertHash(HashVisitor("c:" + k.CustomerID))
+	}
 	hashes := map[[2]string]uint64{}
 	for k, steps := range vd {
 		hk := [2]string{k.ShopID, k.Visitor}

@@ -66,7 +66,7 @@ func TestBuildSketchesCountsALinkedVisitorOnceAndKeepsStepsApart(t *testing.T) {
 		{ShopID: "s", Day: 20261112, Visitor: "a:y", Channel: ""}:   analytics.StepOrder,
 	}
 	calls := 0
-	sks, err := analytics.BuildSketches(vd, func(shop, v string) (string, error) {
+	sks, err := analytics.BuildSketches(vd, nil, func(shop, v string) (string, error) {
 		calls++
 		if v == "a:x" {
 			return "c:1", nil

@@ -122,6 +122,10 @@ ON CONFLICT (shop_id, day, visitor, channel, campaign) DO UPDATE SET steps = ana
 				return fmt.Errorf("visitor day: %w", err)
 			}
 		}
+		oldPaid, err := s.paidBefore(ctx, tx, d)
+		if err != nil {
+			return err
+		}
 		for k, c := range d.CustomerDays {
 			if _, err := tx.Exec(ctx, `INSERT INTO analytics_customer_days (shop_id, day, customer_id, channel, campaign, orders, paid_orders, paid_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (shop_id, day, customer_id, channel, campaign) DO UPDATE SET orders = analytics_customer_days.orders + excluded.orders,
@@ -129,6 +133,9 @@ ON CONFLICT (shop_id, day, customer_id, channel, campaign) DO UPDATE SET orders 
 				k.ShopID, k.Day, k.CustomerID, k.Channel, k.Campaign, c.Orders, c.PaidOrders, c.PaidAmount); err != nil {
 				return fmt.Errorf("customer day: %w", err)
 			}
+		}
+		if err := s.applyRepeatPairs(ctx, tx, d, oldPaid); err != nil {
+			return err
 		}
 		for k, cust := range d.Links {
 			if _, err := tx.Exec(ctx, `INSERT INTO analytics_identities (shop_id, anon, customer) VALUES ($1, $2, $3) ON CONFLICT (shop_id, anon) DO NOTHING`,
@@ -146,7 +153,7 @@ WHERE excluded.day < analytics_first_paid.day`, k[0], k[1], f.Day, f.Channel, f.
 		if err := s.applySketches(ctx, tx, d); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE analytics_watermark SET seq = $1 WHERE id = 1 AND seq < $1`, d.MaxSeq)
+		_, err = tx.Exec(ctx, `UPDATE analytics_watermark SET seq = $1 WHERE id = 1 AND seq < $1`, d.MaxSeq)
 		return err
 	})
 }
@@ -155,7 +162,7 @@ WHERE excluded.day < analytics_first_paid.day`, k[0], k[1], f.Day, f.Channel, f.
 // sketches. It runs after the delta's links are stored, so an anonymous
 // visitor linked in this delta or any earlier one counts as its customer.
 func (s *Store) applySketches(ctx context.Context, tx *Tx, d *analytics.Delta) error {
-	if len(d.VisitorDays) == 0 {
+	if len(d.VisitorDays) == 0 && len(d.CustomerDays) == 0 {
 		return nil
 	}
 	if s.d.Name != "sqlite" {
@@ -193,7 +200,7 @@ func (s *Store) applySketches(ctx context.Context, tx *Tx, d *analytics.Delta) e
 		}
 		return cust, nil
 	}
-	sks, err := analytics.BuildSketches(d.VisitorDays, resolve)
+	sks, err := analytics.BuildSketches(d.VisitorDays, d.CustomerDays, resolve)
 	if err != nil {
 		return err
 	}
@@ -252,12 +259,16 @@ func (s *Store) linksOf(ctx context.Context, tx *Tx, vd map[analytics.VisitorDay
 	return out, nil
 }
 
-// DaySketches reads the day sketches of kinds [0, kinds) over the local
+// DaySketches reads the day sketches of the given kinds over the local
 // days [fromDay, toDay).
-func (s *Store) DaySketches(ctx context.Context, shopID string, fromDay, toDay int64, f analytics.Filter, kinds int) ([]analytics.SketchRow, error) {
-	fq, fa := filterSQL("", 5, f)
+func (s *Store) DaySketches(ctx context.Context, shopID string, fromDay, toDay int64, f analytics.Filter, kinds []int) ([]analytics.SketchRow, error) {
+	in := make([]string, len(kinds))
+	for i, k := range kinds {
+		in[i] = strconv.Itoa(k)
+	}
+	fq, fa := filterSQL("", 4, f)
 	rows, err := s.Query(ctx, `SELECT day, channel, campaign, kind, sketch FROM analytics_sketches
-WHERE shop_id = $1 AND kind >= 0 AND kind < $2 AND day >= $3 AND day < $4`+fq, append([]any{shopID, kinds, fromDay, toDay}, fa...)...)
+WHERE shop_id = $1 AND kind IN (`+strings.Join(in, ", ")+`) AND day >= $2 AND day < $3`+fq, append([]any{shopID, fromDay, toDay}, fa...)...)
 	return rowsAll(rows, err, func(r *sql.Rows) (analytics.SketchRow, error) {
 		var x analytics.SketchRow
 		err := r.Scan(&x.Day, &x.Channel, &x.Campaign, &x.Kind, &x.Sketch)
@@ -265,52 +276,133 @@ WHERE shop_id = $1 AND kind >= 0 AND kind < $2 AND day >= $3 AND day < $4`+fq, a
 	})
 }
 
-// CustomerDistincts counts paying customers, repurchasers and new
-// customers exactly for each day of [fromDay, toDay) and for the range.
+// CustomerDistincts counts repurchasers (from the repeat pairs) and new
+// customers exactly for each day of [fromDay, toDay) and for the range;
+// UV and paying customers come from the sketches.
 func (s *Store) CustomerDistincts(ctx context.Context, shopID string, fromDay, toDay int64, f analytics.Filter) (map[int64]analytics.Distincts, analytics.Distincts, error) {
 	days := map[int64]analytics.Distincts{}
 	var tot analytics.Distincts
 	base := []any{shopID, fromDay, toDay}
-	fq, fa := filterSQL("", 4, f)
-	// Customer-day rows in primary-key order: grouping by (day, customer)
-	// streams without a sort.
-	rows, err := s.Query(ctx, `SELECT day, COUNT(*), COALESCE(SUM(CASE WHEN p >= 2 THEN 1 ELSE 0 END), 0) FROM
-(SELECT day, customer_id, SUM(paid_orders) AS p FROM analytics_customer_days WHERE shop_id = $1 AND day >= $2 AND day < $3 AND paid_orders > 0`+fq+`
- GROUP BY day, customer_id) t GROUP BY day`, append(base, fa...)...)
-	type dayRow struct{ day, paying, repeat int64 }
-	got, err := rowsAll(rows, err, func(r *sql.Rows) (dayRow, error) {
+	type dayRow struct{ day, n int64 }
+	scan := func(r *sql.Rows) (dayRow, error) {
 		var x dayRow
-		err := r.Scan(&x.day, &x.paying, &x.repeat)
+		err := r.Scan(&x.day, &x.n)
 		return x, err
-	})
+	}
+	// Both rows of a pair pass the filter: the customer paid twice within it.
+	pq, pa := pairFilterSQL(4, f)
+	rows, err := s.Query(ctx, `SELECT day_a, COUNT(DISTINCT customer_id) FROM analytics_repeat_pairs
+WHERE shop_id = $1 AND day_a >= $2 AND day_b < $3 AND day_a = day_b`+pq+` GROUP BY day_a`, append(base, pa...)...)
+	got, err := rowsAll(rows, err, scan)
 	if err != nil {
-		return nil, tot, fmt.Errorf("paying customers by day: %w", err)
+		return nil, tot, fmt.Errorf("repurchasers by day: %w", err)
 	}
 	for _, x := range got {
-		days[x.day] = analytics.Distincts{PayingCustomers: x.paying, Repurchasers: x.repeat}
+		days[x.day] = analytics.Distincts{Repurchasers: x.n}
 	}
-	if err := s.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN p >= 2 THEN 1 ELSE 0 END), 0) FROM
-(SELECT customer_id, SUM(paid_orders) AS p FROM analytics_customer_days WHERE shop_id = $1 AND day >= $2 AND day < $3 AND paid_orders > 0`+fq+`
- GROUP BY customer_id) t`, append(base, fa...)...).Scan(&tot.PayingCustomers, &tot.Repurchasers); err != nil {
-		return nil, tot, fmt.Errorf("paying customers: %w", err)
+	if err := s.QueryRow(ctx, `SELECT COUNT(DISTINCT customer_id) FROM analytics_repeat_pairs
+WHERE shop_id = $1 AND day_a >= $2 AND day_b < $3`+pq, append(base, pa...)...).Scan(&tot.Repurchasers); err != nil {
+		return nil, tot, fmt.Errorf("repurchasers: %w", err)
 	}
+	fq, fa := filterSQL("", 4, f)
 	rows, err = s.Query(ctx, `SELECT day, COUNT(*) FROM analytics_first_paid WHERE shop_id = $1 AND day >= $2 AND day < $3`+fq+` GROUP BY day`,
 		append(base, fa...)...)
-	got, err = rowsAll(rows, err, func(r *sql.Rows) (dayRow, error) {
-		var x dayRow
-		err := r.Scan(&x.day, &x.paying)
-		return x, err
-	})
-	if err != nil {
+	if got, err = rowsAll(rows, err, scan); err != nil {
 		return nil, tot, fmt.Errorf("new customers: %w", err)
 	}
 	for _, x := range got {
 		d := days[x.day]
-		d.NewCustomers = x.paying
+		d.NewCustomers = x.n
 		days[x.day] = d
-		tot.NewCustomers += x.paying
+		tot.NewCustomers += x.n
 	}
 	return days, tot, nil
+}
+
+// pairFilterSQL renders a channel/campaign filter on both rows of a
+// repeat pair as four parameters from n.
+func pairFilterSQL(n int, f analytics.Filter) (string, []any) {
+	_, args := filterSQL("", n, f)
+	return fmt.Sprintf(` AND ($%d = 0 OR (channel_a = $%d AND channel_b = $%d)) AND ($%d = 0 OR (campaign_a = $%d AND campaign_b = $%d))`,
+		n, n+1, n+1, n+2, n+3, n+3), args
+}
+
+// paidBefore reads the stored paid orders of the customer-days the delta
+// adds payments to (0 when there is no row yet).
+func (s *Store) paidBefore(ctx context.Context, tx *Tx, d *analytics.Delta) (map[analytics.CustomerDayKey]int64, error) {
+	old := map[analytics.CustomerDayKey]int64{}
+	for k, c := range d.CustomerDays {
+		if c.PaidOrders <= 0 {
+			continue
+		}
+		var n int64
+		err := tx.QueryRow(ctx, `SELECT paid_orders FROM analytics_customer_days WHERE shop_id = $1 AND day = $2 AND customer_id = $3 AND channel = $4 AND campaign = $5`,
+			k.ShopID, k.Day, k.CustomerID, k.Channel, k.Campaign).Scan(&n)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("customer day: %w", err)
+		}
+		old[k] = n
+	}
+	return old, nil
+}
+
+// applyRepeatPairs records, after the delta's customer-days are stored,
+// the pairs its payments make: a customer-day row that gets its first
+// paid order pairs with every other paid row of the customer, and a row
+// reaching two paid orders pairs with itself.
+func (s *Store) applyRepeatPairs(ctx context.Context, tx *Tx, d *analytics.Delta, old map[analytics.CustomerDayKey]int64) error {
+	type row struct {
+		day      int64
+		ch, camp string
+	}
+	less := func(a, b row) bool {
+		if a.day != b.day {
+			return a.day < b.day
+		}
+		if a.ch != b.ch {
+			return a.ch < b.ch
+		}
+		return a.camp < b.camp
+	}
+	insert := func(shop, cust string, a, b row) error {
+		if less(b, a) {
+			a, b = b, a
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO analytics_repeat_pairs (shop_id, customer_id, day_a, channel_a, campaign_a, day_b, channel_b, campaign_b)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, shop, cust, a.day, a.ch, a.camp, b.day, b.ch, b.camp)
+		if err != nil {
+			return fmt.Errorf("repeat pair: %w", err)
+		}
+		return nil
+	}
+	for k, was := range old {
+		me := row{k.Day, k.Channel, k.Campaign}
+		if was < 2 && was+d.CustomerDays[k].PaidOrders >= 2 {
+			if err := insert(k.ShopID, k.CustomerID, me, me); err != nil {
+				return err
+			}
+		}
+		if was > 0 {
+			continue
+		}
+		rows, err := tx.Query(ctx, `SELECT day, channel, campaign FROM analytics_customer_days WHERE shop_id = $1 AND customer_id = $2 AND paid_orders > 0`, k.ShopID, k.CustomerID)
+		others, err := rowsAll(rows, err, func(r *sql.Rows) (row, error) {
+			var x row
+			err := r.Scan(&x.day, &x.ch, &x.camp)
+			return x, err
+		})
+		if err != nil {
+			return fmt.Errorf("paid days: %w", err)
+		}
+		for _, o := range others {
+			if o != me {
+				if err := insert(k.ShopID, k.CustomerID, me, o); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Watermark is the last event sequence folded into the rollups.

@@ -13,7 +13,7 @@ import (
 // The dashboard benchmark's data set. Bump DashboardShape when the shape
 // or the stored format changes: cached copies are keyed by it.
 const (
-	DashboardShape     = "v1"
+	DashboardShape     = "v2"
 	DashboardDays      = 36
 	DashboardPerDay    = 300_000 // visitors a day
 	DashboardShop      = "shop_dash"
