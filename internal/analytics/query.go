@@ -58,11 +58,12 @@ type Report struct {
 	SamePeriodLastYear Series `json:"same_period_last_year"`
 }
 
-// Reader answers metric queries from the rollups. By default visitor
-// counts (UV and the funnel) come from the day sketches (see
-// docs/METRICS.md for their error); Exact counts them over the
-// visitor-day rows instead, which costs a scan of every visitor-day of
-// the period. Customer counts are exact either way.
+// Reader answers metric queries from the rollups. By default UV, paying
+// customers and the funnel come from the day sketches (see
+// docs/METRICS.md for their error); repurchasers and new customers are
+// exact. Exact counts every distinct over the visitor-day and
+// customer-day rows instead, which costs a scan of every visitor-day of
+// the period.
 type Reader struct {
 	St    Store
 	Exact bool
