@@ -3,6 +3,8 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -56,8 +58,16 @@ type Report struct {
 	SamePeriodLastYear Series `json:"same_period_last_year"`
 }
 
-// Reader answers metric queries from the rollups.
-type Reader struct{ St Store }
+// Reader answers metric queries from the rollups. By default UV, paying
+// customers and the funnel come from the day sketches (see
+// docs/METRICS.md for their error); repurchasers and new customers are
+// exact. Exact counts every distinct over the visitor-day and
+// customer-day rows instead, which costs a scan of every visitor-day of
+// the period.
+type Reader struct {
+	St    Store
+	Exact bool
+}
 
 // KPIs builds the report for p at granularity Day or Hour.
 func (r Reader) KPIs(ctx context.Context, shopID string, p Period, gran string, f Filter, cost int64) (*Report, error) {
@@ -93,6 +103,99 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 		got[b.Bucket] = b.Counters
 		total.add(b.Counters)
 	}
+	if r.Exact {
+		return r.exactSeries(ctx, shopID, p, gran, f, cost, s, got, total)
+	}
+	var days map[int64]Distincts
+	if gran == Day {
+		// One read of the period's sketches and one of its customer
+		// counts give every day's distincts and the totals.
+		var tot Distincts
+		if days, tot, err = r.distincts(ctx, shopID, from, to, f); err != nil {
+			return nil, err
+		}
+		s.Totals = Compute(total, &tot, cost)
+	}
+	for day := p.From; day.Before(p.To); day = day.AddDate(0, 0, 1) {
+		dn := DayNum(day)
+		if gran == Day {
+			dd := days[dn]
+			s.Points = append(s.Points, Point{Bucket: day.Format(time.DateOnly), KPIs: Compute(got[dn], &dd, 0)})
+			continue
+		}
+		for h := int64(0); h < 24; h++ {
+			s.Points = append(s.Points, Point{Bucket: fmt.Sprintf("%sT%02d", day.Format(time.DateOnly), h), KPIs: Compute(got[dn*100+h], nil, 0)})
+		}
+	}
+	if gran != Day {
+		_, tot, err := r.distincts(ctx, shopID, from, to, f)
+		if err != nil {
+			return nil, err
+		}
+		s.Totals = Compute(total, &tot, cost)
+	}
+	return s, nil
+}
+
+// StepKindVisit is the sketch kind of visits (UV).
+const StepKindVisit = 0
+
+// distincts are the distinct counts of each day of [from, to) and of the
+// whole range: UV and paying customers from the sketches, repurchasers
+// and new customers exactly.
+func (r Reader) distincts(ctx context.Context, shopID string, from, to int64, f Filter) (map[int64]Distincts, Distincts, error) {
+	rows, err := r.St.DaySketches(ctx, shopID, from, to, f, []int{StepKindVisit, SketchPaying})
+	if err != nil {
+		return nil, Distincts{}, err
+	}
+	type dk struct {
+		day  int64
+		kind int
+	}
+	perDay := sketchSet[dk]{}
+	for _, row := range rows {
+		sk, err := decodeSketch(row.Sketch)
+		if err != nil {
+			return nil, Distincts{}, err
+		}
+		if err := perDay.merge(dk{row.Day, row.Kind}, sk); err != nil {
+			return nil, Distincts{}, err
+		}
+	}
+	all := sketchSet[int]{}
+	for k, sk := range perDay {
+		if err := all.merge(k.kind, sk); err != nil {
+			return nil, Distincts{}, err
+		}
+	}
+	days, tot, err := r.St.CustomerDistincts(ctx, shopID, from, to, f)
+	if err != nil {
+		return nil, Distincts{}, err
+	}
+	if days == nil {
+		days = map[int64]Distincts{}
+	}
+	for k := range perDay {
+		dd := days[k.day]
+		dd.UV = perDay.estimate(dk{k.day, StepKindVisit})
+		dd.PayingCustomers = perDay.estimate(dk{k.day, SketchPaying})
+		days[k.day] = dd
+	}
+	tot.UV = all.estimate(StepKindVisit)
+	tot.PayingCustomers = all.estimate(SketchPaying)
+	// A sketch estimate of a large set may come out a little under the
+	// exact repurchaser count; a rate above 100 % would be absurd.
+	tot.Repurchasers = min(tot.Repurchasers, tot.PayingCustomers)
+	for d, dd := range days {
+		dd.Repurchasers = min(dd.Repurchasers, dd.PayingCustomers)
+		days[d] = dd
+	}
+	return days, tot, nil
+}
+
+// exactSeries fills s from exact COUNT(DISTINCT) queries, one per day.
+func (r Reader) exactSeries(ctx context.Context, shopID string, p Period, gran string, f Filter, cost int64, s *Series, got map[int64]Counters, total Counters) (*Series, error) {
+	from, to := DayNum(p.From), DayNum(p.To)
 	// Every bucket of the period is in the series, zeros included.
 	for day := p.From; day.Before(p.To); day = day.AddDate(0, 0, 1) {
 		dn := DayNum(day)
@@ -118,5 +221,40 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 
 // Funnel is visit → product view → cart → order → paid in p.
 func (r Reader) Funnel(ctx context.Context, shopID string, p Period, byChannel bool) ([]FunnelRow, error) {
-	return r.St.Funnel(ctx, shopID, DayNum(p.From), DayNum(p.To), byChannel)
+	if r.Exact {
+		return r.St.Funnel(ctx, shopID, DayNum(p.From), DayNum(p.To), byChannel)
+	}
+	rows, err := r.St.DaySketches(ctx, shopID, DayNum(p.From), DayNum(p.To), Filter{}, []int{0, 1, 2, 3, 4})
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		channel string
+		kind    int
+	}
+	set := sketchSet[key]{}
+	channels := map[string]bool{}
+	for _, row := range rows {
+		sk, err := decodeSketch(row.Sketch)
+		if err != nil {
+			return nil, err
+		}
+		ch := ""
+		if byChannel {
+			ch = row.Channel
+		}
+		channels[ch] = true
+		if err := set.merge(key{ch, row.Kind}, sk); err != nil {
+			return nil, err
+		}
+	}
+	if !byChannel {
+		channels[""] = true // the overall funnel is one row, zeros included
+	}
+	out := make([]FunnelRow, 0, len(channels))
+	for _, ch := range slices.Sorted(maps.Keys(channels)) {
+		out = append(out, FunnelRow{Channel: ch, Visits: set.estimate(key{ch, 0}), Products: set.estimate(key{ch, 1}),
+			Carts: set.estimate(key{ch, 2}), Orders: set.estimate(key{ch, 3}), Paid: set.estimate(key{ch, 4})})
+	}
+	return out, nil
 }

@@ -52,6 +52,13 @@ type Store interface {
 	RollupCounters(ctx context.Context, shopID, grain string, from, to int64, f Filter) ([]BucketCounters, error)
 	Distincts(ctx context.Context, shopID string, fromDay, toDay int64, f Filter) (Distincts, error)
 	Funnel(ctx context.Context, shopID string, fromDay, toDay int64, byChannel bool) ([]FunnelRow, error)
+	// DaySketches reads the stored day sketches of the given kinds over
+	// the local days [fromDay, toDay).
+	DaySketches(ctx context.Context, shopID string, fromDay, toDay int64, f Filter, kinds []int) ([]SketchRow, error)
+	// CustomerDistincts counts repurchasers and new customers exactly,
+	// for each day of [fromDay, toDay) with any and for the whole range
+	// (UV and paying customers, from sketches, are left 0).
+	CustomerDistincts(ctx context.Context, shopID string, fromDay, toDay int64, f Filter) (map[int64]Distincts, Distincts, error)
 	CountEvents(ctx context.Context, shopID string) (int64, error)
 }
 

@@ -43,6 +43,7 @@ func (s *Server) registerAnalytics() {
 			Channel     string `query:"channel" maxLength:"128"`
 			Campaign    string `query:"campaign" maxLength:"128"`
 			Cost        int64  `query:"cost" minimum:"0" doc:"spend in fen, for ROI"`
+			Exact       bool   `query:"exact" doc:"count UV exactly over visitor rows instead of from sketches (slower)"`
 		}) (*struct{ Body *analytics.Report }, error) {
 			c := CallerFrom(ctx)
 			p, err := s.period(ctx, c.ShopID(), in.From, in.To)
@@ -60,7 +61,7 @@ func (s *Server) registerAnalytics() {
 			if in.Granularity == "hour" {
 				g = analytics.Hour
 			}
-			rep, err := analytics.Reader{St: s.cfg.AnalyticsStore}.KPIs(ctx, c.ShopID(), p, g, f, in.Cost)
+			rep, err := analytics.Reader{St: s.cfg.AnalyticsStore, Exact: in.Exact}.KPIs(ctx, c.ShopID(), p, g, f, in.Cost)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
@@ -68,9 +69,10 @@ func (s *Server) registerAnalytics() {
 		})
 	huma.Register(s.api, op("metric-funnel", http.MethodGet, "/api/v1/metrics/funnel", "Funnel: visit → product view → cart → order → paid", "Analytics", rolesRead),
 		func(ctx context.Context, in *struct {
-			From string `query:"from" required:"true"`
-			To   string `query:"to" required:"true"`
-			By   string `query:"by" enum:"channel,"`
+			From  string `query:"from" required:"true"`
+			To    string `query:"to" required:"true"`
+			By    string `query:"by" enum:"channel,"`
+			Exact bool   `query:"exact" doc:"count visitors exactly over visitor rows instead of from sketches (slower)"`
 		}) (*struct {
 			Body struct {
 				Steps []analytics.FunnelRow `json:"steps"`
@@ -81,7 +83,7 @@ func (s *Server) registerAnalytics() {
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			rows, err := analytics.Reader{St: s.cfg.AnalyticsStore}.Funnel(ctx, c.ShopID(), p, in.By == "channel")
+			rows, err := analytics.Reader{St: s.cfg.AnalyticsStore, Exact: in.Exact}.Funnel(ctx, c.ShopID(), p, in.By == "channel")
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

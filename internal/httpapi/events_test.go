@@ -45,6 +45,14 @@ func TestEventsKeepGoodItemsRejectBadOnesAndFeedMetrics(t *testing.T) {
 	if r.status != 200 || rep.Current.Totals.PV != 1 || rep.Current.Totals.UV != 1 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
+	// The exact row count gives the same answer as the sketches here.
+	for _, q := range []string{"kpis?", "funnel?by=channel&"} {
+		sk := e.do(commerce.RoleAnalyst, "GET", "/api/v1/metrics/"+q+"from="+day+"&to="+next, nil)
+		ex := e.do(commerce.RoleAnalyst, "GET", "/api/v1/metrics/"+q+"exact=true&from="+day+"&to="+next, nil)
+		if sk.status != 200 || ex.status != 200 || string(sk.body) != string(ex.body) {
+			t.Fatalf("%s sketch %d %s, exact %d %s", q, sk.status, sk.body, ex.status, ex.body)
+		}
+	}
 	if r := e.do(commerce.RoleStorefront, "GET", "/api/v1/metrics/funnel?from="+day+"&to="+next, nil); r.status != 403 {
 		t.Fatalf("storefront may not read metrics: %d", r.status)
 	}
@@ -61,6 +69,7 @@ func TestEventsBadInput(t *testing.T) {
 		{name: "too many", method: "POST", path: "/api/v1/events", body: map[string]any{"events": many}, status: 422, code: "too_many", field: "events"},
 		{name: "bad date", method: "GET", path: "/api/v1/metrics/kpis?from=x&to=2026-01-01", status: 422, code: "invalid_date", field: "from"},
 		{name: "reversed", method: "GET", path: "/api/v1/metrics/funnel?from=2026-01-02&to=2026-01-01", status: 422, code: "invalid_range", field: "to"},
+		{name: "exact not a bool", method: "GET", path: "/api/v1/metrics/kpis?from=2026-01-01&to=2026-01-02&exact=maybe", status: 422, code: "validation_failed", field: "exact"},
 	}, e.counts, nil)
 }
 
