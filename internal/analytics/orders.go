@@ -25,6 +25,7 @@ func FromOrders(svc *commerce.Service, in *Ingestor, log *slog.Logger) {
 		}
 		ev := Event{ID: id, Type: typ, TS: e.At, CustomerID: e.CustomerID, OrderID: e.OrderID,
 			Amount: e.Amount, UTMSource: e.Channel}
+		ev.Lines = eventLines(e.Lines) // skus.go
 		if e.CustomerID == "" {
 			ev.AnonymousID = "order:" + e.OrderID // a guest order still counts in the counters
 		}

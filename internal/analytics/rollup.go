@@ -86,6 +86,7 @@ type Delta struct {
 	CustomerDays map[CustomerDayKey]*CustomerDay
 	Links        map[Link]string
 	FirstPaid    map[[2]string]FirstPaid // shop, customer
+	SKUDays      map[SKUDayKey]*SKUDay   // skus.go
 	MaxSeq       int64
 	Events       int
 }
@@ -93,7 +94,7 @@ type Delta struct {
 // NewDelta returns an empty delta.
 func NewDelta() *Delta {
 	return &Delta{Counters: map[RollupKey]*Counters{}, VisitorDays: map[VisitorDayKey]int64{}, CustomerDays: map[CustomerDayKey]*CustomerDay{},
-		Links: map[Link]string{}, FirstPaid: map[[2]string]FirstPaid{}}
+		Links: map[Link]string{}, FirstPaid: map[[2]string]FirstPaid{}, SKUDays: map[SKUDayKey]*SKUDay{}}
 }
 
 // Empty reports whether the delta adds nothing.
@@ -146,6 +147,7 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 			d.Counters[k] = &cc
 		}
 	}
+	d.addSKUs(shopID, day, e)
 	if step != 0 {
 		k := VisitorDayKey{shopID, day, e.Visitor(), ch, cp}
 		d.VisitorDays[k] |= step
@@ -207,6 +209,7 @@ func (d *Delta) Merge(o *Delta) {
 			d.FirstPaid[k] = v
 		}
 	}
+	d.mergeSKUs(o)
 	d.MaxSeq = max(d.MaxSeq, o.MaxSeq)
 	d.Events += o.Events
 }

@@ -23,6 +23,16 @@ type OrderEvent struct {
 	// RefundID names the refund (refunded), so two refunds of one order
 	// are two events and a repeated notification is one.
 	RefundID string
+	// Lines are the order's lines (placed, paid: what top-SKU reports count).
+	Lines []OrderEventLine
+}
+
+// OrderEventLine is one line of the order told about: Amount is the line's
+// payable share in fen (list amount less every discount).
+type OrderEventLine struct {
+	SKUID    string
+	Quantity int64
+	Amount   int64
 }
 
 // OnOrderEvent registers fn to be told about orders placed, paid,
@@ -38,6 +48,12 @@ func (s *Service) emit(ctx context.Context, kind, shopID string, o *Order, amoun
 	}
 	disc := int64(o.ItemDiscount + o.OrderDiscount + o.CouponDiscount + o.PointsDiscount + o.ShippingDiscount)
 	e := OrderEvent{Kind: kind, ShopID: shopID, OrderID: o.ID, CustomerID: o.CustomerID, Channel: o.Channel, Amount: amount, Discount: disc, At: at, RefundID: refundID}
+	if len(o.Lines) > 0 {
+		e.Lines = make([]OrderEventLine, len(o.Lines))
+		for i, l := range o.Lines {
+			e.Lines[i] = OrderEventLine{SKUID: l.SKUID, Quantity: l.Quantity, Amount: int64(l.Payable)}
+		}
+	}
 	for _, fn := range s.orderEvents {
 		fn(ctx, e)
 	}

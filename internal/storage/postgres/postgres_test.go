@@ -22,3 +22,6 @@ func TestPostgresGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, stor
 
 func TestPostgresCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, storetest.OpenPostgres) }
 func TestPostgresAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, storetest.OpenPostgres) }
+func TestPostgresAnalyticsViewsContract(t *testing.T) {
+	storetest.RunAnalyticsViews(t, storetest.OpenPostgres)
+}

@@ -23,5 +23,6 @@ func TestSQLitePresaleContract(t *testing.T) { storetest.RunPresales(t, open) }
 
 func TestSQLiteGroupBuyContract(t *testing.T) { storetest.RunGroupBuys(t, open) }
 
-func TestSQLiteCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, open) }
-func TestSQLiteAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, open) }
+func TestSQLiteCampaignContract(t *testing.T)       { storetest.RunCampaigns(t, open) }
+func TestSQLiteAnalyticsContract(t *testing.T)      { storetest.RunAnalytics(t, open) }
+func TestSQLiteAnalyticsViewsContract(t *testing.T) { storetest.RunAnalyticsViews(t, open) }

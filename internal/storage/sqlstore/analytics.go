@@ -142,6 +142,9 @@ WHERE excluded.day < analytics_first_paid.day`, k[0], k[1], f.Day, f.Channel, f.
 				return fmt.Errorf("first paid: %w", err)
 			}
 		}
+		if err := applySKUDays(ctx, tx, d.SKUDays); err != nil { // analytics_views.go
+			return err
+		}
 		_, err := tx.Exec(ctx, `UPDATE analytics_watermark SET seq = $1 WHERE id = 1 AND seq < $1`, d.MaxSeq)
 		return err
 	})
