@@ -94,6 +94,7 @@ type Server struct {
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	handler http.Handler
+	streams *streams // analytics_views.go
 }
 
 type ctxKey int
@@ -171,6 +172,7 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Analytics != nil {
 		s.registerAnalytics()
+		s.registerAnalyticsViews()
 		s.mux.HandleFunc("GET /t.js", serveTracker)
 		s.mux.HandleFunc("OPTIONS /api/v1/events", eventsPreflight)
 	}
