@@ -121,69 +121,83 @@ ORDER BY t.`+col+` DESC, t.sku_id`, args...)
 	})
 }
 
-// civilDaysSQL is analytics.CivilDays over a YYYYMMDD integer column, in
-// integer arithmetic both engines evaluate alike.
-func civilDaysSQL(col string) string {
-	m := fmt.Sprintf("(%s / 100 %% 100)", col)
-	y := fmt.Sprintf("(%s / 10000 - CASE WHEN %s <= 2 THEN 1 ELSE 0 END)", col, m)
-	era := fmt.Sprintf("(%s / 400)", y)
-	yoe := fmt.Sprintf("(%s - %s * 400)", y, era)
-	mp := fmt.Sprintf("(CASE WHEN %s > 2 THEN %s - 3 ELSE %s + 9 END)", m, m, m)
-	doy := fmt.Sprintf("((153 * %s + 2) / 5 + %s %% 100 - 1)", mp, col)
-	doe := fmt.Sprintf("(%s * 365 + %s / 4 - %s / 100 + %s)", yoe, yoe, yoe, doy)
-	return fmt.Sprintf("(%s * 146097 + %s - 719468)", era, doe)
-}
-
-// cohortIndexSQL is analytics.CohortIndex over a YYYYMMDD column.
-func cohortIndexSQL(col string, monthly bool) string {
-	if monthly {
-		return fmt.Sprintf("(%s / 10000 * 12 + %s / 100 %% 100 - 1)", col, col)
-	}
-	return fmt.Sprintf("((%s + 3) / 7)", civilDaysSQL(col))
-}
-
 // Cohorts counts first-paid cohorts and, per cohort and k, the distinct
 // cohort customers with an order paid k periods after their cohort's.
-// It reads the paying customer-days of [fromDay, untilDay) and each one's
-// first paid day by primary key.
+// It reads each paying customer-day of [fromDay, untilDay) with its first
+// paid day (by primary key; CROSS JOIN keeps SQLite to that order instead
+// of walking customer days from each first-paid row) and folds periods in
+// Go: a GROUP BY with COUNT(DISTINCT) over the same rows sorted them in
+// temporary B-trees and took 30 s over 200 000 customers on SQLite.
 func (s *Store) Cohorts(ctx context.Context, shopID string, fromDay, toDay, untilDay int64, monthly bool, periods int) (map[int64]int64, map[[2]int64]int64, error) {
 	sizes := map[int64]int64{}
 	kept := map[[2]int64]int64{}
-	rows, err := s.Query(ctx, `SELECT `+cohortIndexSQL("day", monthly)+` AS cohort, COUNT(*) FROM analytics_first_paid
-WHERE shop_id = $1 AND day >= $2 AND day < $3 GROUP BY cohort`, shopID, fromDay, toDay)
+	rows, err := s.Query(ctx, `SELECT day, COUNT(*) FROM analytics_first_paid WHERE shop_id = $1 AND day >= $2 AND day < $3 GROUP BY day`, shopID, fromDay, toDay)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cohort sizes: %w", err)
 	}
 	for rows.Next() {
-		var c, n int64
-		if err := rows.Scan(&c, &n); err != nil {
+		var day, n int64
+		if err := rows.Scan(&day, &n); err != nil {
 			rows.Close()
 			return nil, nil, err
 		}
-		sizes[c] = n
+		sizes[analytics.CohortIndex(day, monthly)] += n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
-	fi, ci := cohortIndexSQL("f.day", monthly), cohortIndexSQL("c.day", monthly)
-	rows, err = s.Query(ctx, `SELECT cohort, k, COUNT(DISTINCT customer_id) FROM
-(SELECT c.customer_id AS customer_id, `+fi+` AS cohort, `+ci+` - `+fi+` AS k
- FROM analytics_customer_days c JOIN analytics_first_paid f ON f.shop_id = c.shop_id AND f.customer_id = c.customer_id
- WHERE c.shop_id = $1 AND c.day >= $2 AND c.day < $4 AND c.paid_orders > 0 AND f.day >= $2 AND f.day < $3) t
-WHERE k < $5 GROUP BY cohort, k`, shopID, fromDay, toDay, untilDay, periods)
+	rows, err = s.Query(ctx, `SELECT c.customer_id, f.day, c.day FROM analytics_customer_days c CROSS JOIN analytics_first_paid f
+WHERE f.shop_id = c.shop_id AND f.customer_id = c.customer_id AND c.shop_id = $1 AND c.day >= $2 AND c.day < $4 AND c.paid_orders > 0
+ AND f.day >= $2 AND f.day < $3`, shopID, fromDay, toDay, untilDay)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cohort retention: %w", err)
 	}
 	defer rows.Close()
+	type seen struct {
+		cohort int64
+		ks     uint64 // bit k: paid in period k (periods ≤ 64)
+	}
+	per := map[string]*seen{}
+	idx := map[int64]int64{} // day → period index, computed once per day
+	index := func(day int64) int64 {
+		i, ok := idx[day]
+		if !ok {
+			i = analytics.CohortIndex(day, monthly)
+			idx[day] = i
+		}
+		return i
+	}
+	var cust sql.RawBytes
+	var fday, cday int64
 	for rows.Next() {
-		var c, k, n int64
-		if err := rows.Scan(&c, &k, &n); err != nil {
+		if err := rows.Scan(&cust, &fday, &cday); err != nil {
 			return nil, nil, err
 		}
-		kept[[2]int64{c, k}] = n
+		c := index(fday)
+		k := index(cday) - c
+		if k < 0 || k >= int64(periods) || k >= 64 {
+			continue
+		}
+		p := per[string(cust)]
+		if p == nil {
+			p = &seen{cohort: c}
+			per[string(cust)] = p
+		}
+		p.ks |= 1 << k
 	}
-	return sizes, kept, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	for _, p := range per {
+		for k := int64(0); p.ks != 0; k++ {
+			if p.ks&1 != 0 {
+				kept[[2]int64{p.cohort, k}]++
+			}
+			p.ks >>= 1
+		}
+	}
+	return sizes, kept, nil
 }
 
 var _ analytics.ViewStore = (*Store)(nil)
