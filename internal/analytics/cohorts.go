@@ -15,8 +15,8 @@ const (
 const MaxCohortPeriods = 24
 
 // CivilDays is the number of days from 1970-01-01 to the date y-m-d
-// (proleptic Gregorian, y ≥ 0): the integer algorithm the store also runs
-// in SQL, so Go and SQL agree on weeks.
+// (proleptic Gregorian, y ≥ 0), in integer arithmetic (H. Hinnant's
+// days_from_civil), without building a time.Time per day.
 func CivilDays(y, m, d int64) int64 {
 	if m <= 2 {
 		y--
