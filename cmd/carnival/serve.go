@@ -104,6 +104,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(api.StopStreams) // live-tile streams end so Shutdown does not wait on them
 	log.Info("listening", "addr", ln.Addr().String(), "engine", st.Dialect().Name)
 	fmt.Fprintf(stdout, "Carnival is listening on http://%s  (API reference: http://%s/docs)\n", ln.Addr(), ln.Addr())
 

@@ -125,6 +125,10 @@ func TestDeltasMergeToTheSameRollupsWhateverTheGrouping(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			e.CustomerID = string(rune('p' + rng.IntN(5)))
 		}
+		e.SKUID = string(rune('k' + rng.IntN(3)))
+		if e.Type == analytics.OrderPlaced || e.Type == analytics.OrderPaid {
+			e.Lines = []analytics.EventLine{{SKUID: e.SKUID, Quantity: int64(1 + rng.IntN(3)), Amount: e.Amount}}
+		}
 		evs = append(evs, e)
 	}
 	whole := analytics.NewDelta()
@@ -144,6 +148,9 @@ func TestDeltasMergeToTheSameRollupsWhateverTheGrouping(t *testing.T) {
 	if d := cmp.Diff(whole.Counters, merged.Counters); d != "" {
 		t.Fatalf("counters:\n%s", d)
 	}
+	if d := cmp.Diff(whole.SKUDays, merged.SKUDays); d != "" || len(whole.SKUDays) == 0 {
+		t.Fatalf("sku days:\n%s", d)
+	}
 	if d := cmp.Diff(whole.VisitorDays, merged.VisitorDays); d != "" {
 		t.Fatalf("visitor days:\n%s", d)
 	}
@@ -154,7 +161,8 @@ func TestDeltasMergeToTheSameRollupsWhateverTheGrouping(t *testing.T) {
 
 func TestAnEventsJSONReadsBackAsTheSameEvent(t *testing.T) {
 	e := analytics.Event{ID: "e\"1", Type: analytics.AddToCart, TS: now.Add(123456 * time.Microsecond), AnonymousID: "a", CustomerID: "c", SessionID: "s",
-		SKUID: "k", OrderID: "o", Amount: 5, Discount: 2, UTMSource: "微信", UTMMedium: "m", UTMCampaign: "双11", UTMContent: "x", UTMTerm: "y", Device: "d", URL: "https://e/?a=1&b=<2>"}
+		SKUID: "k", OrderID: "o", Amount: 5, Discount: 2, UTMSource: "微信", UTMMedium: "m", UTMCampaign: "双11", UTMContent: "x", UTMTerm: "y", Device: "d", URL: "https://e/?a=1&b=<2>",
+		Lines: []analytics.EventLine{{SKUID: "sku\"1", Quantity: 2, Amount: 1990}, {SKUID: "规格", Quantity: 1, Amount: 0}}}
 	var back analytics.Event
 	if err := json.Unmarshal(e.AppendJSON(nil), &back); err != nil {
 		t.Fatal(err)

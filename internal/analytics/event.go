@@ -67,7 +67,20 @@ type Event struct {
 	// BalanceOf (server only) marks a presale's balance order: it names
 	// the deposit order, and the two count as one purchase.
 	BalanceOf string `json:"balance_of,omitempty"`
+	// Lines are an order's lines (server-side order events only).
+	Lines []EventLine `json:"lines,omitempty"`
 }
+
+// EventLine is one line of an order event: Amount is the line's payable
+// share in fen.
+type EventLine struct {
+	SKUID    string `json:"sku_id"`
+	Quantity int64  `json:"quantity"`
+	Amount   int64  `json:"amount"`
+}
+
+// MaxLines bounds the lines of one order event.
+const MaxLines = 200
 
 // Rejection says why one item of a batch was refused.
 type Rejection struct {
@@ -127,6 +140,20 @@ func Validate(e *Event, now time.Time, server bool) *Rejection {
 	if e.Discount < 0 {
 		return bad("discount", "negative", "discount is fen and cannot be negative")
 	}
+	if len(e.Lines) > 0 && !serverTypes[e.Type] {
+		return bad("lines", "server_only", "lines come with the order flow's events only")
+	}
+	if len(e.Lines) > MaxLines {
+		return bad("lines", "too_many", "at most %d lines", MaxLines)
+	}
+	for _, l := range e.Lines {
+		if l.SKUID == "" || len(l.SKUID) > MaxIDLen || !utf8.ValidString(l.SKUID) {
+			return bad("lines", "invalid_sku_id", "each line needs a sku_id of at most %d characters", MaxIDLen)
+		}
+		if l.Quantity < 0 || l.Amount < 0 {
+			return bad("lines", "negative", "line quantity and amount cannot be negative")
+		}
+	}
 	if (e.Type == ProductView || e.Type == AddToCart) && e.SKUID == "" {
 		return bad("sku_id", "required", "%s needs sku_id", e.Type)
 	}
@@ -171,6 +198,22 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	if e.Discount != 0 {
 		b = append(b, `,"discount":`...)
 		b = jsonw.Int(b, e.Discount)
+	}
+	if len(e.Lines) > 0 {
+		b = append(b, `,"lines":[`...)
+		for i, l := range e.Lines {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"sku_id":`...)
+			b = jsonw.String(b, l.SKUID, false)
+			b = append(b, `,"quantity":`...)
+			b = jsonw.Int(b, l.Quantity)
+			b = append(b, `,"amount":`...)
+			b = jsonw.Int(b, l.Amount)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
 	}
 	return append(b, '}')
 }

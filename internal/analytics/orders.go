@@ -40,6 +40,7 @@ func orderEvent(e commerce.OrderEvent) (Event, bool) {
 	}
 	ev := Event{ID: id, Type: typ, TS: e.At, CustomerID: e.CustomerID, OrderID: e.OrderID,
 		Amount: e.Amount, UTMSource: e.Channel, UTMCampaign: e.Campaign, BalanceOf: e.BalanceOf}
+	ev.Lines = eventLines(e.Lines) // skus.go
 	if e.CustomerID == "" {
 		ev.AnonymousID = "order:" + e.OrderID // a guest order still counts in the counters
 	}

@@ -90,6 +90,7 @@ type Delta struct {
 	CustomerDays map[CustomerDayKey]*CustomerDay
 	Links        map[Link]string
 	FirstPaid    map[[2]string]FirstPaid // shop, customer
+	SKUDays      map[SKUDayKey]*SKUDay   // skus.go
 	MaxSeq       int64
 	Events       int
 }
@@ -97,7 +98,7 @@ type Delta struct {
 // NewDelta returns an empty delta.
 func NewDelta() *Delta {
 	return &Delta{Counters: map[RollupKey]*Counters{}, VisitorDays: map[VisitorDayKey]int64{}, CustomerDays: map[CustomerDayKey]*CustomerDay{},
-		Links: map[Link]string{}, FirstPaid: map[[2]string]FirstPaid{}}
+		Links: map[Link]string{}, FirstPaid: map[[2]string]FirstPaid{}, SKUDays: map[SKUDayKey]*SKUDay{}}
 }
 
 // Empty reports whether the delta adds nothing.
@@ -158,6 +159,7 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 			d.Counters[k] = &cc
 		}
 	}
+	d.addSKUs(shopID, day, e)
 	if step != 0 {
 		k := VisitorDayKey{shopID, day, e.Visitor(), ch, cp}
 		d.VisitorDays[k] |= step
@@ -219,6 +221,7 @@ func (d *Delta) Merge(o *Delta) {
 			d.FirstPaid[k] = v
 		}
 	}
+	d.mergeSKUs(o)
 	d.MaxSeq = max(d.MaxSeq, o.MaxSeq)
 	d.Events += o.Events
 }

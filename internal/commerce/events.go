@@ -29,6 +29,16 @@ type OrderEvent struct {
 	// BalanceOf is the deposit order a presale's balance order pays the
 	// rest of: the two orders are one purchase.
 	BalanceOf string
+	// Lines are the order's lines (placed, paid: what top-SKU reports count).
+	Lines []OrderEventLine
+}
+
+// OrderEventLine is one line of the order told about: Amount is the line's
+// payable share in fen (list amount less every discount).
+type OrderEventLine struct {
+	SKUID    string
+	Quantity int64
+	Amount   int64
 }
 
 // OnOrderEvent registers fn to be told about orders placed, paid,
@@ -52,6 +62,12 @@ func orderEvent(kind, shopID string, o *Order, amount int64, at time.Time, refun
 	disc := int64(o.ItemDiscount + o.OrderDiscount + o.CouponDiscount + o.PointsDiscount + o.ShippingDiscount)
 	e := OrderEvent{Kind: kind, ShopID: shopID, OrderID: o.ID, CustomerID: o.CustomerID, Channel: o.Channel, Amount: amount, Discount: disc, At: at, RefundID: refundID}
 	e.Campaign = o.Campaign
+	if len(o.Lines) > 0 {
+		e.Lines = make([]OrderEventLine, len(o.Lines))
+		for i, l := range o.Lines {
+			e.Lines[i] = OrderEventLine{SKUID: l.SKUID, Quantity: l.Quantity, Amount: int64(l.Payable)}
+		}
+	}
 	for _, h := range o.Holds {
 		if h.Kind == HoldPresaleBalance {
 			e.BalanceOf = h.Ref

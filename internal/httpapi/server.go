@@ -101,6 +101,7 @@ type Server struct {
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	handler http.Handler
+	streams *streams // analytics_views.go
 }
 
 type ctxKey int
@@ -181,6 +182,7 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Analytics != nil {
 		s.registerAnalytics()
+		s.registerAnalyticsViews()
 		s.mux.HandleFunc("GET /t.js", serveTracker)
 		s.mux.HandleFunc("OPTIONS /api/v1/events", eventsPreflight)
 	}

@@ -28,3 +28,6 @@ func TestPostgresAttributionContract(t *testing.T) {
 	storetest.RunAttribution(t, storetest.OpenPostgres)
 }
 func TestPostgresAlertContract(t *testing.T) { storetest.RunAlerts(t, storetest.OpenPostgres) }
+func TestPostgresAnalyticsViewsContract(t *testing.T) {
+	storetest.RunAnalyticsViews(t, storetest.OpenPostgres)
+}

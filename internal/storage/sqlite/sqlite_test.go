@@ -27,5 +27,6 @@ func TestSQLiteCampaignContract(t *testing.T)  { storetest.RunCampaigns(t, open)
 func TestSQLiteAnalyticsContract(t *testing.T) { storetest.RunAnalytics(t, open) }
 func TestSQLiteReviewContract(t *testing.T)    { storetest.RunReview(t, open) }
 
-func TestSQLiteAttributionContract(t *testing.T) { storetest.RunAttribution(t, open) }
-func TestSQLiteAlertContract(t *testing.T)       { storetest.RunAlerts(t, open) }
+func TestSQLiteAttributionContract(t *testing.T)    { storetest.RunAttribution(t, open) }
+func TestSQLiteAlertContract(t *testing.T)          { storetest.RunAlerts(t, open) }
+func TestSQLiteAnalyticsViewsContract(t *testing.T) { storetest.RunAnalyticsViews(t, open) }
