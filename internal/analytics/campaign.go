@@ -118,9 +118,9 @@ func (a CampaignActuals) Actuals(ctx context.Context, c *campaign.Campaign, from
 	}
 	var total Counters
 	for _, r := range rows {
-		total.add(r.Counters)
+		total.Add(r.Counters)
 	}
-	d, err := a.Reader.St.Distincts(ctx, c.ShopID, from0, to, Filter{})
+	d, err := a.Reader.Distincts(ctx, c.ShopID, from0, to, Filter{})
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (a CampaignActuals) Actuals(ctx context.Context, c *campaign.Campaign, from
 // ActualsByDay gives each day's own KPIs (from the day points of one
 // report over the window) and the KPIs from 'from' through that day:
 // additive counters summed, distinct counts (UV, paying customers) counted
-// exactly over the days so far, ratios computed from those.
+// over the days so far (Reader.DistinctsByDay), ratios computed from those.
 func (a CampaignActuals) ActualsByDay(ctx context.Context, c *campaign.Campaign, from, through campaign.Day) ([]campaign.DayActuals, error) {
 	p, err := period(from, through)
 	if err != nil {
@@ -164,17 +164,14 @@ func (a CampaignActuals) ActualsByDay(ctx context.Context, c *campaign.Campaign,
 	var out []campaign.DayActuals
 	var cum Counters
 	var paid, spend int64
+	days, toDate, err := a.Reader.DistinctsByDay(ctx, c.ShopID, p, Filter{})
+	if err != nil {
+		return nil, err
+	}
 	for day := p.From; day.Before(p.To); day = day.AddDate(0, 0, 1) {
-		dn, next := DayNum(day), DayNum(day.AddDate(0, 0, 1))
-		dd, err := a.Reader.St.Distincts(ctx, c.ShopID, dn, next, Filter{})
-		if err != nil {
-			return nil, err
-		}
-		sd, err := a.Reader.St.Distincts(ctx, c.ShopID, DayNum(p.From), next, Filter{})
-		if err != nil {
-			return nil, err
-		}
-		cum.add(counters[dn])
+		dn := DayNum(day)
+		dd, sd := days[dn], toDate[dn]
+		cum.Add(counters[dn])
 		paid += at.paid[dn]
 		spend += at.spend[dn]
 		onDay, toDate := kpiMap(Compute(counters[dn], &dd, 0)), kpiMap(Compute(cum, &sd, 0))

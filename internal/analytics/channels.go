@@ -122,7 +122,7 @@ func (v Views) Channels(ctx context.Context, shopID string, p Period, campaignID
 		if campaignID != "" {
 			f.Campaign = &k.cp
 		}
-		d, err := v.St.Distincts(ctx, shopID, from, to, f)
+		d, err := Reader{St: v.St}.Distincts(ctx, shopID, from, to, f)
 		if err != nil {
 			return nil, err
 		}

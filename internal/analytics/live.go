@@ -43,9 +43,9 @@ func (v Views) Live(ctx context.Context, shopID string, now time.Time, loc *time
 	}
 	var c Counters
 	for _, r := range rows {
-		c.add(r.Counters)
+		c.Add(r.Counters)
 	}
-	d, err := v.St.Distincts(ctx, shopID, from, to, Filter{})
+	d, err := Reader{St: v.St}.Distincts(ctx, shopID, from, to, Filter{})
 	if err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 	var total Counters
 	for _, b := range rows {
 		got[b.Bucket] = b.Counters
-		total.add(b.Counters)
+		total.Add(b.Counters)
 	}
 	if r.Exact {
 		return r.exactSeries(ctx, shopID, p, gran, f, cost, s, got, total)
@@ -257,4 +257,78 @@ func (r Reader) Funnel(ctx context.Context, shopID string, p Period, byChannel b
 			Carts: set.estimate(key{ch, 2}), Orders: set.estimate(key{ch, 3}), Paid: set.estimate(key{ch, 4})})
 	}
 	return out, nil
+}
+
+// Distincts counts the distinct facts of the local days [fromDay, toDay):
+// UV and paying customers from the day sketches, repurchasers and new
+// customers exactly; everything exactly when r.Exact.
+func (r Reader) Distincts(ctx context.Context, shopID string, fromDay, toDay int64, f Filter) (Distincts, error) {
+	if r.Exact {
+		return r.St.Distincts(ctx, shopID, fromDay, toDay, f)
+	}
+	_, tot, err := r.distincts(ctx, shopID, fromDay, toDay, f)
+	return tot, err
+}
+
+// DistinctsByDay gives the distinct counts of each day of p (onDay) and of
+// the days of p from its first through each day (toDate). To date, UV and
+// paying customers are counted over the days so far and new customers
+// summed (a customer's first paid day is one day); repurchasers are left
+// out of toDate. One read of the sketches serves the whole period.
+func (r Reader) DistinctsByDay(ctx context.Context, shopID string, p Period, f Filter) (onDay, toDate map[int64]Distincts, err error) {
+	onDay, toDate = map[int64]Distincts{}, map[int64]Distincts{}
+	from := DayNum(p.From)
+	if r.Exact {
+		for day := p.From; day.Before(p.To); day = day.AddDate(0, 0, 1) {
+			dn, next := DayNum(day), DayNum(day.AddDate(0, 0, 1))
+			if onDay[dn], err = r.St.Distincts(ctx, shopID, dn, next, f); err != nil {
+				return nil, nil, err
+			}
+			if toDate[dn], err = r.St.Distincts(ctx, shopID, from, next, f); err != nil {
+				return nil, nil, err
+			}
+		}
+		return onDay, toDate, nil
+	}
+	rows, err := r.St.DaySketches(ctx, shopID, from, DayNum(p.To), f, []int{StepKindVisit, SketchPaying})
+	if err != nil {
+		return nil, nil, err
+	}
+	type dk struct {
+		day  int64
+		kind int
+	}
+	perDay := sketchSet[dk]{}
+	for _, row := range rows {
+		sk, err := decodeSketch(row.Sketch)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := perDay.merge(dk{row.Day, row.Kind}, sk); err != nil {
+			return nil, nil, err
+		}
+	}
+	cust, _, err := r.St.CustomerDistincts(ctx, shopID, from, DayNum(p.To), f)
+	if err != nil {
+		return nil, nil, err
+	}
+	running := sketchSet[int]{}
+	var newSoFar int64
+	for day := p.From; day.Before(p.To); day = day.AddDate(0, 0, 1) {
+		dn := DayNum(day)
+		dd := cust[dn]
+		dd.UV, dd.PayingCustomers = perDay.estimate(dk{dn, StepKindVisit}), perDay.estimate(dk{dn, SketchPaying})
+		dd.Repurchasers = min(dd.Repurchasers, dd.PayingCustomers)
+		onDay[dn] = dd
+		for _, kind := range []int{StepKindVisit, SketchPaying} {
+			if sk := perDay[dk{dn, kind}]; sk != nil {
+				if err := running.merge(kind, sk); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		newSoFar += dd.NewCustomers
+		toDate[dn] = Distincts{UV: running.estimate(StepKindVisit), PayingCustomers: running.estimate(SketchPaying), NewCustomers: newSoFar}
+	}
+	return onDay, toDate, nil
 }

@@ -19,7 +19,8 @@ type Counters struct {
 	CancelledOrders, CancelledAmount int64
 }
 
-func (c *Counters) add(o Counters) {
+// Add adds o to c, field by field.
+func (c *Counters) Add(o Counters) {
 	c.PV += o.PV
 	c.ProductViews += o.ProductViews
 	c.Carts += o.Carts
@@ -153,7 +154,7 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 	ch, cp := e.UTMSource, e.UTMCampaign
 	for _, k := range []RollupKey{{shopID, Minute, m, ch, cp}, {shopID, Hour, h, ch, cp}, {shopID, Day, day, ch, cp}} {
 		if p := d.Counters[k]; p != nil {
-			p.add(c)
+			p.Add(c)
 		} else {
 			cc := c
 			d.Counters[k] = &cc
@@ -194,7 +195,7 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 func (d *Delta) Merge(o *Delta) {
 	for k, v := range o.Counters {
 		if p := d.Counters[k]; p != nil {
-			p.add(*v)
+			p.Add(*v)
 		} else {
 			d.Counters[k] = v
 		}

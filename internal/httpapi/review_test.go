@@ -45,11 +45,19 @@ func TestCampaignReviewAsJSONHTMLAndCSV(t *testing.T) {
 	}
 	var c campaign.Campaign
 	r.json(t, &c)
+	// One paid channel: the orders come through it, ¥20 spent on it.
+	r = e.do(commerce.RoleOperator, http.MethodPost, "/api/v1/campaigns/"+c.ID+"/channels", map[string]any{"kind": "paid_ads", "name": "朋友圈广告",
+		"utm_source": "wechat", "utm_medium": "cpc", "utm_campaign": "d11", "budget": 100_000})
+	var ch campaign.Channel
+	r.json(t, &ch)
+	if r := e.do(commerce.RoleOperator, http.MethodPost, "/api/v1/campaigns/"+c.ID+"/channels/"+ch.ID+"/spend", map[string]any{"day": "2026-11-11", "amount": 2000}); r.status != http.StatusCreated {
+		t.Fatalf("spend: %d %s", r.status, r.body)
+	}
 
 	// Two orders placed, one paid; both get the promotion.
 	var orders []commerce.Order
 	for i, key := range []string{"r1", "r2"} {
-		body := map[string]any{"customer_id": e.cust.ID, "lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}
+		body := map[string]any{"customer_id": e.cust.ID, "lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}, "channel": "wechat", "campaign": "d11"}
 		r := e.do(commerce.RoleStorefront, http.MethodPost, "/api/v1/orders", body, "Idempotency-Key", key)
 		var o commerce.Order
 		r.json(t, &o)
@@ -107,8 +115,17 @@ func TestCampaignReviewAsJSONHTMLAndCSV(t *testing.T) {
 	if cu := rep.Customers; cu == nil || cu.Paying != 1 || cu.New != 1 || cu.Returning != 0 {
 		t.Fatalf("customers %+v", cu)
 	}
-	if len(rep.Notes) != 2 || rep.Notes[0].Section != review.SecChannels || rep.Notes[1].Section != review.SecTopSKUs {
+	if len(rep.Notes) != 0 {
 		t.Fatalf("notes %+v", rep.Notes)
+	}
+	// The channel brought the paid order: ROI = paid / ¥20, half up.
+	wantROI := (paid*10000*2 + 2000) / (2 * 2000)
+	if len(rep.Channels) != 1 || rep.Channels[0].Channel != "朋友圈广告" || rep.Channels[0].Orders != 2 || rep.Channels[0].PaidAmount != paid ||
+		rep.Channels[0].Spend != 2000 || rep.Channels[0].Budget != 100_000 || rep.Channels[0].ROI == nil || *rep.Channels[0].ROI != wantROI {
+		t.Fatalf("channels %+v, want roi %d", rep.Channels, wantROI)
+	}
+	if len(rep.TopSKUs) != 1 || rep.TopSKUs[0].SKUID != e.sku.ID || rep.TopSKUs[0].Units != 1 || rep.TopSKUs[0].PaidAmount != int64(orders[0].Lines[0].Payable) {
+		t.Fatalf("top skus %+v", rep.TopSKUs)
 	}
 
 	r = e.do(commerce.RoleAnalyst, http.MethodGet, base+".html", nil)

@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/analytics"
@@ -25,15 +26,15 @@ type Store interface {
 // Default is the review's sources as they exist today: plan from the
 // campaign's pacing, actuals, funnel and customers from the analytics
 // rollups (exact distinct counts), promotions and stock-outs from the
-// store. Channel ROI and top SKUs are not available from it.
+// store, channel returns and top SKUs from the analytics views.
 type Default struct {
 	Campaigns *campaign.Service
-	Analytics analytics.Store
+	Analytics analytics.ViewStore
 	Store     Store
 }
 
 // NewSources returns the default sources.
-func NewSources(cs *campaign.Service, an analytics.Store, st Store) *Default {
+func NewSources(cs *campaign.Service, an analytics.ViewStore, st Store) *Default {
 	return &Default{Campaigns: cs, Analytics: an, Store: st}
 }
 
@@ -49,19 +50,7 @@ func (d *Default) totals(ctx context.Context, c *campaign.Campaign, w Window) (a
 	}
 	var sum analytics.Counters
 	for _, b := range rows {
-		x := b.Counters
-		sum.PV += x.PV
-		sum.ProductViews += x.ProductViews
-		sum.Carts += x.Carts
-		sum.Checkouts += x.Checkouts
-		sum.Searches += x.Searches
-		sum.Shares += x.Shares
-		sum.Orders += x.Orders
-		sum.GMV += x.GMV
-		sum.PaidOrders += x.PaidOrders
-		sum.PaidAmount += x.PaidAmount
-		sum.Refunds += x.Refunds
-		sum.Discount += x.Discount
+		sum.Add(b.Counters)
 	}
 	dd, err := d.Analytics.Distincts(ctx, c.ShopID, from, to, analytics.Filter{})
 	if err != nil {
@@ -159,14 +148,46 @@ func PlanRows(paces []campaign.KPIPace, actual func(string) *int64, alert int64,
 	return out
 }
 
-// Channels is not available from the default sources yet.
-func (d *Default) Channels(context.Context, *campaign.Campaign, Window) ([]ChannelReturn, error) {
-	return nil, ErrUnavailable
+// Channels is the campaign's channel table over the window: its channels
+// (matched by utm_source and utm_campaign) with the spend posted on them
+// and the ROI of what they brought.
+func (d *Default) Channels(ctx context.Context, c *campaign.Campaign, w Window) ([]ChannelReturn, error) {
+	rows, err := analytics.Views{St: d.Analytics}.Channels(ctx, c.ShopID, analytics.Period{From: w.From, To: w.To}, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	planned := make(map[[2]string]campaign.Channel, len(c.Channels))
+	for _, ch := range c.Channels {
+		planned[[2]string{ch.UTMSource, ch.UTMCampaign}] = ch
+	}
+	out := make([]ChannelReturn, 0, len(rows))
+	for _, r := range rows {
+		ch, ok := planned[[2]string{r.Channel, r.UTMCampaign}]
+		name := ch.Name
+		if !ok {
+			name = r.Channel
+		}
+		out = append(out, ChannelReturn{Channel: name, Kind: ch.Kind, UTMSource: r.Channel, UTMMedium: ch.UTMMedium, UTMCampaign: r.UTMCampaign,
+			Budget: int64(ch.Budget), Spend: r.Spend, UV: r.UV, Orders: r.Orders, PaidAmount: r.PaidAmount, ROI: r.ROIBP})
+	}
+	return out, nil
 }
 
-// TopSKUs is not available from the default sources yet.
-func (d *Default) TopSKUs(context.Context, *campaign.Campaign, Window, int) ([]TopSKU, error) {
-	return nil, ErrUnavailable
+// TopSKUs are the window's best sellers by paid amount, shop-wide.
+func (d *Default) TopSKUs(ctx context.Context, c *campaign.Campaign, w Window, limit int) ([]TopSKU, error) {
+	rows, err := analytics.Views{St: d.Analytics}.TopSKUs(ctx, c.ShopID, analytics.Period{From: w.From, To: w.To}, analytics.Filter{}, analytics.BySKUPaidAmount, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TopSKU, 0, len(rows))
+	for _, r := range rows {
+		name := strings.TrimSpace(r.ProductName + " " + r.SKUName)
+		if name == "" {
+			name = r.SKUID
+		}
+		out = append(out, TopSKU{SKUID: r.SKUID, Name: name, Units: r.PaidUnits, PaidAmount: r.PaidAmount, ProductViews: r.ProductViews, Conversion: r.ViewToPaidBP})
+	}
+	return out, nil
 }
 
 // Promotions reads the attached promotions' and templates' use.
@@ -179,7 +200,7 @@ func (d *Default) Promotions(ctx context.Context, c *campaign.Campaign, w Window
 
 // Funnel is the window's shop-wide funnel.
 func (d *Default) Funnel(ctx context.Context, c *campaign.Campaign, w Window) ([]FunnelStage, error) {
-	rows, err := analytics.Reader{St: d.Analytics}.Funnel(ctx, c.ShopID, analytics.Period{From: w.From, To: w.To}, false)
+	rows, err := analytics.Reader{St: d.Analytics, Exact: true}.Funnel(ctx, c.ShopID, analytics.Period{From: w.From, To: w.To}, false)
 	if err != nil {
 		return nil, err
 	}

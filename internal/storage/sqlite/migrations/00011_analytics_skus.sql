@@ -22,10 +22,10 @@ CREATE TABLE analytics_sku_days (
 -- Covering indexes for the cohort report: it reads the paying customer
 -- days of a range with each customer's first paid day, and without these
 -- every row cost two more table lookups.
-CREATE INDEX analytics_customer_days_paid ON analytics_customer_days (shop_id, day, customer_id) WHERE paid_orders > 0;
+CREATE INDEX analytics_customer_days_paid_day ON analytics_customer_days (shop_id, day, customer_id) WHERE paid_orders > 0;
 CREATE INDEX analytics_first_paid_customer_day ON analytics_first_paid (shop_id, customer_id, day);
 
 -- +goose Down
 DROP INDEX analytics_first_paid_customer_day;
-DROP INDEX analytics_customer_days_paid;
+DROP INDEX analytics_customer_days_paid_day;
 DROP TABLE analytics_sku_days;
