@@ -43,9 +43,10 @@ func period(from, through campaign.Day) (Period, error) {
 	return Period{From: f, To: t.AddDate(0, 0, 1)}, nil
 }
 
-// kpiMap maps analytics values to the campaign's KPI names; absent values
-// stay absent.
-func kpiMap(k KPIs) map[string]int64 {
+// CampaignKPIs maps metrics to the campaign KPIs they give (ROI aside:
+// a campaign's ROI is attributed, not the shop's); a metric without a
+// value (no denominator) is left out.
+func CampaignKPIs(k KPIs) map[string]int64 {
 	m := map[string]int64{campaign.KPIGMV: k.GMV, campaign.KPIPaidAmount: k.PaidAmount, campaign.KPIOrders: k.Orders}
 	for name, p := range map[string]*int64{campaign.KPIPayingCustomers: k.PayingCustomers, campaign.KPINewCustomers: k.NewCustomers,
 		campaign.KPIAOV: k.AOV, campaign.KPIConversionRate: k.ConversionBP, campaign.KPIUV: k.UV} {
@@ -124,7 +125,7 @@ func (a CampaignActuals) Actuals(ctx context.Context, c *campaign.Campaign, from
 	if err != nil {
 		return nil, err
 	}
-	m := kpiMap(Compute(total, &d, 0))
+	m := CampaignKPIs(Compute(total, &d, 0))
 	at, err := a.attributed(ctx, c, p)
 	if err != nil {
 		return nil, err
@@ -174,7 +175,7 @@ func (a CampaignActuals) ActualsByDay(ctx context.Context, c *campaign.Campaign,
 		cum.Add(counters[dn])
 		paid += at.paid[dn]
 		spend += at.spend[dn]
-		onDay, toDate := kpiMap(Compute(counters[dn], &dd, 0)), kpiMap(Compute(cum, &sd, 0))
+		onDay, toDate := CampaignKPIs(Compute(counters[dn], &dd, 0)), CampaignKPIs(Compute(cum, &sd, 0))
 		roi(at.paid[dn], at.spend[dn], onDay)
 		roi(paid, spend, toDate)
 		out = append(out, campaign.DayActuals{Day: day.Format(time.DateOnly), OnDay: onDay, ToDate: toDate})

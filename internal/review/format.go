@@ -44,19 +44,8 @@ func Count(n int64) string {
 }
 
 // Percent formats bp as a percentage with two decimals, without the sign:
-// 1234 → "12.34".
-func Percent(bp int64) string {
-	neg := bp < 0
-	u := uint64(bp)
-	if neg {
-		u = -u
-	}
-	s := strconv.FormatUint(u/100, 10) + "." + pad2(u%100)
-	if neg {
-		return "-" + s
-	}
-	return s
-}
+// 1234 → "12.34" (the same digits as fen in yuan).
+func Percent(bp int64) string { return Yuan(bp) }
 
 // Multiple formats bp as a multiple with two decimals: 25000 → "2.50".
 func Multiple(bp int64) string {

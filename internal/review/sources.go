@@ -65,25 +65,10 @@ func (d *Default) totals(ctx context.Context, c *campaign.Campaign, w Window) (a
 
 // actualOf maps a campaign KPI to its analytics value.
 func actualOf(k analytics.KPIs, kpi string) *int64 {
-	v := func(x int64) *int64 { return &x }
-	switch kpi {
-	case campaign.KPIGMV:
-		return v(k.GMV)
-	case campaign.KPIPaidAmount:
-		return v(k.PaidAmount)
-	case campaign.KPIOrders:
-		return v(k.Orders)
-	case campaign.KPIPayingCustomers:
-		return k.PayingCustomers
-	case campaign.KPINewCustomers:
-		return k.NewCustomers
-	case campaign.KPIAOV:
-		return k.AOV
-	case campaign.KPIConversionRate:
-		return k.ConversionBP
-	case campaign.KPIUV:
-		return k.UV
-	case campaign.KPIROI:
+	if v, ok := analytics.CampaignKPIs(k)[kpi]; ok {
+		return &v
+	}
+	if kpi == campaign.KPIROI {
 		return k.ROIBP
 	}
 	return nil
