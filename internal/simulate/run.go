@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carnivalhq/carnival/internal/analytics"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -150,20 +151,7 @@ type runner struct {
 }
 
 // event is what POST /api/v1/events takes.
-type event struct {
-	ID          string    `json:"id"`
-	Type        string    `json:"type"`
-	TS          time.Time `json:"ts"`
-	AnonymousID string    `json:"anonymous_id,omitempty"`
-	CustomerID  string    `json:"customer_id,omitempty"`
-	SessionID   string    `json:"session_id,omitempty"`
-	SKUID       string    `json:"sku_id,omitempty"`
-	UTMSource   string    `json:"utm_source,omitempty"`
-	UTMMedium   string    `json:"utm_medium,omitempty"`
-	UTMCampaign string    `json:"utm_campaign,omitempty"`
-	Device      string    `json:"device,omitempty"`
-	URL         string    `json:"url,omitempty"`
-}
+type event = analytics.Event
 
 // Run drives traffic until Duration has passed (and sessions in flight
 // finished) or ctx ends, and returns the final counters. An error means
