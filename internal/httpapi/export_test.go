@@ -6,3 +6,11 @@ func WithHumaQuote(c Config) Config {
 	c.humaQuote = true
 	return c
 }
+
+// SetExportPage sets how many raw events one read of an export takes and
+// returns a function restoring it.
+func SetExportPage(n int) (restore func()) {
+	old := exportPage
+	exportPage = n
+	return func() { exportPage = old }
+}

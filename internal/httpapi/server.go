@@ -183,6 +183,7 @@ func New(cfg Config) *Server {
 	if cfg.Analytics != nil {
 		s.registerAnalytics()
 		s.registerAnalyticsViews()
+		s.registerEventExport()
 		s.mux.HandleFunc("GET /t.js", serveTracker)
 		s.mux.HandleFunc("OPTIONS /api/v1/events", eventsPreflight)
 	}

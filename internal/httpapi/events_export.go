@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/carnivalhq/carnival/internal/analytics"
+)
+
+// exportPage is how many raw events one read of an export takes.
+var exportPage = 5000
+
+// registerEventExport serves the raw events as NDJSON, when the analytics
+// store can read them back.
+func (s *Server) registerEventExport() {
+	ex, ok := s.cfg.AnalyticsStore.(analytics.Exporter)
+	if !ok {
+		return
+	}
+	if pa, ok := s.api.Adapter().(*plainAdapter); ok {
+		pa.plain["export-events"] = func(o *huma.Operation) http.Handler { return s.exportHandler(o, ex) }
+	}
+	o := op("export-events", http.MethodGet, "/api/v1/events/export", "Export raw events as NDJSON", "Analytics", rolesRead)
+	o.Description = "The shop's raw events whose `ts` falls in the shop-local days [from, to), one JSON object per line " +
+		"(`application/x-ndjson`), in the order they were stored, with the fields the events API takes plus the order flow's own " +
+		"events (order_placed, order_paid, order_cancelled, order_refunded). The answer is streamed."
+	o.Responses = map[string]*huma.Response{"200": {Description: "One event per line",
+		Content: map[string]*huma.MediaType{"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}}}}
+	huma.Register(s.api, o, func(ctx context.Context, in *struct {
+		From string `query:"from" required:"true" doc:"First shop-local day, YYYY-MM-DD"`
+		To   string `query:"to" required:"true" doc:"Day after the last, YYYY-MM-DD (at most 366 days after from)"`
+	}) (*struct{}, error) {
+		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")
+	})
+}
+
+// exportHandler streams the export page by page.
+func (s *Server) exportHandler(op *huma.Operation, ex analytics.Exporter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hctx := func() huma.Context { return humago.NewContext(op, r, w) }
+		caller, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
+		if err != nil {
+			s.writeErr(hctx(), err)
+			return
+		}
+		q := r.URL.Query()
+		p, err := s.period(r.Context(), caller.ShopID(), q.Get("from"), q.Get("to"))
+		if err != nil {
+			s.writeErr(hctx(), err)
+			return
+		}
+		ctx := r.Context()
+		page, err := ex.ExportEvents(ctx, caller.ShopID(), p.From, p.To, 0, exportPage)
+		if err != nil {
+			s.writeErr(hctx(), err)
+			return
+		}
+		rc := http.NewResponseController(w)
+		// A large export outlasts the server's write timeout.
+		_ = rc.SetWriteDeadline(time.Time{})
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Content-Disposition", `attachment; filename="events-`+q.Get("from")+`-`+q.Get("to")+`.ndjson"`)
+		w.WriteHeader(http.StatusOK)
+		var buf []byte
+		for {
+			buf = buf[:0]
+			for _, e := range page {
+				buf = append(buf, e.Body...)
+				buf = append(buf, '\n')
+			}
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
+			if len(page) < exportPage {
+				return
+			}
+			_ = rc.Flush()
+			if page, err = ex.ExportEvents(ctx, caller.ShopID(), p.From, p.To, page[len(page)-1].Seq, exportPage); err != nil {
+				// The status is sent: all that is left is to stop short,
+				// which the client sees as a truncated body.
+				s.log.Error("event export", "err", err, "shop", caller.ShopID())
+				return
+			}
+		}
+	})
+}
