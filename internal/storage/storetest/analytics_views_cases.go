@@ -339,13 +339,23 @@ func testLiveTiles(t *testing.T, open Opener) {
 		{ID: "o2p", Type: analytics.OrderPlaced, TS: sh(11, 10, 30), CustomerID: "c2", OrderID: "o2", Amount: 2000}, // this minute
 		{ID: "o2$", Type: analytics.OrderPaid, TS: sh(11, 10, 30).Add(5 * time.Second), CustomerID: "c2", OrderID: "o2", Amount: 2000},
 		{ID: "r1", Type: analytics.OrderRefunded, TS: sh(11, 10, 0), CustomerID: "c1", OrderID: "o1", Amount: 500},
+		// Cancelled unpaid: o3 today, o4 yesterday (not today's), o5 a
+		// presale balance (its amount, no order).
+		{ID: "o3p", Type: analytics.OrderPlaced, TS: sh(11, 9, 40), CustomerID: "c3", OrderID: "o3", Amount: 3000},
+		{ID: "o3x", Type: analytics.OrderCancelled, TS: sh(11, 10, 10), CustomerID: "c3", OrderID: "o3", Amount: 3000},
+		{ID: "o4x", Type: analytics.OrderCancelled, TS: sh(10, 22, 0), CustomerID: "c4", OrderID: "o4", Amount: 4444},
+		{ID: "o5x", Type: analytics.OrderCancelled, TS: sh(11, 10, 20), CustomerID: "c5", OrderID: "o5", BalanceOf: "o5d", Amount: 600},
 	})
 	tl, err := analytics.Views{St: st}.Live(ctx, "shop_l", now, shanghai)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// UV: a1, c1 (c2 only ordered); paying c1, c2; conversion 2/2; AOV 10 000/2.
-	if tl.Day != "2026-11-11" || tl.GMV != 10_000 || tl.Orders != 2 || tl.PaidAmount != 10_000 || tl.PaidOrders != 2 || tl.UV != 2 ||
+	// UV: a1, c1 (c2, c3 only ordered); paying c1, c2; conversion 2/2; AOV 10 000/2;
+	// GMV and orders keep the cancelled o3; cancelled: o3 (3000) and o5's 600.
+	if tl.CancelledOrders != 1 || tl.CancelledAmount != 3600 {
+		t.Fatalf("cancelled %d orders, %d fen; want 1, 3600", tl.CancelledOrders, tl.CancelledAmount)
+	}
+	if tl.Day != "2026-11-11" || tl.GMV != 13_000 || tl.Orders != 3 || tl.PaidAmount != 10_000 || tl.PaidOrders != 2 || tl.UV != 2 ||
 		tl.PayingCustomers != 2 || *tl.ConversionBP != 10000 || *tl.AOV != 5000 || tl.Refunds != 500 || !tl.AsOf.Equal(now) {
 		t.Fatalf("tiles: %+v", tl)
 	}
