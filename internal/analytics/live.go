@@ -26,6 +26,8 @@ type Tiles struct {
 	ConversionBP    *int64        `json:"conversion_bp,omitempty"`
 	AOV             *int64        `json:"aov,omitempty" doc:"fen"`
 	Refunds         int64         `json:"refunds" doc:"fen"`
+	CancelledOrders int64         `json:"cancelled_orders" doc:"orders cancelled unpaid today (a presale balance order adds none)"`
+	CancelledAmount int64         `json:"cancelled_amount" doc:"their payable, fen"`
 	LastHour        []MinutePoint `json:"last_hour" doc:"the 60 minutes up to and including the current one, oldest first"`
 }
 
@@ -50,7 +52,7 @@ func (v Views) Live(ctx context.Context, shopID string, now time.Time, loc *time
 		return nil, err
 	}
 	t := &Tiles{AsOf: now.UTC(), Day: dateOf(today), GMV: c.GMV, Orders: c.Orders, PaidAmount: c.PaidAmount, PaidOrders: c.PaidOrders,
-		UV: d.UV, PayingCustomers: d.PayingCustomers, Refunds: c.Refunds,
+		UV: d.UV, PayingCustomers: d.PayingCustomers, Refunds: c.Refunds, CancelledOrders: c.CancelledOrders, CancelledAmount: c.CancelledAmount,
 		ConversionBP: Ratio(d.PayingCustomers, d.UV, 10000), AOV: Ratio(c.PaidAmount, d.PayingCustomers, 1)}
 	start := l.Truncate(time.Minute).Add(-(LiveMinutes - 1) * time.Minute)
 	lo, _, _ := LocalBuckets(start, loc)

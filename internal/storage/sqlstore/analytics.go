@@ -165,6 +165,9 @@ WHERE excluded.day < analytics_first_paid.day`, k[0], k[1], f.Day, f.Channel, f.
 		if err := applySKUDays(ctx, tx, d.SKUDays); err != nil { // analytics_views.go
 			return err
 		}
+		if err := applyCustomerPeriods(ctx, tx, d); err != nil { // analytics_views.go
+			return err
+		}
 		_, err = tx.Exec(ctx, `UPDATE analytics_watermark SET seq = $1 WHERE id = 1 AND seq < $1`, d.MaxSeq)
 		return err
 	})

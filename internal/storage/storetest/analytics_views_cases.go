@@ -2,6 +2,13 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +18,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/clock"
 	"github.com/carnivalhq/carnival/internal/promotion"
+	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
 
 // RunAnalyticsViews runs the contract of the analytics views: top SKUs,
@@ -20,6 +28,8 @@ func RunAnalyticsViews(t *testing.T, open Opener) {
 	t.Run("TopSKUs", func(t *testing.T) { testTopSKUs(t, open) })
 	t.Run("ChannelTable", func(t *testing.T) { testChannelTable(t, open) })
 	t.Run("Cohorts", func(t *testing.T) { testCohorts(t, open) })
+	t.Run("CohortsBruteForce", func(t *testing.T) { testCohortsBrute(t, open) })
+	t.Run("CohortBackfill", func(t *testing.T) { testCohortBackfill(t, open) })
 	t.Run("LiveTiles", func(t *testing.T) { testLiveTiles(t, open) })
 }
 
@@ -329,13 +339,23 @@ func testLiveTiles(t *testing.T, open Opener) {
 		{ID: "o2p", Type: analytics.OrderPlaced, TS: sh(11, 10, 30), CustomerID: "c2", OrderID: "o2", Amount: 2000}, // this minute
 		{ID: "o2$", Type: analytics.OrderPaid, TS: sh(11, 10, 30).Add(5 * time.Second), CustomerID: "c2", OrderID: "o2", Amount: 2000},
 		{ID: "r1", Type: analytics.OrderRefunded, TS: sh(11, 10, 0), CustomerID: "c1", OrderID: "o1", Amount: 500},
+		// Cancelled unpaid: o3 today, o4 yesterday (not today's), o5 a
+		// presale balance (its amount, no order).
+		{ID: "o3p", Type: analytics.OrderPlaced, TS: sh(11, 9, 40), CustomerID: "c3", OrderID: "o3", Amount: 3000},
+		{ID: "o3x", Type: analytics.OrderCancelled, TS: sh(11, 10, 10), CustomerID: "c3", OrderID: "o3", Amount: 3000},
+		{ID: "o4x", Type: analytics.OrderCancelled, TS: sh(10, 22, 0), CustomerID: "c4", OrderID: "o4", Amount: 4444},
+		{ID: "o5x", Type: analytics.OrderCancelled, TS: sh(11, 10, 20), CustomerID: "c5", OrderID: "o5", BalanceOf: "o5d", Amount: 600},
 	})
 	tl, err := analytics.Views{St: st}.Live(ctx, "shop_l", now, shanghai)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// UV: a1, c1 (c2 only ordered); paying c1, c2; conversion 2/2; AOV 10 000/2.
-	if tl.Day != "2026-11-11" || tl.GMV != 10_000 || tl.Orders != 2 || tl.PaidAmount != 10_000 || tl.PaidOrders != 2 || tl.UV != 2 ||
+	// UV: a1, c1 (c2, c3 only ordered); paying c1, c2; conversion 2/2; AOV 10 000/2;
+	// GMV and orders keep the cancelled o3; cancelled: o3 (3000) and o5's 600.
+	if tl.CancelledOrders != 1 || tl.CancelledAmount != 3600 {
+		t.Fatalf("cancelled %d orders, %d fen; want 1, 3600", tl.CancelledOrders, tl.CancelledAmount)
+	}
+	if tl.Day != "2026-11-11" || tl.GMV != 13_000 || tl.Orders != 3 || tl.PaidAmount != 10_000 || tl.PaidOrders != 2 || tl.UV != 2 ||
 		tl.PayingCustomers != 2 || *tl.ConversionBP != 10000 || *tl.AOV != 5000 || tl.Refunds != 500 || !tl.AsOf.Equal(now) {
 		t.Fatalf("tiles: %+v", tl)
 	}
@@ -354,4 +374,206 @@ func testLiveTiles(t *testing.T, open Opener) {
 	if sum != 10_000 {
 		t.Fatalf("last hour paid %d, want 10 000", sum)
 	}
+}
+
+// cohortFixture is random paying history written through ApplyDelta in
+// several deltas, the way the ingestor folds events: each delta's first
+// paid day is the earliest of its own payments, so a later delta can move
+// a customer's first paid day earlier. Some customers' earliest payment is
+// a presale balance (a first paid day with no paid order that day), and
+// some customer-days only placed orders. It returns, for the brute force,
+// each customer's first paid day and the days they had a paid order.
+func cohortFixture(t *testing.T, st interface {
+	ApplyDelta(context.Context, *analytics.Delta) error
+}, seed uint64) (first map[string]time.Time, paid map[string][]time.Time) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	first, paid = map[string]time.Time{}, map[string][]time.Time{}
+	const deltas = 4
+	ds := make([]*analytics.Delta, deltas)
+	for i := range ds {
+		ds[i] = analytics.NewDelta()
+	}
+	start := time.Date(2025, 12, 1, 0, 0, 0, 0, shanghai)
+	for shop, n := range map[string]int{"shop_r": 400, "shop_o": 50} {
+		for i := 0; i < n; i++ {
+			cust := "c" + strconv.Itoa(i)
+			for j := 1 + rng.IntN(5); j > 0; j-- {
+				day := start.AddDate(0, 0, rng.IntN(200))
+				d := ds[rng.IntN(deltas)]
+				k := analytics.CustomerDayKey{ShopID: shop, Day: analytics.DayNum(day), CustomerID: cust, Channel: []string{"", "wx", "dy"}[rng.IntN(3)]}
+				cd := d.CustomerDays[k]
+				if cd == nil {
+					cd = &analytics.CustomerDay{}
+					d.CustomerDays[k] = cd
+				}
+				switch r := rng.IntN(10); {
+				case r == 0: // placed only
+					cd.Orders++
+					continue
+				case r == 1: // a balance payment: first paid, no paid order
+				default:
+					cd.PaidOrders++
+					cd.PaidAmount += 100
+					if shop == "shop_r" {
+						paid[cust] = append(paid[cust], day)
+					}
+				}
+				fk := [2]string{shop, cust}
+				if f, ok := d.FirstPaid[fk]; !ok || k.Day < f.Day {
+					d.FirstPaid[fk] = analytics.FirstPaid{Day: k.Day, Channel: k.Channel}
+				}
+				if f, ok := first[cust]; shop == "shop_r" && (!ok || day.Before(f)) {
+					first[cust] = day
+				}
+			}
+		}
+	}
+	for i, d := range ds {
+		d.Events, d.MaxSeq = 1, int64(i+1)
+		if err := st.ApplyDelta(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return first, paid
+}
+
+// bruteCohorts computes the cohort table of [from, to) from the history,
+// by the definition in docs/METRICS.md, with every period begun and ended.
+func bruteCohorts(first map[string]time.Time, paid map[string][]time.Time, from, to time.Time, monthly bool, periods int) []analytics.CohortRow {
+	startOf := func(d time.Time) time.Time {
+		if monthly {
+			return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, d.Location())
+		}
+		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) // back to Monday
+	}
+	next := func(d time.Time, k int) time.Time {
+		if monthly {
+			return d.AddDate(0, k, 0)
+		}
+		return d.AddDate(0, 0, 7*k)
+	}
+	var out []analytics.CohortRow
+	for c := startOf(from); c.Before(to); c = next(c, 1) {
+		row := analytics.CohortRow{Start: c.Format(time.DateOnly), Periods: []analytics.CohortPeriod{}}
+		kept := make([]int64, periods)
+		for cust, f := range first {
+			if !startOf(f).Equal(c) {
+				continue
+			}
+			row.Size++
+			for k := 0; k < periods; k++ {
+				for _, d := range paid[cust] {
+					if startOf(d).Equal(next(c, k)) {
+						kept[k]++
+						break
+					}
+				}
+			}
+		}
+		for k := 0; k < periods; k++ {
+			row.Periods = append(row.Periods, analytics.CohortPeriod{K: k, Start: next(c, k).Format(time.DateOnly), Customers: kept[k],
+				ShareBP: analytics.Ratio(kept[k], row.Size, 10000), Complete: true})
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// testCohortsBrute compares the cohort report with a brute-force count
+// over random history, weekly and monthly, over several ranges.
+func testCohortsBrute(t *testing.T, open Opener) {
+	st := open(t)
+	first, paid := cohortFixture(t, st, 11)
+	checkCohortsBrute(t, analytics.Views{St: st}, first, paid)
+}
+
+func checkCohortsBrute(t *testing.T, v analytics.Views, first map[string]time.Time, paid map[string][]time.Time) {
+	t.Helper()
+	now := time.Date(2028, 1, 1, 0, 0, 0, 0, shanghai)
+	day := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, shanghai) }
+	for _, tc := range []struct {
+		from, to time.Time
+		monthly  bool
+		periods  int
+	}{
+		{day(2025, 12, 3), day(2026, 3, 1), false, 8},
+		{day(2026, 1, 1), day(2026, 7, 1), false, 24},
+		{day(2026, 5, 10), day(2026, 5, 11), false, 1},
+		{day(2025, 12, 1), day(2026, 7, 1), true, 6},
+		{day(2026, 2, 14), day(2026, 4, 1), true, 3},
+	} {
+		got, err := v.Cohorts(ctx, "shop_r", analytics.Period{From: tc.from, To: tc.to}, tc.monthly, tc.periods, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bruteCohorts(first, paid, tc.from, tc.to, tc.monthly, tc.periods)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("%s..%s monthly=%v periods=%d (-want +got):\n%s", tc.from.Format(time.DateOnly), tc.to.Format(time.DateOnly), tc.monthly, tc.periods, d)
+		}
+	}
+}
+
+// testCohortBackfill checks that migration 00015's backfill, run over
+// customer days and first paid days stored before the table existed,
+// gives the rows ApplyDelta keeps, and so the same report.
+func testCohortBackfill(t *testing.T, open Opener) {
+	st := open(t)
+	first, paid := cohortFixture(t, st, 23)
+	dump := func() []string {
+		rows, err := st.Query(ctx, `SELECT shop_id, kind, customer_id, period, COALESCE(cohort, -1) FROM analytics_customer_periods ORDER BY shop_id, kind, customer_id, period`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var shop, kind, cust string
+			var p, c int64
+			if err := rows.Scan(&shop, &kind, &cust, &p, &c); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %s %s %d %d", shop, kind, cust, p, c))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	kept := dump()
+	if len(kept) < 500 {
+		t.Fatalf("only %d customer periods", len(kept))
+	}
+	_, self, _, _ := runtime.Caller(0)
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", st.Dialect().Name, "migrations", "00015_customer_periods.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := strings.SplitN(strings.SplitN(string(src), "-- +goose Down", 2)[0], "-- +goose Up", 2)[1]
+	var backfill []string
+	for _, stmt := range strings.Split(up, ";") {
+		if i := strings.Index(stmt, "INSERT INTO"); i >= 0 {
+			backfill = append(backfill, stmt[i:])
+		}
+	}
+	if len(backfill) != 2 {
+		t.Fatalf("%d backfill statements in the migration", len(backfill))
+	}
+	if err := st.Write(ctx, func(tx *sqlstore.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM analytics_customer_periods`); err != nil {
+			return err
+		}
+		for _, q := range backfill {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(kept, dump()); d != "" {
+		t.Fatalf("backfill (-kept +backfilled):\n%s", d)
+	}
+	checkCohortsBrute(t, analytics.Views{St: st}, first, paid)
 }
