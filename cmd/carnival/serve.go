@@ -40,6 +40,16 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	defer st.Close()
 	svc := commerce.NewService(st, commerce.Options{})
 	ps := promotion.New(st, svc)
+	// Shop-wide day sketches of data from before they existed, before
+	// ingestion writes any (see BackfillShopSketches).
+	if n, err := st.BackfillShopSketches(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("built shop-wide day sketches", "sketches", n)
+	}
+	// Merged sketches of closed days, shared by every metric read
+	// (16 KiB a dense one: about 64 MiB at most).
+	sketchCache := analytics.NewCache(4096, svc.Now)
 	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Location: analytics.ShopLocation(svc), Logger: log})
 	if err != nil {
 		return err
@@ -94,10 +104,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	cs := campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st}, Spend: st})
+	cs := campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st, Cache: sketchCache}, Spend: st})
 	alerts := alert.New(st, svc, alert.Options{Campaigns: cs, Metrics: st, Logger: log})
 	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: cs, Guard: gd, Logger: log, Ready: ready,
-		Analytics: ing, AnalyticsStore: st, Review: review.NewSources(cs, st, st), Alerts: alerts})
+		Analytics: ing, AnalyticsStore: st, AnalyticsCache: sketchCache, Review: review.NewSources(cs, st, st), Alerts: alerts})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -2,9 +2,11 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -64,24 +66,40 @@ type Report struct {
 // exact. Exact counts every distinct over the visitor-day and
 // customer-day rows instead, which costs a scan of every visitor-day of
 // the period.
+//
+// Unfiltered reads merge the shop-wide day sketches (one per day and
+// kind). With a Cache, the merged sketches of closed days are kept across
+// requests (see Cache).
 type Reader struct {
 	St    Store
 	Exact bool
+	Cache *Cache
 }
 
 // KPIs builds the report for p at granularity Day or Hour.
 func (r Reader) KPIs(ctx context.Context, shopID string, p Period, gran string, f Filter, cost int64) (*Report, error) {
 	out := &Report{Granularity: map[string]string{Day: "day", Hour: "hour"}[gran]}
+	// The three periods are independent reads: run them together.
+	dst := []*Series{&out.Current, &out.PreviousPeriod, &out.SamePeriodLastYear}
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
 	for i, q := range []Period{p, p.Previous(), p.LastYear()} {
 		c := cost // what was spent in this period: ROI of the comparisons is not known
 		if i > 0 {
 			c = 0
 		}
-		s, err := r.series(ctx, shopID, q, gran, f, c)
-		if err != nil {
-			return nil, err
-		}
-		*[]*Series{&out.Current, &out.PreviousPeriod, &out.SamePeriodLastYear}[i] = *s
+		wg.Go(func() {
+			s, err := r.series(ctx, shopID, q, gran, f, c)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			*dst[i] = *s
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -111,7 +129,7 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 		// One read of the period's sketches and one of its customer
 		// counts give every day's distincts and the totals.
 		var tot Distincts
-		if days, tot, err = r.distincts(ctx, shopID, from, to, f); err != nil {
+		if days, tot, err = r.distincts(ctx, shopID, from, to, p.From.Location(), f); err != nil {
 			return nil, err
 		}
 		s.Totals = Compute(total, &tot, cost)
@@ -128,7 +146,7 @@ func (r Reader) series(ctx context.Context, shopID string, p Period, gran string
 		}
 	}
 	if gran != Day {
-		_, tot, err := r.distincts(ctx, shopID, from, to, f)
+		_, tot, err := r.distincts(ctx, shopID, from, to, p.From.Location(), f)
 		if err != nil {
 			return nil, err
 		}
@@ -143,28 +161,14 @@ const StepKindVisit = 0
 // distincts are the distinct counts of each day of [from, to) and of the
 // whole range: UV and paying customers from the sketches, repurchasers
 // and new customers exactly.
-func (r Reader) distincts(ctx context.Context, shopID string, from, to int64, f Filter) (map[int64]Distincts, Distincts, error) {
-	rows, err := r.St.DaySketches(ctx, shopID, from, to, f, []int{StepKindVisit, SketchPaying})
+func (r Reader) distincts(ctx context.Context, shopID string, from, to int64, loc *time.Location, f Filter) (map[int64]Distincts, Distincts, error) {
+	perDay, err := r.daySketches(ctx, shopID, from, to, loc, f, []int{StepKindVisit, SketchPaying})
 	if err != nil {
 		return nil, Distincts{}, err
 	}
-	type dk struct {
-		day  int64
-		kind int
-	}
-	perDay := sketchSet[dk]{}
-	for _, row := range rows {
-		sk, err := decodeSketch(row.Sketch)
-		if err != nil {
-			return nil, Distincts{}, err
-		}
-		if err := perDay.merge(dk{row.Day, row.Kind}, sk); err != nil {
-			return nil, Distincts{}, err
-		}
-	}
 	all := sketchSet[int]{}
-	for k, sk := range perDay {
-		if err := all.merge(k.kind, sk); err != nil {
+	for k, ds := range perDay {
+		if err := all.merge(k.kind, ds.sk); err != nil {
 			return nil, Distincts{}, err
 		}
 	}
@@ -177,8 +181,8 @@ func (r Reader) distincts(ctx context.Context, shopID string, from, to int64, f 
 	}
 	for k := range perDay {
 		dd := days[k.day]
-		dd.UV = perDay.estimate(dk{k.day, StepKindVisit})
-		dd.PayingCustomers = perDay.estimate(dk{k.day, SketchPaying})
+		dd.UV = perDay[dayKind{k.day, StepKindVisit}].est
+		dd.PayingCustomers = perDay[dayKind{k.day, SketchPaying}].est
 		days[k.day] = dd
 	}
 	tot.UV = all.estimate(StepKindVisit)
@@ -224,6 +228,19 @@ func (r Reader) Funnel(ctx context.Context, shopID string, p Period, byChannel b
 	if r.Exact {
 		return r.St.Funnel(ctx, shopID, DayNum(p.From), DayNum(p.To), byChannel)
 	}
+	if !byChannel {
+		perDay, err := r.daySketches(ctx, shopID, DayNum(p.From), DayNum(p.To), p.From.Location(), Filter{}, []int{0, 1, 2, 3, 4})
+		if err != nil {
+			return nil, err
+		}
+		set := sketchSet[int]{}
+		for k, ds := range perDay {
+			if err := set.merge(k.kind, ds.sk); err != nil {
+				return nil, err
+			}
+		}
+		return []FunnelRow{{Visits: set.estimate(0), Products: set.estimate(1), Carts: set.estimate(2), Orders: set.estimate(3), Paid: set.estimate(4)}}, nil
+	}
 	rows, err := r.St.DaySketches(ctx, shopID, DayNum(p.From), DayNum(p.To), Filter{}, []int{0, 1, 2, 3, 4})
 	if err != nil {
 		return nil, err
@@ -266,7 +283,7 @@ func (r Reader) Distincts(ctx context.Context, shopID string, fromDay, toDay int
 	if r.Exact {
 		return r.St.Distincts(ctx, shopID, fromDay, toDay, f)
 	}
-	_, tot, err := r.distincts(ctx, shopID, fromDay, toDay, f)
+	_, tot, err := r.distincts(ctx, shopID, fromDay, toDay, nil, f)
 	return tot, err
 }
 
@@ -290,23 +307,9 @@ func (r Reader) DistinctsByDay(ctx context.Context, shopID string, p Period, f F
 		}
 		return onDay, toDate, nil
 	}
-	rows, err := r.St.DaySketches(ctx, shopID, from, DayNum(p.To), f, []int{StepKindVisit, SketchPaying})
+	perDay, err := r.daySketches(ctx, shopID, from, DayNum(p.To), p.From.Location(), f, []int{StepKindVisit, SketchPaying})
 	if err != nil {
 		return nil, nil, err
-	}
-	type dk struct {
-		day  int64
-		kind int
-	}
-	perDay := sketchSet[dk]{}
-	for _, row := range rows {
-		sk, err := decodeSketch(row.Sketch)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := perDay.merge(dk{row.Day, row.Kind}, sk); err != nil {
-			return nil, nil, err
-		}
 	}
 	cust, _, err := r.St.CustomerDistincts(ctx, shopID, from, DayNum(p.To), f)
 	if err != nil {
@@ -317,12 +320,12 @@ func (r Reader) DistinctsByDay(ctx context.Context, shopID string, p Period, f F
 	for day := p.From; day.Before(p.To); day = day.AddDate(0, 0, 1) {
 		dn := DayNum(day)
 		dd := cust[dn]
-		dd.UV, dd.PayingCustomers = perDay.estimate(dk{dn, StepKindVisit}), perDay.estimate(dk{dn, SketchPaying})
+		dd.UV, dd.PayingCustomers = perDay[dayKind{dn, StepKindVisit}].est, perDay[dayKind{dn, SketchPaying}].est
 		dd.Repurchasers = min(dd.Repurchasers, dd.PayingCustomers)
 		onDay[dn] = dd
 		for _, kind := range []int{StepKindVisit, SketchPaying} {
-			if sk := perDay[dk{dn, kind}]; sk != nil {
-				if err := running.merge(kind, sk); err != nil {
+			if ds, ok := perDay[dayKind{dn, kind}]; ok {
+				if err := running.merge(kind, ds.sk); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -331,4 +334,95 @@ func (r Reader) DistinctsByDay(ctx context.Context, shopID string, p Period, f F
 		toDate[dn] = Distincts{UV: running.estimate(StepKindVisit), PayingCustomers: running.estimate(SketchPaying), NewCustomers: newSoFar}
 	}
 	return onDay, toDate, nil
+}
+
+type dayKind struct {
+	day  int64
+	kind int
+}
+
+// daySketches gives the merged sketch of each day of [from, to) and kind
+// that has any (f applied): unfiltered from the shop-wide rows. With a
+// cache and the shop's zone, closed days come from the cache when all
+// their kinds are in it, and are put in it when read.
+func (r Reader) daySketches(ctx context.Context, shopID string, from, to int64, loc *time.Location, f Filter, kinds []int) (map[dayKind]daySketch, error) {
+	out := map[dayKind]daySketch{}
+	closed := r.Cache.closedBefore(loc)
+	lo := from // the store is read from lo on
+	if closed > from {
+		for day := dayTime(from, loc); ; day = day.AddDate(0, 0, 1) {
+			dn := DayNum(day)
+			if dn >= min(to, closed) {
+				lo = dn
+				break
+			}
+			hit := make([]daySketch, len(kinds))
+			ok := true
+			for i, kind := range kinds {
+				if hit[i], ok = r.Cache.get(r.Cache.key(shopID, f, dn, kind)); !ok {
+					break
+				}
+			}
+			if !ok {
+				lo = dn
+				break
+			}
+			for i, kind := range kinds {
+				if hit[i].est > 0 {
+					out[dayKind{dn, kind}] = hit[i]
+				}
+			}
+		}
+	}
+	if lo >= to {
+		return out, nil
+	}
+	var rows []SketchRow
+	var err error
+	if f.Channel == nil && f.Campaign == nil {
+		rows, err = r.St.ShopDaySketches(ctx, shopID, lo, to, kinds)
+	} else {
+		rows, err = r.St.DaySketches(ctx, shopID, lo, to, f, kinds)
+	}
+	if err != nil {
+		return nil, err
+	}
+	set := sketchSet[dayKind]{}
+	for _, row := range rows {
+		sk, err := decodeSketch(row.Sketch)
+		if err != nil {
+			return nil, err
+		}
+		k := dayKind{row.Day, row.Kind}
+		if set[k] == nil {
+			set[k] = sk // decoded for this read alone: merged into, not shared yet
+			continue
+		}
+		if err := set[k].Merge(sk); err != nil {
+			return nil, err
+		}
+	}
+	for k, sk := range set {
+		out[k] = daySketch{sk: sk, est: int64(sk.Estimate())}
+	}
+	if closed > lo {
+		// Every kind of every closed day read is cached, empty ones too,
+		// so that a day without data is not read again.
+		for day := dayTime(lo, loc); DayNum(day) < min(to, closed); day = day.AddDate(0, 0, 1) {
+			dn := DayNum(day)
+			for _, kind := range kinds {
+				ds, ok := out[dayKind{dn, kind}]
+				if !ok {
+					ds = daySketch{sk: NewSketch()}
+				}
+				r.Cache.add(r.Cache.key(shopID, f, dn, kind), ds)
+			}
+		}
+	}
+	return out, nil
+}
+
+// dayTime is the local midnight of a YYYYMMDD day.
+func dayTime(dn int64, loc *time.Location) time.Time {
+	return time.Date(int(dn/10000), time.Month(dn/100%100), int(dn%100), 0, 0, 0, 0, loc)
 }

@@ -55,6 +55,11 @@ type Store interface {
 	// DaySketches reads the stored day sketches of the given kinds over
 	// the local days [fromDay, toDay).
 	DaySketches(ctx context.Context, shopID string, fromDay, toDay int64, f Filter, kinds []int) ([]SketchRow, error)
+	// ShopDaySketches reads one sketch per day and (detailed) kind over
+	// all channels and campaigns: the shop-wide row, or for a day and
+	// kind without one (data from before shop-wide rows) the detailed
+	// rows to merge. Rows carry the detailed kind.
+	ShopDaySketches(ctx context.Context, shopID string, fromDay, toDay int64, kinds []int) ([]SketchRow, error)
 	// CustomerDistincts counts repurchasers and new customers exactly,
 	// for each day of [fromDay, toDay) with any and for the whole range
 	// (UV and paying customers, from sketches, are left 0).

@@ -14,9 +14,15 @@ import (
 // the customers with a paid order on that day. Sketches merge by
 // register maximum: merging the same visitor-days twice changes nothing,
 // so a delta can be applied again (after a crash) without counting twice.
+//
+// Each day also has shop-wide sketches, kind + SketchShopWide with channel
+// and campaign "", the merge of all its channel × campaign sketches of
+// that kind: an unfiltered read merges one sketch per day and kind.
+// Filtered and by-channel reads use the detailed kinds only.
 const (
-	SketchKinds  = 5 // funnel steps: kinds 0 … 4
-	SketchPaying = 5
+	SketchKinds    = 5 // funnel steps: kinds 0 … 4
+	SketchPaying   = 5
+	SketchShopWide = 100
 )
 
 // SketchKey names one stored day sketch.
@@ -48,17 +54,21 @@ func HashVisitor(id string) uint64 { return xxhash.Sum64String(id) }
 // counts as the customer); it is called once per distinct visitor.
 func BuildSketches(vd map[VisitorDayKey]int64, cd map[CustomerDayKey]*CustomerDay, resolve func(shopID, visitor string) (string, error)) (map[SketchKey]*hyperloglog.Sketch, error) {
 	out := map[SketchKey]*hyperloglog.Sketch{}
+	insert := func(sk SketchKey, h uint64) {
+		for _, k := range []SketchKey{sk, {sk.ShopID, sk.Day, "", "", sk.Kind + SketchShopWide}} {
+			s := out[k]
+			if s == nil {
+				s = NewSketch()
+				out[k] = s
+			}
+			s.InsertHash(h)
+		}
+	}
 	for k, c := range cd {
 		if c.PaidOrders <= 0 {
 			continue
 		}
-		sk := SketchKey{k.ShopID, k.Day, k.Channel, k.Campaign, SketchPaying}
-		s := out[sk]
-		if s == nil {
-			s = NewSketch()
-			out[sk] = s
-		}
-		s.InsertHash(HashVisitor("c:" + k.CustomerID))
+		insert(SketchKey{k.ShopID, k.Day, k.Channel, k.Campaign, SketchPaying}, HashVisitor("c:"+k.CustomerID))
 	}
 	hashes := map[[2]string]uint64{}
 	for k, steps := range vd {
@@ -76,13 +86,7 @@ func BuildSketches(vd map[VisitorDayKey]int64, cd map[CustomerDayKey]*CustomerDa
 			if steps&(1<<kind) == 0 {
 				continue
 			}
-			sk := SketchKey{k.ShopID, k.Day, k.Channel, k.Campaign, kind}
-			s := out[sk]
-			if s == nil {
-				s = NewSketch()
-				out[sk] = s
-			}
-			s.InsertHash(h)
+			insert(SketchKey{k.ShopID, k.Day, k.Channel, k.Campaign, kind}, h)
 		}
 	}
 	return out, nil

@@ -91,7 +91,14 @@ func TestBuildSketchesCountsALinkedVisitorOnceAndKeepsStepsApart(t *testing.T) {
 	if want := "2 1 0 1 0 1"; got != want {
 		t.Errorf("visit, product, cart, paid on the 11th; visit, order on the 12th = %s, want %s", got, want)
 	}
-	if len(sks) != 4 {
-		t.Errorf("%d sketches, want 4", len(sks))
+	// Shop-wide (all channels and campaigns): visit, product and paid on
+	// the 11th, order on the 12th.
+	w := analytics.SketchShopWide
+	got = fmt.Sprint(est(20261111, "", w), est(20261111, "", w+1), est(20261111, "", w+4), est(20261112, "", w), est(20261112, "", w+3))
+	if want := "2 1 1 0 1"; got != want {
+		t.Errorf("shop-wide visit, product, paid on the 11th; visit, order on the 12th = %s, want %s", got, want)
+	}
+	if len(sks) != 8 {
+		t.Errorf("%d sketches, want 4 detailed and 4 shop-wide", len(sks))
 	}
 }

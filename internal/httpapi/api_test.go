@@ -95,7 +95,7 @@ func newEnvAt(t testing.TB, clk *clock.Settable, price int64) *env {
 	t.Cleanup(func() { ing.Close() })
 	analytics.FromOrders(svc, ing, slog.New(slog.NewTextHandler(testLog, nil)))
 	e.ingest = ing
-	e.cfg = httpapi.Config{Analytics: ing, AnalyticsStore: st, Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard,
+	e.cfg = httpapi.Config{Analytics: ing, AnalyticsStore: st, AnalyticsCache: analytics.NewCache(256, svc.Now), Commerce: svc, Promotions: ps, Flash: e.flash, Grabs: peak.NewGrabs(peak.NewMemory(), ps, nil), Guard: e.guard,
 		Presales: peak.NewPresales(st, svc, peak.Options{}), Groups: peak.NewGroups(st, svc, peak.Options{}), Campaigns: campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st}, Spend: st}), Logger: slog.New(slog.NewTextHandler(testLog, nil))}
 	api := httpapi.New(e.cfg)
 	e.srv = httptest.NewServer(api.Handler())

@@ -61,7 +61,7 @@ func (s *Server) registerAnalytics() {
 			if in.Granularity == "hour" {
 				g = analytics.Hour
 			}
-			rep, err := analytics.Reader{St: s.cfg.AnalyticsStore, Exact: in.Exact}.KPIs(ctx, c.ShopID(), p, g, f, in.Cost)
+			rep, err := analytics.Reader{St: s.cfg.AnalyticsStore, Exact: in.Exact, Cache: s.cfg.AnalyticsCache}.KPIs(ctx, c.ShopID(), p, g, f, in.Cost)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
@@ -83,7 +83,7 @@ func (s *Server) registerAnalytics() {
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			rows, err := analytics.Reader{St: s.cfg.AnalyticsStore, Exact: in.Exact}.Funnel(ctx, c.ShopID(), p, in.By == "channel")
+			rows, err := analytics.Reader{St: s.cfg.AnalyticsStore, Exact: in.Exact, Cache: s.cfg.AnalyticsCache}.Funnel(ctx, c.ShopID(), p, in.By == "channel")
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

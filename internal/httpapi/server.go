@@ -63,6 +63,9 @@ type Config struct {
 	// nil leaves them out.
 	Analytics      *analytics.Ingestor
 	AnalyticsStore analytics.Store
+	// AnalyticsCache keeps merged sketches of closed days across metric
+	// reads; nil caches nothing.
+	AnalyticsCache *analytics.Cache
 	// Review fills campaign reviews (复盘); nil (or no Campaigns) leaves
 	// them out.
 	Review review.Sources

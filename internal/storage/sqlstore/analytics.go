@@ -291,6 +291,82 @@ WHERE shop_id = $1 AND kind IN (`+strings.Join(in, ", ")+`) AND day >= $2 AND da
 	})
 }
 
+// ShopDaySketches reads the shop-wide day sketches of the given kinds
+// over the local days [fromDay, toDay) and, for a day and kind without
+// one, its detailed sketches (see analytics.Store).
+func (s *Store) ShopDaySketches(ctx context.Context, shopID string, fromDay, toDay int64, kinds []int) ([]analytics.SketchRow, error) {
+	in, wide := make([]string, len(kinds)), make([]string, len(kinds))
+	for i, k := range kinds {
+		in[i], wide[i] = strconv.Itoa(k), strconv.Itoa(k+analytics.SketchShopWide)
+	}
+	rows, err := s.Query(ctx, `SELECT day, channel, campaign, kind - `+strconv.Itoa(analytics.SketchShopWide)+`, sketch FROM analytics_sketches
+WHERE shop_id = $1 AND kind IN (`+strings.Join(wide, ", ")+`) AND day >= $2 AND day < $3
+UNION ALL
+SELECT d.day, d.channel, d.campaign, d.kind, d.sketch FROM analytics_sketches d
+WHERE d.shop_id = $1 AND d.kind IN (`+strings.Join(in, ", ")+`) AND d.day >= $2 AND d.day < $3
+ AND NOT EXISTS (SELECT 1 FROM analytics_sketches w WHERE w.shop_id = d.shop_id AND w.kind = d.kind + `+strconv.Itoa(analytics.SketchShopWide)+`
+  AND w.day = d.day AND w.channel = '' AND w.campaign = '')`, shopID, fromDay, toDay)
+	return rowsAll(rows, err, func(r *sql.Rows) (analytics.SketchRow, error) {
+		var x analytics.SketchRow
+		err := r.Scan(&x.Day, &x.Channel, &x.Campaign, &x.Kind, &x.Sketch)
+		return x, err
+	})
+}
+
+// BackfillShopSketches builds the shop-wide day sketches of the days
+// whose detailed sketches were written before shop-wide ones existed, by
+// merging the detailed ones, and returns how many it wrote. Run it
+// before ingestion starts (serve does): a flush that came first would
+// create a shop-wide row holding only its own visitors, and the day would
+// no longer be found here. Merging is idempotent, so running it again,
+// or on a day a flush touches meanwhile, counts nobody twice.
+func (s *Store) BackfillShopSketches(ctx context.Context) (int, error) {
+	type shopDay struct {
+		shop string
+		day  int64
+	}
+	rows, err := s.Query(ctx, `SELECT DISTINCT d.shop_id, d.day FROM analytics_sketches d
+WHERE d.kind < `+strconv.Itoa(analytics.SketchShopWide)+` AND NOT EXISTS (SELECT 1 FROM analytics_sketches w
+ WHERE w.shop_id = d.shop_id AND w.kind = d.kind + `+strconv.Itoa(analytics.SketchShopWide)+` AND w.day = d.day AND w.channel = '' AND w.campaign = '')`)
+	todo, err := rowsAll(rows, err, func(r *sql.Rows) (shopDay, error) {
+		var x shopDay
+		err := r.Scan(&x.shop, &x.day)
+		return x, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("shop-wide sketches: %w", err)
+	}
+	n := 0
+	for _, sd := range todo {
+		kinds := make([]int, analytics.SketchPaying+1)
+		for i := range kinds {
+			kinds[i] = i
+		}
+		detail, err := s.DaySketches(ctx, sd.shop, sd.day, sd.day+1, analytics.Filter{}, kinds)
+		if err != nil {
+			return n, err
+		}
+		sks := map[analytics.SketchKey]*hyperloglog.Sketch{}
+		for _, row := range detail {
+			k := analytics.SketchKey{ShopID: sd.shop, Day: row.Day, Kind: row.Kind + analytics.SketchShopWide}
+			sk := analytics.NewSketch()
+			if err := sk.UnmarshalBinary(row.Sketch); err != nil {
+				return n, fmt.Errorf("day sketch: %w", err)
+			}
+			if sks[k] == nil {
+				sks[k] = sk
+			} else if err := sks[k].Merge(sk); err != nil {
+				return n, err
+			}
+		}
+		if err := s.Write(ctx, func(tx *Tx) error { return s.applySketches(ctx, tx, sks) }); err != nil {
+			return n, err
+		}
+		n += len(sks)
+	}
+	return n, nil
+}
+
 // CustomerDistincts counts repurchasers (from the repeat pairs) and new
 // customers exactly for each day of [fromDay, toDay) and for the range;
 // UV and paying customers come from the sketches.
