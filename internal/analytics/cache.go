@@ -1,6 +1,8 @@
 package analytics
 
 import (
+	"context"
+	"maps"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
@@ -23,6 +25,24 @@ const ClosedAfterDays = 8
 type Cache struct {
 	now func() time.Time
 	lru *lru.Cache[cacheKey, daySketch]
+	// cust keeps the exact customer counts (repurchasers, new customers)
+	// of ranges of closed days: the comparison periods of a report
+	// always are, and counting repurchasers is the costly read.
+	cust *lru.Cache[rangeKey, customerRange]
+}
+
+type rangeKey struct {
+	shop              string
+	filtered          [2]bool
+	channel, campaign string
+	from, to          int64
+}
+
+// customerRange is a closed range's customer counts, per day and in all;
+// shared (cached), so handed out as copies.
+type customerRange struct {
+	days map[int64]Distincts
+	tot  Distincts
 }
 
 type cacheKey struct {
@@ -51,7 +71,11 @@ func NewCache(size int, now func() time.Time) *Cache {
 	if err != nil {
 		panic(err) // only for size <= 0
 	}
-	return &Cache{now: now, lru: c}
+	cust, err := lru.New[rangeKey, customerRange](max(size/16, 16))
+	if err != nil {
+		panic(err)
+	}
+	return &Cache{now: now, lru: c, cust: cust}
 }
 
 // closedBefore is the first local day (YYYYMMDD) that is not closed yet:
@@ -80,3 +104,23 @@ func (c *Cache) add(k cacheKey, v daySketch)      { c.lru.Add(k, v) }
 
 // Len is how many day sketches are cached.
 func (c *Cache) Len() int { return c.lru.Len() }
+
+// customerDistincts is Store.CustomerDistincts, kept for ranges of closed
+// days (to at or before closedBefore) when there is a cache.
+func (r Reader) customerDistincts(ctx context.Context, shopID string, from, to int64, loc *time.Location, f Filter) (map[int64]Distincts, Distincts, error) {
+	c := r.Cache
+	if c == nil || to > c.closedBefore(loc) {
+		return r.St.CustomerDistincts(ctx, shopID, from, to, f)
+	}
+	dk := c.key(shopID, f, 0, 0)
+	k := rangeKey{shop: shopID, filtered: dk.filtered, channel: dk.channel, campaign: dk.campaign, from: from, to: to}
+	if v, ok := c.cust.Get(k); ok {
+		return maps.Clone(v.days), v.tot, nil
+	}
+	days, tot, err := r.St.CustomerDistincts(ctx, shopID, from, to, f)
+	if err != nil {
+		return nil, Distincts{}, err
+	}
+	c.cust.Add(k, customerRange{days: maps.Clone(days), tot: tot})
+	return days, tot, nil
+}

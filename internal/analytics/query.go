@@ -172,7 +172,7 @@ func (r Reader) distincts(ctx context.Context, shopID string, from, to int64, lo
 			return nil, Distincts{}, err
 		}
 	}
-	days, tot, err := r.St.CustomerDistincts(ctx, shopID, from, to, f)
+	days, tot, err := r.customerDistincts(ctx, shopID, from, to, loc, f)
 	if err != nil {
 		return nil, Distincts{}, err
 	}
