@@ -76,7 +76,7 @@ func TestDemoAnalyticsHistoryAndCampaigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.EndsAt.Before(testNow) || len(c.Phases) != 3 || len(c.Channels) != len(demoChannels) {
+	if c.Status != campaign.StatusEnded || !c.EndsAt.Before(testNow) || len(c.Phases) != 3 || len(c.Channels) != len(demoChannels) {
 		t.Fatalf("双11 campaign %s – %s, %d phases, %d channels", c.StartsAt, c.EndsAt, len(c.Phases), len(c.Channels))
 	}
 	for _, m := range c.Milestones {

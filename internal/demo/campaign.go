@@ -158,6 +158,9 @@ func SeedCampaigns(ctx context.Context, cs *campaign.Service, shopID string, loc
 	if err := completeDue(ctx, cs, a, c.ID, now, loc); err != nil {
 		return nil, err
 	}
+	if _, err := cs.End(ctx, a, c.ID); err != nil { // over: the review is final
+		return nil, fmt.Errorf("demo campaign end: %w", err)
+	}
 
 	// 双12: planned at about half of 双11, same channels.
 	w12 := double12(now, loc)
