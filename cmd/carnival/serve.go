@@ -92,8 +92,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	pre := peak.NewPresales(st, svc, peak.Options{Logger: log})
 	groups := peak.NewGroups(st, svc, peak.Options{Logger: log})
+	cs := campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st, Cache: sketchCache}, Spend: st})
 	if cfg.Demo {
-		if err := seedDemo(ctx, st, svc, ps, flash, stdout, log); err != nil {
+		if err := seedDemo(ctx, st, svc, ps, flash, ing, cs, stdout, log); err != nil {
 			return err
 		}
 	}
@@ -104,7 +105,6 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	}
 	defer gd.Close() // after the server has stopped: writes the refusals still queued
 
-	cs := campaign.New(st, svc, ps, analytics.CampaignActuals{Reader: analytics.Reader{St: st, Cache: sketchCache}, Spend: st})
 	alerts := alert.New(st, svc, alert.Options{Campaigns: cs, Metrics: st, Logger: log})
 	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: cs, Guard: gd, Logger: log, Ready: ready,
 		Analytics: ing, AnalyticsStore: st, AnalyticsCache: sketchCache, Review: review.NewSources(cs, st, st), Alerts: alerts})
@@ -246,7 +246,8 @@ func sweep(ctx context.Context, every time.Duration, log *slog.Logger, steps []s
 	}
 }
 
-func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps *promotion.Service, fl *peak.Flash, stdout io.Writer, log *slog.Logger) error {
+func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps *promotion.Service, fl *peak.Flash, ing *analytics.Ingestor,
+	cs *campaign.Service, stdout io.Writer, log *slog.Logger) error {
 	shop, seeded, err := demo.IsSeeded(ctx, st)
 	if err != nil {
 		return err
@@ -273,11 +274,28 @@ func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps 
 	if err != nil {
 		return fmt.Errorf("seed demo flash sales: %w", err)
 	}
+	// The history's analytics (the order seeding bypasses the ingestor)
+	// and the campaign plans over it.
+	hist, err := demo.SeedAnalytics(ctx, svc, ing, res.Shop.ID, res.Shop.CreatedAt, time.Now(), 11)
+	if err != nil {
+		return fmt.Errorf("seed demo analytics: %w", err)
+	}
+	log.Info("demo analytics history seeded", "order_events", hist.OrderEvents, "storefront_events", hist.StorefrontEvents,
+		"visitors", hist.Visitors, "took", hist.Took.String())
+	loc, err := time.LoadLocation(res.Shop.TimeZone)
+	if err != nil {
+		return fmt.Errorf("seed demo campaigns: %w", err)
+	}
+	cps, err := demo.SeedCampaigns(ctx, cs, res.Shop.ID, loc, time.Now(), promos)
+	if err != nil {
+		return fmt.Errorf("seed demo campaigns: %w", err)
+	}
 	log.Info("demo seeded", "shop", res.Shop.ID, "skus", res.SKUs, "customers", res.Customers, "orders", res.Orders,
 		"promotions", len(promos.Promotions), "coupons", promos.Coupons, "took", time.Since(start).String())
 	fmt.Fprintf(stdout, "Demo shop %q (%s): %d SKUs, %d customers, %d orders, %d promotions, %d coupon templates.\n",
 		res.Shop.Name, res.Shop.ID, res.SKUs, res.Customers, res.Orders, len(promos.Promotions), len(promos.Templates))
 	fmt.Fprintf(stdout, "Flash sale live now: %s (upcoming: %s); coupon to grab: %s\n", flash.Live, flash.Upcoming, flash.GrabTemplate)
+	fmt.Fprintf(stdout, "Campaigns: %s (双11, ended: see /api/v1/campaigns/%s/review.html), %s (双12, upcoming)\n", cps.Double11, cps.Double11, cps.Double12)
 	fmt.Fprintf(stdout, "Admin API key:      %s\nStorefront API key: %s\nAnalyst API key:    %s\n", res.AdminKey, res.StorefrontKey, res.AnalystKey)
 	return nil
 }

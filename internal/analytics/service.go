@@ -153,6 +153,11 @@ func (in *Ingestor) rebuild(ctx context.Context) error {
 // returns how many were accepted, how many of those were already stored,
 // and the rejected items. server admits the order flow's event types.
 func (in *Ingestor) Ingest(ctx context.Context, shopID string, evs []Event, server bool) (accepted, dups int, rejected []Rejection, err error) {
+	return in.ingest(ctx, shopID, evs, server, true)
+}
+
+// ingest is Ingest; aged false skips the MaxPast/MaxFuture limits (Backfill).
+func (in *Ingestor) ingest(ctx context.Context, shopID string, evs []Event, server, aged bool) (accepted, dups int, rejected []Rejection, err error) {
 	loc, err := in.opt.Location(ctx, shopID)
 	if err != nil {
 		return 0, 0, nil, err
@@ -161,7 +166,11 @@ func (in *Ingestor) Ingest(ctx context.Context, shopID string, evs []Event, serv
 	req := &appendReq{done: make(chan struct{})}
 	seen := make(map[string]bool, len(evs))
 	for i := range evs {
-		if r := Validate(&evs[i], now, server); r != nil {
+		at := now
+		if !aged {
+			at = evs[i].TS // an event is never too old nor ahead of its own time
+		}
+		if r := Validate(&evs[i], at, server); r != nil {
 			r.Index = i
 			rejected = append(rejected, *r)
 			continue

@@ -118,6 +118,7 @@ func Seed(ctx context.Context, store commerce.Store, opt Options) (*Result, erro
 	cat := planCatalog(r, opt.SKUs)
 	cs, batches := planCustomers(r, opt.Customers, start, now)
 	orders := planOrders(r, cat, cs, start, now, loc, timeout)
+	tagCampaignOrders(orders, double11(now, loc))
 	events := timeline(cs, batches, orders)
 	events = planStock(r, cat, orders, events, start, now)
 
@@ -281,7 +282,7 @@ func (sd *seeder) apply(ctx context.Context, ev event) error {
 		}
 	case evPlace:
 		o := &sd.orders[ev.ref]
-		req := &commerce.PlaceRequest{CustomerID: sd.cs[o.customer].id, Channel: o.channel}
+		req := &commerce.PlaceRequest{CustomerID: sd.cs[o.customer].id, Channel: o.channel, Campaign: o.campaign}
 		for _, l := range o.lines {
 			req.Lines = append(req.Lines, commerce.CartLine{SKUID: sd.cat.skus[l.sku].id, Quantity: l.qty})
 		}

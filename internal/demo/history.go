@@ -34,6 +34,7 @@ type orderPlan struct {
 	customer     int
 	lines        []lineRef
 	channel      string
+	campaign     string // utm_campaign, inside the 双11 campaign's window
 	payAt        time.Time
 	cancelAt     time.Time
 	cancelReason string
