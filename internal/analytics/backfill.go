@@ -27,12 +27,27 @@ func (in *Ingestor) Backfill(ctx context.Context, shopID string, evs []Event) (a
 // lines of placed and paid events are read order by order (SKU rollups
 // need them); each, when set, sees every order event as backfilled.
 func BackfillOrders(ctx context.Context, svc *commerce.Service, in *Ingestor, since time.Time, each func(commerce.OrderEvent)) (accepted, refused int, err error) {
-	err = svc.ReplayOrderEvents(ctx, since, func(batch []commerce.OrderEvent) error {
+	err = replayOrders(ctx, svc, since, true, each, func(shop string, evs []Event) error {
+		acc, rej, err := in.Backfill(ctx, shop, evs)
+		accepted += acc
+		refused += len(rej)
+		return err
+	})
+	return accepted, refused, err
+}
+
+// replayOrders replays the order events since since, converted as
+// FromOrders converts them, and sends them shop by shop in batches of at
+// most MaxBatch. withLines reads the lines of placed and paid events
+// order by order (the replay does not carry them); each, when set, sees
+// every order event first.
+func replayOrders(ctx context.Context, svc *commerce.Service, since time.Time, withLines bool, each func(commerce.OrderEvent), send func(shop string, evs []Event) error) error {
+	return svc.ReplayOrderEvents(ctx, since, func(batch []commerce.OrderEvent) error {
 		byShop := map[string][]Event{}
 		var shops []string
 		lines := map[string][]commerce.OrderEventLine{}
 		for _, e := range batch {
-			if len(e.Lines) == 0 && (e.Kind == commerce.OrderEventPlaced || e.Kind == commerce.OrderEventPaid) {
+			if withLines && len(e.Lines) == 0 && (e.Kind == commerce.OrderEventPlaced || e.Kind == commerce.OrderEventPaid) {
 				ls, ok := lines[e.OrderID]
 				if !ok {
 					o, err := svc.Order(ctx, e.ShopID, e.OrderID)
@@ -61,15 +76,11 @@ func BackfillOrders(ctx context.Context, svc *commerce.Service, in *Ingestor, si
 		for _, shop := range shops {
 			evs := byShop[shop]
 			for lo := 0; lo < len(evs); lo += MaxBatch {
-				acc, rej, err := in.Backfill(ctx, shop, evs[lo:min(lo+MaxBatch, len(evs))])
-				if err != nil {
+				if err := send(shop, evs[lo:min(lo+MaxBatch, len(evs))]); err != nil {
 					return err
 				}
-				accepted += acc
-				refused += len(rej)
 			}
 		}
 		return nil
 	})
-	return accepted, refused, err
 }
