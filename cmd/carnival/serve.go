@@ -40,7 +40,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	defer st.Close()
 	svc := commerce.NewService(st, commerce.Options{})
 	ps := promotion.New(st, svc)
-	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Location: analytics.ShopLocation(svc), Logger: log})
+	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Location: analytics.ShopLocation(svc), Logger: log, Node: cfg.Node})
 	if err != nil {
 		return err
 	}
