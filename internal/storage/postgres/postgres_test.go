@@ -31,3 +31,7 @@ func TestPostgresAlertContract(t *testing.T) { storetest.RunAlerts(t, storetest.
 func TestPostgresAnalyticsViewsContract(t *testing.T) {
 	storetest.RunAnalyticsViews(t, storetest.OpenPostgres)
 }
+
+func TestPostgresAnalyticsNodesContract(t *testing.T) {
+	storetest.RunAnalyticsNodes(t, storetest.PostgresNodes)
+}

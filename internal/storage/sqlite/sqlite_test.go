@@ -30,3 +30,7 @@ func TestSQLiteReviewContract(t *testing.T)    { storetest.RunReview(t, open) }
 func TestSQLiteAttributionContract(t *testing.T)    { storetest.RunAttribution(t, open) }
 func TestSQLiteAlertContract(t *testing.T)          { storetest.RunAlerts(t, open) }
 func TestSQLiteAnalyticsViewsContract(t *testing.T) { storetest.RunAnalyticsViews(t, open) }
+
+func TestSQLiteAnalyticsNodesContract(t *testing.T) {
+	storetest.RunAnalyticsNodes(t, storetest.SQLiteNodes)
+}
