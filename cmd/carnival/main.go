@@ -44,6 +44,9 @@ type Config struct {
 	RedisGrace time.Duration
 	// AlertEvery is how often alert rules are evaluated.
 	AlertEvery time.Duration
+	// Node names this process among the nodes sharing one database
+	// (analytics.Options.Node).
+	Node string
 }
 
 func main() {
@@ -66,6 +69,7 @@ Usage:
   carnival migrate [flags]          apply database migrations and exit
   carnival simulate --key K [--admin-key A] [--duration 10m] [--rate 20] [--uplift 3] [--speed 60]
                                     drive realistic shopper traffic at a running server
+  carnival analytics fold --node N  fold into the rollups the events a retired node stored but never flushed
   carnival shops create --name N    create a shop and print its id
   carnival keys create --role R --shop S [--name N]
                                     create an API key and print it (its only line on stdout)
@@ -123,6 +127,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return shopsCreate(ctx, cfg, stdout)
+	case "analytics":
+		if len(rest) == 0 || rest[0] != "fold" {
+			return errors.New("usage: carnival analytics fold --node N")
+		}
+		cfg, err := parse("analytics fold", rest[1:], stderr, flagsFold)
+		if err != nil {
+			return err
+		}
+		return analyticsFold(ctx, cfg, stderr)
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
 	case "simulate":
@@ -176,6 +189,13 @@ func flagsServe(fs *flag.FlagSet, c *Config) {
 		alertEvery = time.Minute
 	}
 	fs.DurationVar(&c.AlertEvery, "alert-every", alertEvery, "how often alert rules are evaluated (env CARNIVAL_ALERT_EVERY)")
+	fs.StringVar(&c.Node, "node", env("node", ""),
+		"this node's name when several nodes share one PostgreSQL: distinct per node and stable across restarts (a StatefulSet pod name); empty for a single node (env CARNIVAL_NODE)")
+}
+
+func flagsFold(fs *flag.FlagSet, c *Config) {
+	flagsStore(fs, c)
+	fs.StringVar(&c.Node, "node", "", "the retired node whose events to fold (\"\" is the single-node name)")
 }
 
 func flagsKeys(fs *flag.FlagSet, c *Config) {

@@ -50,7 +50,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	// Merged sketches of closed days, shared by every metric read
 	// (16 KiB a dense one: about 64 MiB at most).
 	sketchCache := analytics.NewCache(4096, svc.Now)
-	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Location: analytics.ShopLocation(svc), Logger: log})
+	ing, err := analytics.NewIngestor(ctx, st, analytics.Options{Location: analytics.ShopLocation(svc), Logger: log, Node: cfg.Node})
 	if err != nil {
 		return err
 	}

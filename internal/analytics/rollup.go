@@ -76,6 +76,25 @@ type CustomerDay struct{ Orders, PaidOrders, PaidAmount int64 }
 type FirstPaid struct {
 	Day               int64
 	Channel, Campaign string
+	// TS is the payment's time (Unix µs): of two payments on one day the
+	// earlier is the first, whatever order they arrive or flush in (nodes
+	// flush in no particular order), and then the smaller channel and
+	// campaign.
+	TS int64
+}
+
+// Before reports whether f is an earlier first payment than o.
+func (f FirstPaid) Before(o FirstPaid) bool {
+	if f.Day != o.Day {
+		return f.Day < o.Day
+	}
+	if f.TS != o.TS {
+		return f.TS < o.TS
+	}
+	if f.Channel != o.Channel {
+		return f.Channel < o.Channel
+	}
+	return f.Campaign < o.Campaign
 }
 
 // Link joins an anonymous visitor to a customer.
@@ -94,6 +113,9 @@ type Delta struct {
 	SKUDays      map[SKUDayKey]*SKUDay   // skus.go
 	MaxSeq       int64
 	Events       int
+	// Node is the node whose events these are: ApplyDelta moves its
+	// watermark to MaxSeq.
+	Node string
 }
 
 // NewDelta returns an empty delta.
@@ -184,8 +206,9 @@ func (d *Delta) Add(shopID string, loc *time.Location, e *Event, seq int64) {
 			cd.PaidOrders += purchase
 			cd.PaidAmount += e.Amount
 			fk := [2]string{shopID, e.CustomerID}
-			if f, ok := d.FirstPaid[fk]; !ok || day < f.Day {
-				d.FirstPaid[fk] = FirstPaid{day, ch, cp}
+			nf := FirstPaid{day, ch, cp, e.TS.UnixMicro()}
+			if f, ok := d.FirstPaid[fk]; !ok || nf.Before(f) {
+				d.FirstPaid[fk] = nf
 			}
 		}
 	}
@@ -218,7 +241,7 @@ func (d *Delta) Merge(o *Delta) {
 		}
 	}
 	for k, v := range o.FirstPaid {
-		if f, ok := d.FirstPaid[k]; !ok || v.Day < f.Day {
+		if f, ok := d.FirstPaid[k]; !ok || v.Before(f) {
 			d.FirstPaid[k] = v
 		}
 	}

@@ -40,15 +40,17 @@ type FunnelRow struct {
 // Store is what analytics needs from storage.
 type Store interface {
 	// AppendEvents stores events that are not stored yet (by shop and id)
-	// durably and returns the sequence of each, 0 for one already stored.
-	AppendEvents(ctx context.Context, evs []Stored) ([]int64, error)
-	// ApplyDelta adds a delta to the rollups and moves the watermark to
-	// its MaxSeq, in one transaction.
+	// durably, recording node as the node that stored them, and returns
+	// the sequence of each, 0 for one already stored.
+	AppendEvents(ctx context.Context, node string, evs []Stored) ([]int64, error)
+	// ApplyDelta adds a delta to the rollups and moves the watermark of
+	// its Node to its MaxSeq, in one transaction.
 	ApplyDelta(ctx context.Context, d *Delta) error
-	// Watermark is the last sequence whose event is in the rollups.
-	Watermark(ctx context.Context) (int64, error)
-	// EventsAfter reads stored events after seq in order.
-	EventsAfter(ctx context.Context, seq int64, limit int) ([]Stored, error)
+	// Watermark is the last sequence stored by node whose event is in the
+	// rollups.
+	Watermark(ctx context.Context, node string) (int64, error)
+	// EventsAfter reads the events stored by node after seq in order.
+	EventsAfter(ctx context.Context, node string, seq int64, limit int) ([]Stored, error)
 	RollupCounters(ctx context.Context, shopID, grain string, from, to int64, f Filter) ([]BucketCounters, error)
 	Distincts(ctx context.Context, shopID string, fromDay, toDay int64, f Filter) (Distincts, error)
 	Funnel(ctx context.Context, shopID string, fromDay, toDay int64, byChannel bool) ([]FunnelRow, error)
@@ -75,6 +77,12 @@ type Options struct {
 	Logger   *slog.Logger
 	// FlushEvery is how often rollups are flushed; < 0: only by Flush.
 	FlushEvery time.Duration
+	// Node names this process among the nodes ingesting into one
+	// database. Every node of a cluster needs a distinct name that stays
+	// the same across restarts (a StatefulSet's pod name, say): the events
+	// a node stored but had not flushed when it stopped are folded when a
+	// node of the same name starts again. "" is right for a single node.
+	Node string
 }
 
 type appendReq struct {
@@ -86,8 +94,10 @@ type appendReq struct {
 }
 
 // Ingestor stores events durably and keeps rollups. One goroutine writes
-// events, coalescing concurrent batches into one transaction, so sequences
-// commit in order and the watermark is exact.
+// events, coalescing concurrent batches into one transaction, so the
+// node's sequences commit in order and its watermark is exact. Several
+// Ingestors with distinct node names may share one database: each folds
+// the events it stored, and moves only its own watermark.
 type Ingestor struct {
 	st   Store
 	opt  Options
@@ -101,7 +111,8 @@ type Ingestor struct {
 }
 
 // NewIngestor starts an Ingestor after folding into the rollups the events
-// stored after the watermark (what a crash left unflushed).
+// its node stored after its watermark (what a crash left unflushed).
+// Events other nodes stored are theirs to fold.
 func NewIngestor(ctx context.Context, st Store, opt Options) (*Ingestor, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -121,13 +132,13 @@ func NewIngestor(ctx context.Context, st Store, opt Options) (*Ingestor, error) 
 }
 
 func (in *Ingestor) rebuild(ctx context.Context) error {
-	wm, err := in.st.Watermark(ctx)
+	wm, err := in.st.Watermark(ctx, in.opt.Node)
 	if err != nil {
 		return fmt.Errorf("rollup watermark: %w", err)
 	}
 	locs := map[string]*time.Location{}
 	for {
-		evs, err := in.st.EventsAfter(ctx, wm, 10000)
+		evs, err := in.st.EventsAfter(ctx, in.opt.Node, wm, 10000)
 		if err != nil {
 			return fmt.Errorf("rebuild rollups: %w", err)
 		}
@@ -267,7 +278,7 @@ func (in *Ingestor) write(batch []*appendReq, n int) {
 	for _, r := range batch {
 		all = append(all, r.evs...)
 	}
-	seqs, err := in.st.AppendEvents(context.Background(), all)
+	seqs, err := in.st.AppendEvents(context.Background(), in.opt.Node, all)
 	if err == nil {
 		in.mu.Lock()
 		i := 0
@@ -299,6 +310,7 @@ func (in *Ingestor) Flush(ctx context.Context) error {
 	if d.Empty() {
 		return nil
 	}
+	d.Node = in.opt.Node
 	if err := in.st.ApplyDelta(ctx, d); err != nil {
 		in.mu.Lock()
 		d.Merge(in.delta)

@@ -35,3 +35,7 @@ func TestPostgresAnalyticsViewsContract(t *testing.T) {
 func TestPostgresShopSketchesContract(t *testing.T) {
 	storetest.RunShopSketches(t, storetest.OpenPostgres)
 }
+
+func TestPostgresAnalyticsNodesContract(t *testing.T) {
+	storetest.RunAnalyticsNodes(t, storetest.PostgresNodes)
+}

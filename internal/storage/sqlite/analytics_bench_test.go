@@ -28,7 +28,7 @@ func BenchmarkAppendEvents(b *testing.B) {
 			evs[i] = analytics.Stored{ShopID: "shop_bench", Event: analytics.Event{ID: "e" + strconv.Itoa(n), Type: analytics.PageView, TS: ts,
 				AnonymousID: "anon-" + strconv.Itoa(n%20000), SessionID: "s", UTMSource: "wechat", UTMCampaign: "d11", Device: "mobile", URL: "https://shop.example/p/1"}}
 		}
-		if _, err := st.AppendEvents(ctx, evs); err != nil {
+		if _, err := st.AppendEvents(ctx, "", evs); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -32,3 +32,7 @@ func TestSQLiteAlertContract(t *testing.T)          { storetest.RunAlerts(t, ope
 func TestSQLiteAnalyticsViewsContract(t *testing.T) { storetest.RunAnalyticsViews(t, open) }
 
 func TestSQLiteShopSketchesContract(t *testing.T) { storetest.RunShopSketches(t, open) }
+
+func TestSQLiteAnalyticsNodesContract(t *testing.T) {
+	storetest.RunAnalyticsNodes(t, storetest.SQLiteNodes)
+}

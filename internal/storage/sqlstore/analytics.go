@@ -20,9 +20,10 @@ const eventChunk = 500
 
 const eventCols = `shop_id, id, type, ts, body`
 
-// AppendEvents stores events not stored yet and returns their sequences
-// (0 for an event whose shop and id were already stored).
-func (s *Store) AppendEvents(ctx context.Context, evs []analytics.Stored) ([]int64, error) {
+// AppendEvents stores events not stored yet, as stored by node, and
+// returns their sequences (0 for an event whose shop and id were already
+// stored, by this node or another).
+func (s *Store) AppendEvents(ctx context.Context, node string, evs []analytics.Stored) ([]int64, error) {
 	seqs := make([]int64, len(evs))
 	err := s.Write(ctx, func(tx *Tx) error {
 		clear(seqs)
@@ -55,8 +56,8 @@ func (s *Store) AppendEvents(ctx context.Context, evs []analytics.Stored) ([]int
 			for i := range evs {
 				e := &evs[i]
 				buf = e.AppendJSON(buf[:0])
-				res, err := tx.Exec(ctx, `INSERT INTO analytics_events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), string(buf))
+				res, err := tx.Exec(ctx, `INSERT INTO analytics_events (`+eventCols+`, node) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), string(buf), node)
 				if err != nil {
 					return fmt.Errorf("append event: %w", err)
 				}
@@ -71,8 +72,10 @@ ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), string(
 		for lo := 0; lo < len(evs); lo += eventChunk {
 			hi := min(lo+eventChunk, len(evs))
 			var b strings.Builder
-			b.WriteString(`INSERT INTO analytics_events (` + eventCols + `) VALUES `)
-			args := make([]any, 0, (hi-lo)*5)
+			// $1 is the node, shared by every row.
+			b.WriteString(`INSERT INTO analytics_events (` + eventCols + `, node) VALUES `)
+			args := make([]any, 1, 1+(hi-lo)*5)
+			args[0] = node
 			for i := lo; i < hi; i++ {
 				e := &evs[i]
 				if i > lo {
@@ -86,7 +89,7 @@ ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), string(
 					b.WriteByte('$')
 					b.WriteString(strconv.Itoa(len(args) + c + 1))
 				}
-				b.WriteByte(')')
+				b.WriteString(",$1)")
 				args = append(args, e.ShopID, e.ID, e.Type, TS(e.TS), string(e.AppendJSON(nil)))
 			}
 			b.WriteString(` ON CONFLICT (shop_id, id) DO NOTHING RETURNING seq, shop_id, id`)
@@ -99,7 +102,8 @@ ON CONFLICT (shop_id, id) DO NOTHING`, e.ShopID, e.ID, e.Type, TS(e.TS), string(
 	return seqs, err
 }
 
-// ApplyDelta adds a delta to the rollups and moves the watermark.
+// ApplyDelta adds a delta to the rollups and moves the watermark of the
+// delta's node.
 func (s *Store) ApplyDelta(ctx context.Context, d *analytics.Delta) error {
 	// The sketches are built before the write transaction, off the single
 	// writer: only their read-merge-write of a few rows runs inside it.
@@ -108,6 +112,20 @@ func (s *Store) ApplyDelta(ctx context.Context, d *analytics.Delta) error {
 		return err
 	}
 	return s.Write(ctx, func(tx *Tx) error {
+		if s.d.Name != "sqlite" {
+			// Nodes flush one at a time (SQLite has a single writer
+			// already). Under READ COMMITTED, two concurrent flushes would
+			// each read a sketch or a customer-day's paid orders before the
+			// other's commit and write back a merge that drops the other's
+			// part (a lost update); the lock covers every read-modify-write
+			// below, and the upserts can no longer deadlock on rows taken in
+			// different orders. A flush is a few milliseconds a second per
+			// node. The lock is held to commit; taking it again in
+			// applySketches is a no-op.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(8008135)`); err != nil {
+				return fmt.Errorf("flush lock: %w", err)
+			}
+		}
 		for k, c := range d.Counters {
 			if _, err := tx.Exec(ctx, `INSERT INTO analytics_rollups (shop_id, grain, bucket, channel, campaign, pv, product_views, carts, checkouts, searches, shares, orders, gmv, paid_orders, paid_amount, refunds, discount, cancelled_orders, cancelled_amount)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
@@ -152,10 +170,18 @@ ON CONFLICT (shop_id, day, customer_id, channel, campaign) DO UPDATE SET orders 
 				return fmt.Errorf("identity: %w", err)
 			}
 		}
+		// The earliest payment wins (analytics.FirstPaid.Before), in
+		// byte order of channel and campaign as in Go.
+		bytewise := ""
+		if s.d.Name != "sqlite" {
+			bytewise = ` COLLATE "C"`
+		}
 		for k, f := range d.FirstPaid {
-			if _, err := tx.Exec(ctx, `INSERT INTO analytics_first_paid (shop_id, customer_id, day, channel, campaign) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (shop_id, customer_id) DO UPDATE SET day = excluded.day, channel = excluded.channel, campaign = excluded.campaign
-WHERE excluded.day < analytics_first_paid.day`, k[0], k[1], f.Day, f.Channel, f.Campaign); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO analytics_first_paid (shop_id, customer_id, day, channel, campaign, ts) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (shop_id, customer_id) DO UPDATE SET day = excluded.day, channel = excluded.channel, campaign = excluded.campaign, ts = excluded.ts
+WHERE (excluded.day, excluded.ts, excluded.channel`+bytewise+`, excluded.campaign`+bytewise+`)
+ < (analytics_first_paid.day, analytics_first_paid.ts, analytics_first_paid.channel`+bytewise+`, analytics_first_paid.campaign`+bytewise+`)`,
+				k[0], k[1], f.Day, f.Channel, f.Campaign, f.TS); err != nil {
 				return fmt.Errorf("first paid: %w", err)
 			}
 		}
@@ -168,7 +194,8 @@ WHERE excluded.day < analytics_first_paid.day`, k[0], k[1], f.Day, f.Channel, f.
 		if err := applyCustomerPeriods(ctx, tx, d); err != nil { // analytics_views.go
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE analytics_watermark SET seq = $1 WHERE id = 1 AND seq < $1`, d.MaxSeq)
+		_, err = tx.Exec(ctx, `INSERT INTO analytics_node_watermarks (node, seq) VALUES ($1, $2)
+ON CONFLICT (node) DO UPDATE SET seq = excluded.seq WHERE analytics_node_watermarks.seq < excluded.seq`, d.Node, d.MaxSeq)
 		return err
 	})
 }
@@ -496,16 +523,23 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, shop, cust, a.d
 	return nil
 }
 
-// Watermark is the last event sequence folded into the rollups.
-func (s *Store) Watermark(ctx context.Context) (int64, error) {
+// Watermark is the last sequence of node's events folded into the rollups
+// (0 for a node that never flushed).
+func (s *Store) Watermark(ctx context.Context, node string) (int64, error) {
 	var v int64
-	err := s.QueryRow(ctx, `SELECT seq FROM analytics_watermark WHERE id = 1`).Scan(&v)
+	err := s.QueryRow(ctx, `SELECT seq FROM analytics_node_watermarks WHERE node = $1`, node).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	return v, err
 }
 
-// EventsAfter reads stored events after seq, in order.
-func (s *Store) EventsAfter(ctx context.Context, seq int64, limit int) ([]analytics.Stored, error) {
-	rows, err := s.Query(ctx, `SELECT seq, `+eventCols+` FROM analytics_events WHERE seq > $1 ORDER BY seq LIMIT $2`, seq, limit)
+// EventsAfter reads the events node stored after seq, in order. It walks
+// the sequence index and skips other nodes' events: the range after a
+// live node's watermark is a few seconds of events, and an index on node
+// would slow every insert to speed up a restart.
+func (s *Store) EventsAfter(ctx context.Context, node string, seq int64, limit int) ([]analytics.Stored, error) {
+	rows, err := s.Query(ctx, `SELECT seq, `+eventCols+` FROM analytics_events WHERE seq > $1 AND node = $2 ORDER BY seq LIMIT $3`, seq, node, limit)
 	return rowsAll(rows, err, func(r *sql.Rows) (analytics.Stored, error) {
 		var e analytics.Stored
 		var ts int64

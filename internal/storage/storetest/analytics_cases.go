@@ -319,7 +319,7 @@ func RunAnalytics(t *testing.T, open Opener) {
 		// new ingestor folds them in from the watermark.
 		in2 := newIngestor(t, st, shanghai)
 		defer in2.Close()
-		raw, err := st.EventsAfter(context.Background(), 0, 100000)
+		raw, err := st.EventsAfter(context.Background(), "", 0, 100000)
 		if err != nil {
 			t.Fatal(err)
 		}
