@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/jsonw"
@@ -78,10 +77,8 @@ func (s *Server) quoteHandler(op *huma.Operation) http.Handler {
 	link := "<" + schemaPath + ">; rel=\"describedBy\""
 	ps := s.cfg.Promotions
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hctx := func() huma.Context { return humago.NewContext(op, r, w) }
-		caller, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
-		if err != nil {
-			s.writeErr(hctx(), err)
+		caller, hctx, ok := s.plainAuth(op, w, r)
+		if !ok {
 			return
 		}
 		ctx := context.WithValue(r.Context(), keyCaller, caller)

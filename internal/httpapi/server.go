@@ -331,6 +331,19 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 
 // authorize checks the Authorization header against the roles op lists,
 // for huma operations and plain handlers alike.
+// plainAuth authorizes the request of a plain handler (one served beside
+// huma) for op. When ok is false the problem is written; hctx gives the
+// huma context later errors are written through.
+func (s *Server) plainAuth(op *huma.Operation, w http.ResponseWriter, r *http.Request) (c Caller, hctx func() huma.Context, ok bool) {
+	hctx = func() huma.Context { return humago.NewContext(op, r, w) }
+	c, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
+	if err != nil {
+		s.writeErr(hctx(), err)
+		return c, hctx, false
+	}
+	return c, hctx, true
+}
+
 func (s *Server) authorize(ctx context.Context, op *huma.Operation, authorization string) (Caller, error) {
 	roles, _ := op.Metadata["roles"].([]string)
 	secret, ok := strings.CutPrefix(authorization, "Bearer ")
