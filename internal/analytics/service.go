@@ -327,3 +327,16 @@ func (in *Ingestor) Close() error {
 	<-in.gone
 	return in.Flush(context.Background())
 }
+
+// FilterOf is the filter of a query's channel and campaign, "" meaning
+// any.
+func FilterOf(channel, campaign string) Filter {
+	var f Filter
+	if channel != "" {
+		f.Channel = &channel
+	}
+	if campaign != "" {
+		f.Campaign = &campaign
+	}
+	return f
+}

@@ -100,13 +100,7 @@ func (s *Server) registerAnalyticsViews() {
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			var f analytics.Filter
-			if in.Channel != "" {
-				f.Channel = &in.Channel
-			}
-			if in.Campaign != "" {
-				f.Campaign = &in.Campaign
-			}
+			f := analytics.FilterOf(in.Channel, in.Campaign)
 			rows, err := views.TopSKUs(ctx, c.ShopID(), p, f, in.By, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)

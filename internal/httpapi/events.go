@@ -49,13 +49,7 @@ func (s *Server) registerAnalytics() {
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			var f analytics.Filter
-			if in.Channel != "" {
-				f.Channel = &in.Channel
-			}
-			if in.Campaign != "" {
-				f.Campaign = &in.Campaign
-			}
+			f := analytics.FilterOf(in.Channel, in.Campaign)
 			g := analytics.Day
 			if in.Granularity == "hour" {
 				g = analytics.Hour
