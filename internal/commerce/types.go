@@ -50,6 +50,11 @@ type ShopSettings struct {
 	MarginFloor money.Rate `json:"margin_floor_bp"`
 	// MarginMode: "warn" flags lines under the floor, "block" refuses the order.
 	MarginMode string `json:"margin_mode"`
+	// WebhookAllowlist names private destinations alert webhooks may reach
+	// anyway (CIDR prefixes, IP addresses or host:port); public addresses
+	// need no entry. Empty: loopback, private, link-local and unique-local
+	// destinations are refused (internal/netguard).
+	WebhookAllowlist []string `json:"webhook_allowlist,omitempty"`
 }
 
 // Default shop settings (PRICING.md, ARCHITECTURE.md).
