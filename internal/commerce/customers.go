@@ -97,7 +97,8 @@ func (s *Service) EraseCustomer(ctx context.Context, a Actor, id string) error {
 	return err
 }
 
-// AdjustPoints credits or debits points with a reason.
+// AdjustPoints credits or debits points with a reason, recording the actor
+// on the ledger entry and in the audit log.
 func (s *Service) AdjustPoints(ctx context.Context, a Actor, customerID string, delta int64, reason string) (*Customer, error) {
 	if delta == 0 || delta > MaxPointsDelta || delta < -MaxPointsDelta {
 		return nil, Invalid("delta", "out_of_range", "delta must be non-zero and within ±%d", MaxPointsDelta)
@@ -109,7 +110,8 @@ func (s *Service) AdjustPoints(ctx context.Context, a Actor, customerID string, 
 		return nil, err
 	}
 	defer s.customers.drop(a.ShopID + "/" + customerID)
-	c, err := s.store.AdjustPoints(ctx, a.ShopID, PointsMove{ID: s.newID("pts"), CustomerID: customerID, Delta: delta, Reason: reason, At: s.now().UTC()})
+	mv := PointsMove{ID: s.newID("pts"), CustomerID: customerID, Delta: delta, Reason: reason, Actor: a.String(), At: s.now().UTC()}
+	c, err := s.store.AdjustPoints(ctx, a.ShopID, mv, s.Audit(a, "adjust_points", "customer", customerID, nil, mv))
 	if errors.Is(err, ErrStale) {
 		return nil, Invalid("delta", "points_below_zero", "the balance cannot go below zero")
 	}

@@ -310,9 +310,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*APIKey, err
 	return k, nil
 }
 
-// ListAudit lists the audit log, newest last.
-func (s *Service) ListAudit(ctx context.Context, shopID string, p Page) ([]AuditEntry, error) {
-	return s.store.ListAudit(ctx, shopID, p.Normalized())
+// ListAudit lists the audit log newest first, narrowed by f.
+func (s *Service) ListAudit(ctx context.Context, shopID string, f AuditFilter, p Page) ([]AuditEntry, error) {
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return nil, Invalid("to", "out_of_range", "to must be after from")
+	}
+	return s.store.ListAudit(ctx, shopID, f, p.Normalized())
 }
 
 // RevokeAPIKey revokes a key of the actor's shop, audited.

@@ -120,7 +120,7 @@ func (s *Server) registerOrders() {
 			for _, l := range in.Body.Lines {
 				req.Lines = append(req.Lines, commerce.RefundRequestLine{No: l.No, Quantity: l.Quantity})
 			}
-			o, err := s.cfg.Commerce.RefundOrder(ctx, CallerFrom(ctx).ShopID(), in.ID, req)
+			o, err := s.cfg.Commerce.RefundOrder(ctx, CallerFrom(ctx).Actor(), in.ID, req)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

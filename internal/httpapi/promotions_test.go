@@ -133,7 +133,7 @@ func TestSavingAPromotionChecksItsFieldsConflictsAndMargin(t *testing.T) {
 	}
 	var audit httpapi.List[commerce.AuditEntry]
 	e.do(commerce.RoleAdmin, "GET", "/api/v1/audit?limit=500", nil).json(t, &audit)
-	if last := audit.Items[len(audit.Items)-1]; last.Action != "create_acknowledging_margin_risk" || last.Entity != "promotion" {
+	if last := audit.Items[0]; last.Action != "create_acknowledging_margin_risk" || last.Entity != "promotion" {
 		t.Fatalf("last audit entry = %+v", last)
 	}
 }
