@@ -51,7 +51,19 @@ func (s *Service) UpsertCustomers(ctx context.Context, a Actor, cs []Customer) (
 		}
 		c.ShopID = a.ShopID
 	}
-	out, err := s.store.UpsertCustomers(ctx, a.ShopID, cs, s.newID, s.now().UTC())
+	// The audit entry names who changed which customers' tier, growth and
+	// tags, without personal fields (analysts read the audit log).
+	type audited struct {
+		ExternalID  string   `json:"external_id"`
+		Tier        string   `json:"tier,omitempty"`
+		GrowthValue int64    `json:"growth_value"`
+		Tags        []string `json:"tags,omitempty"`
+	}
+	after := make([]audited, len(cs))
+	for i, c := range cs {
+		after[i] = audited{ExternalID: c.ExternalID, Tier: c.Tier, GrowthValue: c.GrowthValue, Tags: c.Tags}
+	}
+	out, err := s.store.UpsertCustomers(ctx, a.ShopID, cs, s.newID, s.now().UTC(), s.Audit(a, "upsert", "customers", "", nil, after))
 	s.customers.clear()
 	if err != nil {
 		return nil, fmt.Errorf("upsert customers: %w", err)

@@ -91,8 +91,9 @@ type CatalogStore interface {
 // CustomerStore keeps customers and the points ledger.
 type CustomerStore interface {
 	// UpsertCustomers creates or updates customers by external id; the
-	// returned customers carry their ids.
-	UpsertCustomers(ctx context.Context, shopID string, cs []Customer, newID func(prefix string) string, at time.Time) ([]Customer, error)
+	// returned customers carry their ids; audit is written in the same
+	// transaction.
+	UpsertCustomers(ctx context.Context, shopID string, cs []Customer, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]Customer, error)
 	GetCustomer(ctx context.Context, shopID, id string) (*Customer, error)
 	ListCustomers(ctx context.Context, shopID string, p Page) ([]Customer, error)
 	// EraseCustomer anonymises personal fields; orders are kept.

@@ -31,7 +31,7 @@ func scanCustomer(r rowScanner) (commerce.Customer, error) {
 	return c, json.Unmarshal([]byte(tags), &c.Tags)
 }
 
-func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerce.Customer, newID func(string) string, at time.Time) ([]commerce.Customer, error) {
+func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerce.Customer, newID func(string) string, at time.Time, audit *commerce.AuditEntry) ([]commerce.Customer, error) {
 	out := make([]commerce.Customer, 0, len(cs))
 	err := s.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
@@ -54,7 +54,7 @@ func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerc
 			}
 			out = append(out, got)
 		}
-		return nil
+		return InsertAudit(ctx, tx, audit)
 	})
 	return out, err
 }

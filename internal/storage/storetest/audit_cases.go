@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -81,9 +82,11 @@ func testMoneyMovesNamed(t *testing.T, open Opener) {
 func testAuditListing(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
 	other := commerce.Actor{ShopID: e.Shop.ID, KeyID: "key_other", Role: commerce.RoleAdmin}
-	c := e.SeedCustomer(t, "u-1")
+	c := e.SeedCustomer(t, "u-1") // the customer upsert is audited
+	e.Clock.Advance(time.Minute)
 	start := e.Clock.Now()
-	// Seven entries an hour apart: points by two keys, then stock moves.
+	// Seven more entries an hour apart: points by two keys, a product
+	// upsert, then stock moves.
 	var want []string
 	for i := 0; i < 4; i++ {
 		by := e.Admin
@@ -104,8 +107,12 @@ func testAuditListing(t *testing.T, open Opener) {
 		e.Clock.Advance(time.Hour)
 	}
 	all := auditOf(t, e, commerce.AuditFilter{})
-	if len(all) != 7 {
-		t.Fatalf("%d entries, want 7", len(all))
+	if len(all) != 8 {
+		t.Fatalf("%d entries, want 8", len(all))
+	}
+	if up := all[7]; up.Action != "upsert" || up.Entity != "customers" || bytes.Contains(up.After, []byte("13812345678")) ||
+		!bytes.Contains(up.After, []byte(`"external_id":"u-1"`)) {
+		t.Fatalf("customer upsert audit = %+v %s", up, up.After)
 	}
 	for i := 1; i < len(all); i++ {
 		if all[i].ID >= all[i-1].ID || all[i].At.After(all[i-1].At) {
@@ -150,7 +157,7 @@ func testAuditListing(t *testing.T, open Opener) {
 		"entity and id":  {commerce.AuditFilter{Entity: "sku", EntityID: a.ID}, 2},
 		"actor + action": {commerce.AuditFilter{Actor: "key:key_test", Action: "adjust_points"}, 2},
 		"from":           {commerce.AuditFilter{From: start.Add(4 * time.Hour)}, 3},
-		"to":             {commerce.AuditFilter{To: start.Add(2 * time.Hour)}, 2},
+		"to":             {commerce.AuditFilter{To: start.Add(2 * time.Hour)}, 3},
 		"from to":        {commerce.AuditFilter{From: start.Add(time.Hour), To: start.Add(3 * time.Hour)}, 2},
 		"nothing":        {commerce.AuditFilter{Actor: "key:nobody"}, 0},
 	} {
