@@ -245,7 +245,7 @@ func (s *Service) Acknowledge(ctx context.Context, a commerce.Actor, id string) 
 
 // WebhookInput creates a webhook.
 type WebhookInput struct {
-	URL         string `json:"url" minLength:"1" maxLength:"2000" doc:"http(s) URL; no user:password@, redirects are not followed"`
+	URL         string `json:"url" minLength:"1" maxLength:"2000" doc:"http(s) URL; no user:password@, redirects are not followed. Loopback, private, link-local and other internal destinations are refused (422 destination_not_allowed) unless the shop's settings.webhook_allowlist names them"`
 	Description string `json:"description,omitempty" maxLength:"200"`
 	Secret      string `json:"secret,omitempty" maxLength:"200" doc:"The signing secret (16 to 200 characters); generated when left out. Shown once."`
 	MinSeverity string `json:"min_severity,omitempty" enum:"reminder,warning,urgent," doc:"Default reminder (everything)"`
