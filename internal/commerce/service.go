@@ -203,8 +203,10 @@ func (s *Service) UpdateShopSettings(ctx context.Context, a Actor, name, timeZon
 	if err := validateSettings(st); err != nil {
 		return nil, err
 	}
-	if err := canonicalAllowlist(st.WebhookAllowlist); err != nil {
-		return nil, err
+	if patch.WebhookAllowlist != nil { // apply made st's list a fresh copy
+		if err := canonicalAllowlist(st.WebhookAllowlist); err != nil {
+			return nil, err
+		}
 	}
 	sh.Settings = st
 	if err := s.store.UpdateShop(ctx, sh, s.Audit(a, "update", "shop", sh.ID, before, sh)); err != nil {
