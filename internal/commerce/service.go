@@ -314,6 +314,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*APIKey, err
 
 // ListAudit lists the audit log newest first, narrowed by f.
 func (s *Service) ListAudit(ctx context.Context, shopID string, f AuditFilter, p Page) ([]AuditEntry, error) {
+	for _, t := range []struct{ field, v string }{{"actor", f.Actor}, {"action", f.Action}, {"entity", f.Entity}, {"entity_id", f.EntityID}, {"cursor", p.Cursor}} {
+		if err := checkText(t.field, t.v, false, 200); err != nil {
+			return nil, err
+		}
+	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return nil, Invalid("to", "out_of_range", "to must be after from")
 	}

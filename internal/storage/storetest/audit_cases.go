@@ -173,4 +173,9 @@ func testAuditListing(t *testing.T, open Opener) {
 	}
 	_, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{From: start.Add(time.Hour), To: start}, commerce.Page{})
 	wantCode(t, err, "out_of_range")
+	// Bytes PostgreSQL text cannot hold are refused, naming the filter.
+	_, err = e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{Actor: "key:\x00"}, commerce.Page{})
+	wantCode(t, err, "invalid_text")
+	_, err = e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{}, commerce.Page{Cursor: "aud_\xff"})
+	wantCode(t, err, "invalid_text")
 }
