@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carnivalhq/carnival/internal/netguard"
 	"github.com/carnivalhq/carnival/internal/storage/postgres"
 	"github.com/carnivalhq/carnival/internal/storage/sqlite"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
@@ -236,7 +237,7 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 func openStore(ctx context.Context, c *Config) (*sqlstore.Store, error) {
 	if c.DB != "" {
 		if !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
-			return nil, fmt.Errorf("--db must be a postgres:// URL, got %q", c.DB)
+			return nil, fmt.Errorf("--db must be a postgres:// URL, got %q", netguard.RedactURL(c.DB))
 		}
 		return postgres.Open(ctx, c.DB, postgres.Options{})
 	}

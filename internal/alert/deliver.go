@@ -6,17 +6,23 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/carnivalhq/carnival/internal/netguard"
 )
 
 // Claimed is a delivery leased to one deliverer, with where to send it.
@@ -25,6 +31,9 @@ type Claimed struct {
 	URL, Secret string
 	// Gone is set when the webhook was deleted: the delivery fails.
 	Gone bool
+	// Allow is the shop's webhook allowlist (ShopSettings.WebhookAllowlist)
+	// as it is when the delivery is claimed.
+	Allow []string
 }
 
 // Outcome is the result of one attempt, as the outbox records it.
@@ -129,9 +138,13 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 
 // DelivererOptions configure a Deliverer.
 type DelivererOptions struct {
-	Now    func() time.Time
-	Client *http.Client // default: 10 s timeout, redirects not followed
-	Logger *slog.Logger
+	Now func() time.Time
+	// Resolver resolves webhook hosts (default net.DefaultResolver); every
+	// address it answers is checked against the destination rules before
+	// the connection is made (internal/netguard). Tests map names to
+	// addresses with it.
+	Resolver netguard.Resolver
+	Logger   *slog.Logger
 	// Batch is how many due deliveries one round takes (default 50);
 	// Parallel how many it sends at once (default 8).
 	Batch, Parallel int
@@ -154,9 +167,6 @@ func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 func NewDeliverer(out Outbox, opts DelivererOptions) *Deliverer {
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: Timeout, CheckRedirect: NoRedirects}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -251,22 +261,64 @@ func (d *Deliverer) attempt(ctx context.Context, c *Claimed) Outcome {
 	}
 	msg := ""
 	if err != nil {
-		msg = err.Error()
+		msg = PublicError(err)
 	} else {
 		msg = fmt.Sprintf("HTTP %d", code)
 	}
-	if len(msg) > 500 {
-		msg = msg[:500]
-	}
 	o := Outcome{Status: DeliveryPending, At: at, HTTPStatus: code, Error: msg}
+	// The log names the webhook by its redacted URL: its query often
+	// carries the receiver's token (DingTalk access_token, WeCom key).
+	logArgs := []any{"delivery", c.ID, "webhook", c.WebhookID, "url", netguard.RedactURL(c.URL), "attempt", c.Attempts + 1, "err", msg}
+	if err != nil {
+		logArgs = append(logArgs, "cause", logCause(err))
+	}
 	if c.Attempts+1 >= MaxAttempts {
 		o.Status = DeliveryFailed
+		d.opts.Logger.Warn("webhook delivery failed; giving up", logArgs...)
 		return o
 	}
 	o.NextAttemptAt = at.Add(Jittered(Backoff(c.Attempts+1), d.opts.Rand()))
-	d.opts.Logger.Warn("webhook delivery failed; will retry", "delivery", c.ID, "webhook", c.WebhookID, "attempt", c.Attempts+1, "err", msg,
-		"next", o.NextAttemptAt)
+	d.opts.Logger.Warn("webhook delivery failed; will retry", append(logArgs, "next", o.NextAttemptAt)...)
 	return o
+}
+
+// PublicError is what a delivery's owner is told about a failed attempt:
+// whether the destination was refused, the host not found, the attempt
+// timed out or the connection failed, never the resolver's or the
+// dialer's own text (which names internal addresses).
+func PublicError(err error) string {
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, netguard.ErrRefused):
+		return netguard.ErrRefused.Error()
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return "host not found"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out"
+	}
+	var cert *tls.CertificateVerificationError
+	if errors.As(err, &cert) {
+		return "TLS certificate not trusted"
+	}
+	return "connection failed"
+}
+
+// logCause is err for the operator's log without the request URL that
+// *url.Error puts in front of it (it may carry a token).
+func logCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := err.Error()
+	if len(msg) > 300 {
+		msg = msg[:300]
+	}
+	return msg
 }
 
 func (d *Deliverer) post(ctx context.Context, c *Claimed) (int, error) {
@@ -282,11 +334,33 @@ func (d *Deliverer) post(ctx context.Context, c *Claimed) (int, error) {
 	req.Header.Set("Carnival-Signature", Sign(c.Secret, d.opts.Now(), body))
 	req.Header.Set("Carnival-Delivery", c.ID)
 	req.Header.Set("Carnival-Event", c.Event)
-	resp, err := d.opts.Client.Do(req)
+	resp, err := d.client(c.Allow).Do(req)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, nil
+}
+
+// client is a one-attempt HTTP client that connects only to destinations
+// the rules and the shop's allowlist allow: no proxy (a proxy would make
+// the connection for us, to wherever), no kept-alive connection shared
+// with another shop's delivery, redirects not followed.
+func (d *Deliverer) client(allow []string) *http.Client {
+	list, err := netguard.ParseAllowlist(allow)
+	if err != nil {
+		list = netguard.Allowlist{} // a bad stored list allows nothing extra
+	}
+	dialer := &netguard.Dialer{Allow: list, Resolver: d.opts.Resolver, Timeout: Timeout}
+	tr := &http.Transport{
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		DisableKeepAlives:      true,
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    Timeout,
+		ResponseHeaderTimeout:  Timeout,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	return &http.Client{Transport: tr, Timeout: Timeout, CheckRedirect: NoRedirects}
 }

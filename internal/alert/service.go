@@ -11,12 +11,14 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/netguard"
 )
 
 // AlertFilter narrows an alert list.
@@ -243,7 +245,7 @@ func (s *Service) Acknowledge(ctx context.Context, a commerce.Actor, id string) 
 
 // WebhookInput creates a webhook.
 type WebhookInput struct {
-	URL         string `json:"url" minLength:"1" maxLength:"2000" doc:"http(s) URL; no user:password@, redirects are not followed"`
+	URL         string `json:"url" minLength:"1" maxLength:"2000" doc:"http(s) URL; no user:password@, redirects are not followed. Loopback, private, link-local and other internal destinations are refused (422 destination_not_allowed) unless the shop's settings.webhook_allowlist names them"`
 	Description string `json:"description,omitempty" maxLength:"200"`
 	Secret      string `json:"secret,omitempty" maxLength:"200" doc:"The signing secret (16 to 200 characters); generated when left out. Shown once."`
 	MinSeverity string `json:"min_severity,omitempty" enum:"reminder,warning,urgent," doc:"Default reminder (everything)"`
@@ -270,11 +272,51 @@ func CheckURL(raw string) error {
 	return nil
 }
 
+// CheckDestination is the early check of a webhook's destination when it
+// is saved: a literal loopback, private, link-local or unique-local
+// address (in any spelling: 0x7f000001, 2130706433, ::ffff:127.0.0.1) or
+// a local name (localhost) is refused unless the shop's allowlist names
+// it. Host names are judged again on every resolved address when a
+// delivery connects, so this is not the only line.
+func CheckDestination(raw string, allow []string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return commerce.Invalid("url", "invalid_url", "url must be an absolute http(s) URL")
+	}
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return commerce.Invalid("url", "invalid_url", "url has an invalid port")
+		}
+		port = n
+	}
+	list, err := netguard.ParseAllowlist(allow)
+	if err != nil {
+		list = netguard.Allowlist{}
+	}
+	if list.CheckHost(u.Hostname(), port) != nil {
+		return commerce.Invalid("url", "destination_not_allowed",
+			"url points at a loopback, private, link-local or otherwise internal address; add it to the shop's settings.webhook_allowlist to allow a private receiver")
+	}
+	return nil
+}
+
 // CreateWebhook validates and saves a webhook (audited, without the
 // secret); the answer is the only one that carries the secret.
 func (s *Service) CreateWebhook(ctx context.Context, a commerce.Actor, in WebhookInput) (*Webhook, error) {
 	in.URL = strings.TrimSpace(in.URL)
 	if err := CheckURL(in.URL); err != nil {
+		return nil, err
+	}
+	sh, err := s.com.Shop(ctx, a.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckDestination(in.URL, sh.Settings.WebhookAllowlist); err != nil {
 		return nil, err
 	}
 	if in.Secret != "" && (len(in.Secret) < 16 || len(in.Secret) > 200) {

@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -39,7 +40,7 @@ func TestSettingsPatchChangesOnlyWhatItNames(t *testing.T) {
 	got := SettingsPatch{ShippingFee: &zero, MarginMode: &mode}.apply(DefaultSettings())
 	want := DefaultSettings()
 	want.ShippingFee, want.MarginMode = 0, "block"
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("patched = %+v, want %+v", got, want)
 	}
 	if err := validateSettings(got); err != nil {

@@ -51,7 +51,19 @@ func (s *Service) UpsertCustomers(ctx context.Context, a Actor, cs []Customer) (
 		}
 		c.ShopID = a.ShopID
 	}
-	out, err := s.store.UpsertCustomers(ctx, a.ShopID, cs, s.newID, s.now().UTC())
+	// The audit entry names who changed which customers' tier, growth and
+	// tags, without personal fields (analysts read the audit log).
+	type audited struct {
+		ExternalID  string   `json:"external_id"`
+		Tier        string   `json:"tier,omitempty"`
+		GrowthValue int64    `json:"growth_value"`
+		Tags        []string `json:"tags,omitempty"`
+	}
+	after := make([]audited, len(cs))
+	for i, c := range cs {
+		after[i] = audited{ExternalID: c.ExternalID, Tier: c.Tier, GrowthValue: c.GrowthValue, Tags: c.Tags}
+	}
+	out, err := s.store.UpsertCustomers(ctx, a.ShopID, cs, s.newID, s.now().UTC(), s.Audit(a, "upsert", "customers", "", nil, after))
 	s.customers.clear()
 	if err != nil {
 		return nil, fmt.Errorf("upsert customers: %w", err)
@@ -97,7 +109,8 @@ func (s *Service) EraseCustomer(ctx context.Context, a Actor, id string) error {
 	return err
 }
 
-// AdjustPoints credits or debits points with a reason.
+// AdjustPoints credits or debits points with a reason, recording the actor
+// on the ledger entry and in the audit log.
 func (s *Service) AdjustPoints(ctx context.Context, a Actor, customerID string, delta int64, reason string) (*Customer, error) {
 	if delta == 0 || delta > MaxPointsDelta || delta < -MaxPointsDelta {
 		return nil, Invalid("delta", "out_of_range", "delta must be non-zero and within ±%d", MaxPointsDelta)
@@ -109,7 +122,8 @@ func (s *Service) AdjustPoints(ctx context.Context, a Actor, customerID string, 
 		return nil, err
 	}
 	defer s.customers.drop(a.ShopID + "/" + customerID)
-	c, err := s.store.AdjustPoints(ctx, a.ShopID, PointsMove{ID: s.newID("pts"), CustomerID: customerID, Delta: delta, Reason: reason, At: s.now().UTC()})
+	mv := PointsMove{ID: s.newID("pts"), CustomerID: customerID, Delta: delta, Reason: reason, Actor: a.String(), At: s.now().UTC()}
+	c, err := s.store.AdjustPoints(ctx, a.ShopID, mv, s.Audit(a, "adjust_points", "customer", customerID, nil, mv))
 	if errors.Is(err, ErrStale) {
 		return nil, Invalid("delta", "points_below_zero", "the balance cannot go below zero")
 	}

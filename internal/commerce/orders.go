@@ -549,8 +549,10 @@ type RefundRequestLine struct {
 // payable amount: refunding k of n units returns payable×k/n rounded down,
 // and the last unit refunds whatever is left, so a line refunded in pieces
 // returns exactly its payable. Points that paid for the line come back the
-// same way, and units return to stock unless return_stock is false.
-func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *RefundRequest) (*Order, error) {
+// same way, and units return to stock unless return_stock is false. The
+// refund, its points ledger entries and its audit entry record the actor.
+func (s *Service) RefundOrder(ctx context.Context, a Actor, id string, req *RefundRequest) (*Order, error) {
+	shopID := a.ShopID
 	if len(req.Lines) == 0 && !req.Shipping {
 		return nil, Invalid("lines", "required", "name at least one line to refund, or the shipping")
 	}
@@ -568,7 +570,7 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 	default:
 		return nil, illegal(o, "refund")
 	}
-	r := Refund{ID: s.newID("rfd"), ReturnStock: req.ReturnStock == nil || *req.ReturnStock, Reason: req.Reason}
+	r := Refund{ID: s.newID("rfd"), ReturnStock: req.ReturnStock == nil || *req.ReturnStock, Reason: req.Reason, Actor: a.String()}
 	seen := map[int]bool{}
 	for i, rl := range req.Lines {
 		f := fmt.Sprintf("lines[%d]", i)
@@ -607,7 +609,15 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 		}
 	}
 	at := s.now().UTC()
-	out, err := s.store.RefundOrder(ctx, shopID, id, r, at)
+	total := r.Shipping
+	var points int64
+	for _, l := range r.Lines {
+		total += l.Amount
+		points += l.Points
+	}
+	audit := s.Audit(a, "refund", "order", id, nil, refundAudit{RefundID: r.ID, Amount: total, Shipping: r.Shipping, Points: points,
+		Lines: r.Lines, ReturnStock: r.ReturnStock, Reason: r.Reason})
+	out, err := s.store.RefundOrder(ctx, shopID, id, r, at, audit)
 	if errors.Is(err, ErrStale) {
 		return nil, Conflict("order_changed", "order %s changed while refunding; read it and retry", id)
 	}
@@ -618,6 +628,17 @@ func (s *Service) RefundOrder(ctx context.Context, shopID, id string, req *Refun
 		s.emit(ctx, OrderEventRefunded, shopID, out, int64(out.RefundedAmount-o.RefundedAmount), at, r.ID)
 	}
 	return out, nil
+}
+
+// refundAudit is what the audit log keeps of a refund.
+type refundAudit struct {
+	RefundID    string       `json:"refund_id"`
+	Amount      int64        `json:"amount"`
+	Shipping    int64        `json:"shipping,omitempty"`
+	Points      int64        `json:"points,omitempty"`
+	Lines       []RefundLine `json:"lines,omitempty"`
+	ReturnStock bool         `json:"return_stock"`
+	Reason      string       `json:"reason,omitempty"`
 }
 
 // proportional returns floor(total × k / n), and total itself when k == n.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/carnivalhq/carnival/internal/netguard"
 )
 
 // Service is the commerce core's use cases over a Store. It is safe for
@@ -152,6 +154,8 @@ type SettingsPatch struct {
 	PointsMaxShare        *int64  `json:"points_max_share_bp,omitempty"`
 	MarginFloor           *int64  `json:"margin_floor_bp,omitempty"`
 	MarginMode            *string `json:"margin_mode,omitempty"`
+	// WebhookAllowlist replaces the list (an empty list clears it).
+	WebhookAllowlist *[]string `json:"webhook_allowlist,omitempty" maxItems:"50" doc:"Private destinations alert webhooks may reach anyway: CIDR prefixes (10.0.0.0/8), IP addresses, or host:port (127.0.0.1:9000, alerts.internal:8443). Loopback, link-local, private and unique-local addresses are refused without an entry."`
 }
 
 func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
@@ -168,6 +172,9 @@ func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
 	set(&st.MarginFloor, p.MarginFloor)
 	if p.MarginMode != nil {
 		st.MarginMode = *p.MarginMode
+	}
+	if p.WebhookAllowlist != nil {
+		st.WebhookAllowlist = append([]string(nil), *p.WebhookAllowlist...)
 	}
 	return st
 }
@@ -196,6 +203,11 @@ func (s *Service) UpdateShopSettings(ctx context.Context, a Actor, name, timeZon
 	if err := validateSettings(st); err != nil {
 		return nil, err
 	}
+	if patch.WebhookAllowlist != nil { // apply made st's list a fresh copy
+		if err := canonicalAllowlist(st.WebhookAllowlist); err != nil {
+			return nil, err
+		}
+	}
 	sh.Settings = st
 	if err := s.store.UpdateShop(ctx, sh, s.Audit(a, "update", "shop", sh.ID, before, sh)); err != nil {
 		return nil, fmt.Errorf("update shop %s: %w", sh.ID, err)
@@ -220,6 +232,22 @@ func validateSettings(st ShopSettings) error {
 		return Invalid("settings.margin_floor_bp", "out_of_range", "margin floor must be 0 to 100000 bp")
 	case st.MarginMode != "warn" && st.MarginMode != "block":
 		return Invalid("settings.margin_mode", "invalid_enum", "margin mode is warn or block")
+	}
+	return nil
+}
+
+// canonicalAllowlist checks the webhook allowlist and rewrites its entries
+// in canonical form.
+func canonicalAllowlist(list []string) error {
+	if len(list) > netguard.MaxAllowlist {
+		return Invalid("settings.webhook_allowlist", "too_many", "at most %d entries", netguard.MaxAllowlist)
+	}
+	for i, e := range list {
+		c, err := netguard.ParseEntry(e)
+		if err != nil {
+			return Invalid(fmt.Sprintf("settings.webhook_allowlist[%d]", i), "invalid_allowlist_entry", "%s", err.Error())
+		}
+		list[i] = c
 	}
 	return nil
 }
@@ -284,9 +312,17 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*APIKey, err
 	return k, nil
 }
 
-// ListAudit lists the audit log, newest last.
-func (s *Service) ListAudit(ctx context.Context, shopID string, p Page) ([]AuditEntry, error) {
-	return s.store.ListAudit(ctx, shopID, p.Normalized())
+// ListAudit lists the audit log newest first, narrowed by f.
+func (s *Service) ListAudit(ctx context.Context, shopID string, f AuditFilter, p Page) ([]AuditEntry, error) {
+	for _, t := range []struct{ field, v string }{{"actor", f.Actor}, {"action", f.Action}, {"entity", f.Entity}, {"entity_id", f.EntityID}, {"cursor", p.Cursor}} {
+		if err := checkText(t.field, t.v, false, 200); err != nil {
+			return nil, err
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return nil, Invalid("to", "out_of_range", "to must be after from")
+	}
+	return s.store.ListAudit(ctx, shopID, f, p.Normalized())
 }
 
 // RevokeAPIKey revokes a key of the actor's shop, audited.

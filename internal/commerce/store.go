@@ -12,7 +12,16 @@ type Store interface {
 	CatalogStore
 	CustomerStore
 	OrderStore
-	ListAudit(ctx context.Context, shopID string, p Page) ([]AuditEntry, error)
+	// ListAudit lists the audit entries matching f, newest first; the
+	// cursor is the last id seen.
+	ListAudit(ctx context.Context, shopID string, f AuditFilter, p Page) ([]AuditEntry, error)
+}
+
+// AuditFilter narrows the audit log; empty fields match everything. From
+// is inclusive, To exclusive.
+type AuditFilter struct {
+	Actor, Action, Entity, EntityID string
+	From, To                        time.Time
 }
 
 // ShopStore keeps tenants and their API keys.
@@ -82,15 +91,16 @@ type CatalogStore interface {
 // CustomerStore keeps customers and the points ledger.
 type CustomerStore interface {
 	// UpsertCustomers creates or updates customers by external id; the
-	// returned customers carry their ids.
-	UpsertCustomers(ctx context.Context, shopID string, cs []Customer, newID func(prefix string) string, at time.Time) ([]Customer, error)
+	// returned customers carry their ids; audit is written in the same
+	// transaction.
+	UpsertCustomers(ctx context.Context, shopID string, cs []Customer, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]Customer, error)
 	GetCustomer(ctx context.Context, shopID, id string) (*Customer, error)
 	ListCustomers(ctx context.Context, shopID string, p Page) ([]Customer, error)
 	// EraseCustomer anonymises personal fields; orders are kept.
 	EraseCustomer(ctx context.Context, shopID, id string, at time.Time, audit *AuditEntry) error
 	// AdjustPoints changes the balance by delta (never below zero) and
-	// records the move.
-	AdjustPoints(ctx context.Context, shopID string, mv PointsMove) (*Customer, error)
+	// records the move and audit in the same transaction.
+	AdjustPoints(ctx context.Context, shopID string, mv PointsMove, audit *AuditEntry) (*Customer, error)
 	ListPointsMoves(ctx context.Context, shopID, customerID string, p Page) ([]PointsMove, error)
 }
 
@@ -112,15 +122,17 @@ type Refund struct {
 	Reason      string
 	// Shipping is the shipping amount refunded with the lines (fen).
 	Shipping int64
+	// Actor made the refund (Actor.String()); its points entries carry it.
+	Actor string
 }
 
 // RefundLine is one line of a Refund; Amount and Points are filled in by the
 // service before the store applies it.
 type RefundLine struct {
-	No       int
-	Quantity int64
-	Amount   int64
-	Points   int64
+	No       int   `json:"no"`
+	Quantity int64 `json:"quantity"`
+	Amount   int64 `json:"amount"`
+	Points   int64 `json:"points,omitempty"`
 }
 
 // OrderFilter narrows an order list.
@@ -148,9 +160,10 @@ type OrderStore interface {
 	CancelOrder(ctx context.Context, shopID, id, reason string, at time.Time, onlyExpired bool) error
 	// FulfilOrder moves a paid order to fulfilled; ErrStale otherwise.
 	FulfilOrder(ctx context.Context, shopID, id string, at time.Time) error
-	// RefundOrder applies a refund the service has computed; ErrStale if the
-	// order changed since it was read (lines over-refunded).
-	RefundOrder(ctx context.Context, shopID, id string, r Refund, at time.Time) (*Order, error)
+	// RefundOrder applies a refund the service has computed and writes
+	// audit in the same transaction; ErrStale if the order changed since it
+	// was read (lines over-refunded).
+	RefundOrder(ctx context.Context, shopID, id string, r Refund, at time.Time, audit *AuditEntry) (*Order, error)
 	// DueOrders lists pending orders of any shop whose payment timeout has
 	// passed at 'at', oldest first.
 	DueOrders(ctx context.Context, at time.Time, limit int) ([]OrderRef, error)
@@ -164,7 +177,7 @@ type OrderStore interface {
 
 // RefundRecord is a refund as made, with the attribution of its order.
 type RefundRecord struct {
-	ID, ShopID, OrderID           string
+	ID, ShopID, OrderID, Actor    string
 	CustomerID, Channel, Campaign string
 	Amount                        int64
 	At                            time.Time

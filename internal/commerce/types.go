@@ -50,6 +50,11 @@ type ShopSettings struct {
 	MarginFloor money.Rate `json:"margin_floor_bp"`
 	// MarginMode: "warn" flags lines under the floor, "block" refuses the order.
 	MarginMode string `json:"margin_mode"`
+	// WebhookAllowlist names private destinations alert webhooks may reach
+	// anyway (CIDR prefixes, IP addresses or host:port); public addresses
+	// need no entry. Empty: loopback, private, link-local and unique-local
+	// destinations are refused (internal/netguard).
+	WebhookAllowlist []string `json:"webhook_allowlist,omitempty"`
 }
 
 // Default shop settings (PRICING.md, ARCHITECTURE.md).
@@ -208,12 +213,15 @@ func (c Customer) Masked() Customer {
 
 // PointsMove is one points ledger entry.
 type PointsMove struct {
-	ID         string    `json:"id"`
-	CustomerID string    `json:"customer_id"`
-	Delta      int64     `json:"delta"`
-	Reason     string    `json:"reason"`
-	OrderID    string    `json:"order_id,omitempty"`
-	At         time.Time `json:"at"`
+	ID         string `json:"id"`
+	CustomerID string `json:"customer_id"`
+	Delta      int64  `json:"delta"`
+	Reason     string `json:"reason"`
+	OrderID    string `json:"order_id,omitempty"`
+	// Actor made the move: "key:<id>" for an API key, "customer:<id>" for
+	// points a customer spent on an order, "system" for the server's jobs.
+	Actor string    `json:"actor,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // Order states.
@@ -324,7 +332,8 @@ type Bucket struct {
 	MaxAmount int64  `json:"max_amount,omitempty"`
 }
 
-// AuditEntry records a configuration change: who, when, what, before/after.
+// AuditEntry records a configuration change or a money or points movement:
+// who, when, what, before/after.
 type AuditEntry struct {
 	ID       string          `json:"id"`
 	ShopID   string          `json:"-"`

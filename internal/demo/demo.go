@@ -307,7 +307,7 @@ func (sd *seeder) apply(ctx context.Context, ev event) error {
 	case evRefund:
 		o := &sd.orders[ev.ref]
 		ret := o.returnStock
-		if _, err := svc.RefundOrder(ctx, shopID, o.id, &commerce.RefundRequest{Lines: o.refund, ReturnStock: &ret, Reason: o.refundReason}); err != nil {
+		if _, err := svc.RefundOrder(ctx, sd.actor, o.id, &commerce.RefundRequest{Lines: o.refund, ReturnStock: &ret, Reason: o.refundReason}); err != nil {
 			return err
 		}
 	default:

@@ -191,3 +191,65 @@ func TestAlertRejects(t *testing.T) {
 		{"acknowledge unknown", "POST", "/api/v1/alerts/alt_nope/acknowledge", nil, 404, "alert_not_found", ""},
 	}, e.alertCounts, nil)
 }
+
+func TestAuditRedactsWebhookTokensForAnalysts(t *testing.T) {
+	e, _ := newAlertEnv(t)
+	const hook = "https://oapi.dingtalk.com/robot/send?access_token=ROBOT_TOKEN_1"
+	if r := e.do(commerce.RoleAdmin, "POST", "/api/v1/alert-webhooks", map[string]any{"url": hook}); r.status != 201 {
+		t.Fatalf("create webhook: %d %s", r.status, r.body)
+	}
+	analyst := e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?entity=alert_webhook", nil)
+	if analyst.status != 200 || strings.Contains(string(analyst.body), "ROBOT_TOKEN_1") || !strings.Contains(string(analyst.body), "access_token=***") {
+		t.Fatalf("an analyst's audit log: %d %s", analyst.status, analyst.body)
+	}
+	// Those who may read webhooks see the URL as saved.
+	if admin := e.do(commerce.RoleAdmin, "GET", "/api/v1/audit?entity=alert_webhook", nil); !strings.Contains(string(admin.body), "ROBOT_TOKEN_1") {
+		t.Fatalf("an admin's audit log: %s", admin.body)
+	}
+}
+
+func TestWebhooksToInternalAddressesAreRefusedWhenSaved(t *testing.T) {
+	e, _ := newAlertEnv(t)
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://localhost:9000/", "http://[::1]/", "http://0x7f000001/"} {
+		r := e.do(commerce.RoleAdmin, "POST", "/api/v1/alert-webhooks", map[string]any{"url": u})
+		if r.status != 422 || !strings.Contains(string(r.body), `"url"`) || !strings.Contains(string(r.body), "destination_not_allowed") {
+			t.Errorf("%s: %d %s", u, r.status, r.body)
+		}
+	}
+	// The shop allowlists its private receiver; then it is accepted.
+	if r := e.do(commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"webhook_allowlist":["127.0.0.1:9000"]}}`); r.status != 200 {
+		t.Fatalf("allowlist: %d %s", r.status, r.body)
+	}
+	if r := e.do(commerce.RoleAdmin, "POST", "/api/v1/alert-webhooks", map[string]any{"url": "http://127.0.0.1:9000/hook"}); r.status != 201 {
+		t.Fatalf("allowlisted receiver: %d %s", r.status, r.body)
+	}
+	if r := e.do(commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"webhook_allowlist":["intranet"]}}`); r.status != 422 ||
+		!strings.Contains(string(r.body), "settings.webhook_allowlist[0]") {
+		t.Fatalf("bad entry: %d %s", r.status, r.body)
+	}
+}
+
+func TestAuditFiltersOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	e.do(commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"shipping_fee":0}}`)
+	e.do(commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"shipping_fee":500}}`)
+	var audit httpapi.List[commerce.AuditEntry]
+	e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?action=update&entity=shop&limit=1", nil).json(t, &audit)
+	if len(audit.Items) != 1 || audit.NextCursor == "" || !strings.Contains(string(audit.Items[0].After), `"shipping_fee":500`) {
+		t.Fatalf("first page = %+v", audit)
+	}
+	var next httpapi.List[commerce.AuditEntry]
+	e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?action=update&entity=shop&limit=1&cursor="+audit.NextCursor, nil).json(t, &next)
+	if len(next.Items) != 1 || !strings.Contains(string(next.Items[0].After), `"shipping_fee":0`) {
+		t.Fatalf("second page = %+v", next)
+	}
+	e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?actor=key:nobody", nil).json(t, &next)
+	if len(next.Items) != 0 {
+		t.Fatalf("actor filter: %+v", next.Items)
+	}
+	for _, q := range []string{"from=yesterday", "to=2026-13-01T00:00:00Z", "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"} {
+		if r := e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?"+q, nil); r.status != 422 {
+			t.Errorf("%s: %d %s", q, r.status, r.body)
+		}
+	}
+}

@@ -78,7 +78,7 @@ func (s *Server) registerCustomers() {
 			Reason string `json:"reason" minLength:"1" maxLength:"200"`
 		}
 	}
-	huma.Register(s.api, op("adjust-points", http.MethodPost, "/api/v1/customers/{id}/points", "Credit or debit points (recorded in the ledger)", "Customers", rolesWrite),
+	huma.Register(s.api, op("adjust-points", http.MethodPost, "/api/v1/customers/{id}/points", "Credit or debit points (recorded in the ledger with the caller's key, and audited)", "Customers", rolesWrite),
 		func(ctx context.Context, in *points) (*struct{ Body *commerce.Customer }, error) {
 			c, err := s.cfg.Commerce.AdjustPoints(ctx, CallerFrom(ctx).Actor(), in.ID, in.Body.Delta, in.Body.Reason)
 			if err != nil {
@@ -91,7 +91,7 @@ func (s *Server) registerCustomers() {
 		Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
 		Limit  int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 	}
-	huma.Register(s.api, op("list-points-moves", http.MethodGet, "/api/v1/customers/{id}/points", "The customer's points ledger", "Customers", rolesRead),
+	huma.Register(s.api, op("list-points-moves", http.MethodGet, "/api/v1/customers/{id}/points", "The customer's points ledger; each entry names its actor", "Customers", rolesRead),
 		func(ctx context.Context, in *movesIn) (*struct{ Body List[commerce.PointsMove] }, error) {
 			out, err := s.cfg.Commerce.PointsMoves(ctx, CallerFrom(ctx).ShopID(), in.ID, commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {

@@ -114,13 +114,13 @@ func (s *Server) registerOrders() {
 			Shipping    bool   `json:"shipping,omitempty" doc:"Also refund the shipping the customer paid (once)"`
 		}
 	}
-	huma.Register(s.api, op("refund-order", http.MethodPost, "/api/v1/orders/{id}/refunds", "Refund units of lines (each refunds its line's payable exactly) and, if asked, the shipping", "Orders", rolesWrite),
+	huma.Register(s.api, op("refund-order", http.MethodPost, "/api/v1/orders/{id}/refunds", "Refund units of lines (each refunds its line's payable exactly) and, if asked, the shipping; audited with the caller's key", "Orders", rolesWrite),
 		func(ctx context.Context, in *refundIn) (*orderOut, error) {
 			req := &commerce.RefundRequest{ReturnStock: in.Body.ReturnStock, Reason: in.Body.Reason, Shipping: in.Body.Shipping}
 			for _, l := range in.Body.Lines {
 				req.Lines = append(req.Lines, commerce.RefundRequestLine{No: l.No, Quantity: l.Quantity})
 			}
-			o, err := s.cfg.Commerce.RefundOrder(ctx, CallerFrom(ctx).ShopID(), in.ID, req)
+			o, err := s.cfg.Commerce.RefundOrder(ctx, CallerFrom(ctx).Actor(), in.ID, req)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

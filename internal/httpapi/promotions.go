@@ -189,16 +189,16 @@ func (s *Server) registerPromotions() {
 			Refused []Problem          `json:"refused" doc:"One problem per customer who got no coupon, in order"`
 		}
 	}
-	huma.Register(s.api, op("issue-coupons", http.MethodPost, "/api/v1/coupon-templates/{id}/issue", "Issue coupons to customers (within the template's limits)", "Coupons", rolesWrite),
+	huma.Register(s.api, op("issue-coupons", http.MethodPost, "/api/v1/coupon-templates/{id}/issue", "Issue coupons to customers (within the template's limits); each issued coupon is audited", "Coupons", rolesWrite),
 		func(ctx context.Context, in *issueIn) (*issueOut, error) {
 			out := &issueOut{}
 			out.Body.Issued, out.Body.Refused = []promotion.Coupon{}, []Problem{}
-			shop := CallerFrom(ctx).ShopID()
-			if _, err := ps.Template(ctx, shop, in.ID); err != nil {
+			actor := CallerFrom(ctx).Actor()
+			if _, err := ps.Template(ctx, actor.ShopID, in.ID); err != nil {
 				return nil, s.fail(ctx, err)
 			}
 			for i, cid := range in.Body.CustomerIDs {
-				c, err := ps.ClaimCoupon(ctx, shop, in.ID, cid)
+				c, err := ps.IssueCoupon(ctx, actor, in.ID, cid)
 				if err != nil {
 					p, _ := problemFrom(err).(*Problem)
 					if p == nil || p.Status >= 500 {

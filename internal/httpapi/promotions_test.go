@@ -133,7 +133,7 @@ func TestSavingAPromotionChecksItsFieldsConflictsAndMargin(t *testing.T) {
 	}
 	var audit httpapi.List[commerce.AuditEntry]
 	e.do(commerce.RoleAdmin, "GET", "/api/v1/audit?limit=500", nil).json(t, &audit)
-	if last := audit.Items[len(audit.Items)-1]; last.Action != "create_acknowledging_margin_risk" || last.Entity != "promotion" {
+	if last := audit.Items[0]; last.Action != "create_acknowledging_margin_risk" || last.Entity != "promotion" {
 		t.Fatalf("last audit entry = %+v", last)
 	}
 }
@@ -264,5 +264,30 @@ func TestMarginBlockModeRefusesOrdersUnderTheFloor(t *testing.T) {
 	}
 	if after := e.counts(); after != before {
 		t.Fatalf("a blocked order wrote:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+func TestIssuedCouponsAreAuditedWithTheOperator(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(commerce.RoleOperator, "POST", "/api/v1/coupon-templates", map[string]any{"name": "无门槛5元", "kind": "threshold_off", "off": 500,
+		"scope": map[string]any{"all": true}, "total_quantity": 10, "valid_days": 7})
+	if r.status != 201 {
+		t.Fatalf("template: %d %s", r.status, r.body)
+	}
+	var tpl promotion.Template
+	r.json(t, &tpl)
+	if r := e.do(commerce.RoleOperator, "POST", "/api/v1/coupon-templates/"+tpl.ID+"/issue", map[string]any{"customer_ids": []string{e.cust.ID, "cus_nobody"}}); r.status != 200 {
+		t.Fatalf("issue: %d %s", r.status, r.body)
+	}
+	var audit httpapi.List[commerce.AuditEntry]
+	e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?action=issue&entity=coupon", nil).json(t, &audit)
+	if len(audit.Items) != 1 || !strings.HasPrefix(audit.Items[0].Actor, "key:") || !strings.Contains(string(audit.Items[0].After), e.cust.ID) {
+		t.Fatalf("issue audit = %+v", audit.Items)
+	}
+	// A customer's own claim is not an operator's act and is not audited.
+	e.do(commerce.RoleStorefront, "POST", "/api/v1/coupons/claim", map[string]any{"template_id": tpl.ID, "customer_id": e.cust.ID})
+	e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?action=issue", nil).json(t, &audit)
+	if len(audit.Items) != 1 {
+		t.Fatalf("%d issue entries after a claim", len(audit.Items))
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/netguard"
 )
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
@@ -111,11 +114,44 @@ func (s *Server) registerShop() {
 			}
 			return nil, nil
 		})
-	huma.Register(s.api, op("list-audit", http.MethodGet, "/api/v1/audit", "The audit log of configuration changes", "Shop", rolesRead),
-		func(ctx context.Context, in *pageInput) (*struct{ Body List[commerce.AuditEntry] }, error) {
-			items, err := s.cfg.Commerce.ListAudit(ctx, CallerFrom(ctx).ShopID(), in.page())
+	type auditInput struct {
+		Cursor   string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+		Limit    int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
+		Actor    string `query:"actor" maxLength:"100" doc:"Only entries by this actor: key:<key id>, system, guard"`
+		Action   string `query:"action" maxLength:"64" doc:"Only this action: create, update, delete, refund, adjust_points, revoke …"`
+		Entity   string `query:"entity" maxLength:"64" doc:"Only this kind of object: shop, api_key, order, customer, promotion, alert_webhook …"`
+		EntityID string `query:"entity_id" maxLength:"64" doc:"Only this object, by id"`
+		From     string `query:"from" maxLength:"40" doc:"Only entries at or after this time (RFC 3339)"`
+		To       string `query:"to" maxLength:"40" doc:"Only entries before this time (RFC 3339)"`
+	}
+	huma.Register(s.api, op("list-audit", http.MethodGet, "/api/v1/audit",
+		"The audit log of configuration changes and money and points movements, newest first, with who made each. "+
+			"Filter by actor, action, entity, entity_id and a from/to time range. For roles that may not read webhooks (analyst), "+
+			"secrets in URLs (query values, user-info passwords) are shown as ***", "Shop", rolesRead),
+		func(ctx context.Context, in *auditInput) (*struct{ Body List[commerce.AuditEntry] }, error) {
+			f := commerce.AuditFilter{Actor: in.Actor, Action: in.Action, Entity: in.Entity, EntityID: in.EntityID}
+			for _, t := range []struct {
+				field, v string
+				dst      *time.Time
+			}{{"from", in.From, &f.From}, {"to", in.To, &f.To}} {
+				if t.v == "" {
+					continue
+				}
+				at, err := time.Parse(time.RFC3339Nano, t.v)
+				if err != nil {
+					return nil, s.fail(ctx, commerce.Invalid(t.field, "invalid_time", "%s must be an RFC 3339 time, e.g. 2026-11-11T00:00:00+08:00", t.field))
+				}
+				*t.dst = at
+			}
+			c := CallerFrom(ctx)
+			items, err := s.cfg.Commerce.ListAudit(ctx, c.ShopID(), f, commerce.Page{Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
+			}
+			if !slices.Contains(rolesWrite, c.Key.Role) {
+				for i := range items {
+					items[i].Before, items[i].After = netguard.RedactJSON(items[i].Before), netguard.RedactJSON(items[i].After)
+				}
 			}
 			return listOf(items, in.Limit, func(a commerce.AuditEntry) string { return a.ID }), nil
 		})

@@ -366,7 +366,7 @@ func (g *Groups) settle(ctx context.Context, gr *Group) error {
 			}
 			req.Shipping = o.Shipping-o.ShippingDiscount > o.RefundedAmount-lines
 			if len(req.Lines) > 0 || req.Shipping {
-				if _, err := g.com.RefundOrder(ctx, gr.ShopID, m.OrderID, req); err != nil {
+				if _, err := g.com.RefundOrder(ctx, commerce.Actor{ShopID: gr.ShopID}, m.OrderID, req); err != nil {
 					return fmt.Errorf("refund order %s of failed group %s: %w", m.OrderID, gr.ID, err)
 				}
 			}

@@ -110,8 +110,9 @@ type Store interface {
 	GetTemplate(ctx context.Context, shopID, id string) (*Template, error)
 	ListTemplates(ctx context.Context, shopID string) ([]Template, error)
 	// ClaimCoupon issues c if its template has coupons left and the customer
-	// is under perCustomer claims (ErrSoldOut, ErrClaimLimit otherwise).
-	ClaimCoupon(ctx context.Context, c *Coupon, perCustomer int64) error
+	// is under perCustomer claims (ErrSoldOut, ErrClaimLimit otherwise),
+	// writing audit (nil for a customer's own claim) in the same transaction.
+	ClaimCoupon(ctx context.Context, c *Coupon, perCustomer int64, audit *commerce.AuditEntry) error
 	Wallet(ctx context.Context, shopID, customerID string) ([]Coupon, error)
 	// Usage returns counters by ref and bucket for the customer and day.
 	Usage(ctx context.Context, shopID string, refs []string, customerID, day string) (map[string]map[string]Counter, error)

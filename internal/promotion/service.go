@@ -447,6 +447,17 @@ func (s *Service) ClaimCoupon(ctx context.Context, shopID, templateID, customerI
 // ClaimCouponAs is ClaimCoupon with the coupon's id chosen by the caller (a
 // coupon grab names the coupon when it admits the attempt); "" makes one.
 func (s *Service) ClaimCouponAs(ctx context.Context, shopID, templateID, customerID, couponID string) (*Coupon, error) {
+	return s.claim(ctx, shopID, templateID, customerID, couponID, nil)
+}
+
+// IssueCoupon is ClaimCoupon made by an operator for a customer: the coupon
+// is audited ("issue", entity coupon) with the operator as actor, in the
+// claim's transaction.
+func (s *Service) IssueCoupon(ctx context.Context, a commerce.Actor, templateID, customerID string) (*Coupon, error) {
+	return s.claim(ctx, a.ShopID, templateID, customerID, "", &a)
+}
+
+func (s *Service) claim(ctx context.Context, shopID, templateID, customerID, couponID string, by *commerce.Actor) (*Coupon, error) {
 	t, err := s.Template(ctx, shopID, templateID)
 	if err != nil {
 		return nil, err
@@ -480,10 +491,14 @@ func (s *Service) ClaimCouponAs(ctx context.Context, shopID, templateID, custome
 			c.ValidFrom = now
 		}
 	}
+	var audit *commerce.AuditEntry
+	if by != nil {
+		audit = s.audit(*by, "issue", "coupon", c.ID, nil, map[string]string{"template_id": templateID, "customer_id": customerID})
+	}
 	defer s.dropWallet(shopID, customerID)
 	for attempt := 0; ; attempt++ {
 		c.Code = newCode()
-		err = s.store.ClaimCoupon(ctx, c, t.PerCustomerClaims)
+		err = s.store.ClaimCoupon(ctx, c, t.PerCustomerClaims, audit)
 		if errors.Is(err, commerce.ErrDuplicate) && attempt < 3 {
 			continue
 		}

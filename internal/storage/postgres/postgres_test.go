@@ -39,3 +39,5 @@ func TestPostgresShopSketchesContract(t *testing.T) {
 func TestPostgresAnalyticsNodesContract(t *testing.T) {
 	storetest.RunAnalyticsNodes(t, storetest.PostgresNodes)
 }
+
+func TestPostgresAuditContract(t *testing.T) { storetest.RunAudit(t, storetest.OpenPostgres) }

@@ -36,3 +36,5 @@ func TestSQLiteShopSketchesContract(t *testing.T) { storetest.RunShopSketches(t,
 func TestSQLiteAnalyticsNodesContract(t *testing.T) {
 	storetest.RunAnalyticsNodes(t, storetest.SQLiteNodes)
 }
+
+func TestSQLiteAuditContract(t *testing.T) { storetest.RunAudit(t, open) }

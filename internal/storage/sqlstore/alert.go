@@ -297,16 +297,22 @@ func (s *Store) ClaimDelivery(ctx context.Context, id, token string, now, until 
 			return err
 		}
 		var deleted sql.NullInt64
+		var settings string
 		var got alert.Claimed
 		var next, created int64
 		var delivered sql.NullInt64
 		d := &got.Delivery
 		err = tx.QueryRow(ctx, `SELECT d.id, d.shop_id, d.webhook_id, d.alert_id, d.event, d.body, d.status, d.attempts, d.next_attempt_at, d.last_status,
-			d.last_error, d.delivered_at, d.created_at, w.url, w.secret, w.deleted_at
-			FROM alert_deliveries d JOIN alert_webhooks w ON w.id = d.webhook_id WHERE d.id = $1`, id).Scan(&d.ID, &d.ShopID, &d.WebhookID, &d.AlertID,
-			&d.Event, &d.Body, &d.Status, &d.Attempts, &next, &d.LastStatus, &d.LastError, &delivered, &created, &got.URL, &got.Secret, &deleted)
+			d.last_error, d.delivered_at, d.created_at, w.url, w.secret, w.deleted_at, sh.settings
+			FROM alert_deliveries d JOIN alert_webhooks w ON w.id = d.webhook_id JOIN shops sh ON sh.id = d.shop_id
+			WHERE d.id = $1`, id).Scan(&d.ID, &d.ShopID, &d.WebhookID, &d.AlertID,
+			&d.Event, &d.Body, &d.Status, &d.Attempts, &next, &d.LastStatus, &d.LastError, &delivered, &created, &got.URL, &got.Secret, &deleted, &settings)
 		if err != nil {
 			return err
+		}
+		var st commerce.ShopSettings
+		if json.Unmarshal([]byte(settings), &st) == nil {
+			got.Allow = st.WebhookAllowlist
 		}
 		d.NextAttemptAt, d.DeliveredAt, d.CreatedAt, got.Gone = FromTS(next), FromNullTS(delivered), FromTS(created), deleted.Valid
 		c = &got

@@ -31,7 +31,7 @@ func scanCustomer(r rowScanner) (commerce.Customer, error) {
 	return c, json.Unmarshal([]byte(tags), &c.Tags)
 }
 
-func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerce.Customer, newID func(string) string, at time.Time) ([]commerce.Customer, error) {
+func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerce.Customer, newID func(string) string, at time.Time, audit *commerce.AuditEntry) ([]commerce.Customer, error) {
 	out := make([]commerce.Customer, 0, len(cs))
 	err := s.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
@@ -54,7 +54,7 @@ func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerc
 			}
 			out = append(out, got)
 		}
-		return nil
+		return InsertAudit(ctx, tx, audit)
 	})
 	return out, err
 }
@@ -93,12 +93,12 @@ func (s *Store) EraseCustomer(ctx context.Context, shopID, id string, at time.Ti
 
 // insertPointsMove writes a points ledger entry inside tx.
 func insertPointsMove(ctx context.Context, tx *Tx, shopID string, m commerce.PointsMove) error {
-	_, err := tx.Exec(ctx, `INSERT INTO points_moves (id, shop_id, customer_id, delta, reason, order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		m.ID, shopID, m.CustomerID, m.Delta, m.Reason, m.OrderID, TS(m.At))
+	_, err := tx.Exec(ctx, `INSERT INTO points_moves (id, shop_id, customer_id, delta, reason, order_id, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		m.ID, shopID, m.CustomerID, m.Delta, m.Reason, m.OrderID, m.Actor, TS(m.At))
 	return err
 }
 
-func (s *Store) AdjustPoints(ctx context.Context, shopID string, m commerce.PointsMove) (*commerce.Customer, error) {
+func (s *Store) AdjustPoints(ctx context.Context, shopID string, m commerce.PointsMove, audit *commerce.AuditEntry) (*commerce.Customer, error) {
 	var out commerce.Customer
 	err := s.Write(ctx, func(tx *Tx) error {
 		n, err := tx.ExecN(ctx, `UPDATE customers SET points = points + $1, updated_at = $2 WHERE shop_id = $3 AND id = $4 AND points + $1 >= 0`,
@@ -112,6 +112,9 @@ func (s *Store) AdjustPoints(ctx context.Context, shopID string, m commerce.Poin
 		if err := insertPointsMove(ctx, tx, shopID, m); err != nil {
 			return err
 		}
+		if err := InsertAudit(ctx, tx, audit); err != nil {
+			return err
+		}
 		out, err = scanCustomer(tx.QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, m.CustomerID))
 		return err
 	})
@@ -122,12 +125,12 @@ func (s *Store) AdjustPoints(ctx context.Context, shopID string, m commerce.Poin
 }
 
 func (s *Store) ListPointsMoves(ctx context.Context, shopID, customerID string, p commerce.Page) ([]commerce.PointsMove, error) {
-	rows, err := s.Query(ctx, `SELECT id, customer_id, delta, reason, order_id, at FROM points_moves
+	rows, err := s.Query(ctx, `SELECT id, customer_id, delta, reason, order_id, actor, at FROM points_moves
 		WHERE shop_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4`, shopID, customerID, p.Cursor, p.Limit)
 	return rowsAll(rows, err, func(r *sql.Rows) (commerce.PointsMove, error) {
 		var m commerce.PointsMove
 		var at int64
-		err := r.Scan(&m.ID, &m.CustomerID, &m.Delta, &m.Reason, &m.OrderID, &at)
+		err := r.Scan(&m.ID, &m.CustomerID, &m.Delta, &m.Reason, &m.OrderID, &m.Actor, &at)
 		m.At = FromTS(at)
 		return m, err
 	})

@@ -37,12 +37,12 @@ func (e extraScan) Scan(dest ...any) error { return e.r.Scan(append(dest, e.more
 // RefundsSince pages by id through the refunds made at or after since,
 // with their order's customer and attribution.
 func (s *Store) RefundsSince(ctx context.Context, since time.Time, after string, limit int) ([]commerce.RefundRecord, error) {
-	rows, err := s.Query(ctx, `SELECT r.id, r.shop_id, r.order_id, o.customer_id, o.channel, o.campaign, r.amount, r.at
+	rows, err := s.Query(ctx, `SELECT r.id, r.shop_id, r.order_id, r.actor, o.customer_id, o.channel, o.campaign, r.amount, r.at
 FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id > $1 AND r.at >= $2 ORDER BY r.id LIMIT $3`, after, TS(since), limit)
 	return rowsAll(rows, err, func(r *sql.Rows) (commerce.RefundRecord, error) {
 		var f commerce.RefundRecord
 		var at int64
-		err := r.Scan(&f.ID, &f.ShopID, &f.OrderID, &f.CustomerID, &f.Channel, &f.Campaign, &f.Amount, &at)
+		err := r.Scan(&f.ID, &f.ShopID, &f.OrderID, &f.Actor, &f.CustomerID, &f.Channel, &f.Campaign, &f.Amount, &at)
 		f.At = FromTS(at)
 		return f, err
 	})

@@ -110,7 +110,8 @@ func (pointsHolds) Commit(ctx context.Context, tx *Tx, o *commerce.Order, h *com
 	if _, err := tx.Exec(ctx, `UPDATE customers SET points_held = points_held - $1 WHERE shop_id = $2 AND id = $3`, h.Quantity, o.ShopID, h.Ref); err != nil {
 		return err
 	}
-	return insertPointsMove(ctx, tx, o.ShopID, commerce.PointsMove{ID: commerce.NewID("pts"), CustomerID: h.Ref, Delta: -h.Quantity, Reason: "order", OrderID: o.ID, At: at})
+	return insertPointsMove(ctx, tx, o.ShopID, commerce.PointsMove{ID: commerce.NewID("pts"), CustomerID: h.Ref, Delta: -h.Quantity, Reason: "order", OrderID: o.ID,
+		Actor: "customer:" + h.Ref, At: at})
 }
 
 func (pointsHolds) Release(ctx context.Context, tx *Tx, o *commerce.Order, h *commerce.Hold, _ time.Time) error {
@@ -381,7 +382,7 @@ func (s *Store) FulfilOrder(ctx context.Context, shopID, id string, at time.Time
 	})
 }
 
-func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.Refund, at time.Time) (*commerce.Order, error) {
+func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.Refund, at time.Time, audit *commerce.AuditEntry) (*commerce.Order, error) {
 	var out *commerce.Order
 	err := s.Write(ctx, func(tx *Tx) error {
 		o, err := loadOrder(ctx, tx, shopID, id)
@@ -421,7 +422,7 @@ func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.R
 					return err
 				}
 				if err := insertPointsMove(ctx, tx, shopID, commerce.PointsMove{ID: commerce.NewID("pts"), CustomerID: o.CustomerID, Delta: rl.Points,
-					Reason: "refund", OrderID: id, At: at}); err != nil {
+					Reason: "refund", OrderID: id, Actor: r.Actor, At: at}); err != nil {
 					return err
 				}
 			}
@@ -444,8 +445,11 @@ func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.R
 		if n == 0 {
 			return commerce.ErrStale
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, shop_id, order_id, amount, reason, at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			r.ID, shopID, id, total, r.Reason, TS(at)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, shop_id, order_id, amount, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.ID, shopID, id, total, r.Reason, r.Actor, TS(at)); err != nil {
+			return err
+		}
+		if err := InsertAudit(ctx, tx, audit); err != nil {
 			return err
 		}
 		out, err = loadOrder(ctx, tx, shopID, id)

@@ -133,7 +133,7 @@ func (s *Store) ListTemplates(ctx context.Context, shopID string) ([]promotion.T
 // ClaimCoupon issues c from its template if the template has coupons left
 // and the customer is under the per-customer claim limit; both are
 // conditional updates in one transaction, so no concurrency exceeds them.
-func (s *Store) ClaimCoupon(ctx context.Context, c *promotion.Coupon, perCustomer int64) error {
+func (s *Store) ClaimCoupon(ctx context.Context, c *promotion.Coupon, perCustomer int64, audit *commerce.AuditEntry) error {
 	return s.Write(ctx, func(tx *Tx) error {
 		n, err := tx.ExecN(ctx, `UPDATE coupon_templates SET issued = issued + 1
 			WHERE shop_id = $1 AND id = $2 AND status = 'active' AND (total_quantity = 0 OR issued < total_quantity)`, c.ShopID, c.TemplateID)
@@ -158,7 +158,10 @@ func (s *Store) ClaimCoupon(ctx context.Context, c *promotion.Coupon, perCustome
 		if s.d.IsUnique != nil && s.d.IsUnique(err) {
 			return fmt.Errorf("coupon code collision: %w", commerce.ErrDuplicate)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return InsertAudit(ctx, tx, audit)
 	})
 }
 

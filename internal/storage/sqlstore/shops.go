@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -128,9 +130,31 @@ func (s *Store) RevokeAPIKey(ctx context.Context, shopID, id string, at time.Tim
 	})
 }
 
-func (s *Store) ListAudit(ctx context.Context, shopID string, p commerce.Page) ([]commerce.AuditEntry, error) {
+func (s *Store) ListAudit(ctx context.Context, shopID string, f commerce.AuditFilter, p commerce.Page) ([]commerce.AuditEntry, error) {
+	// Only the filters given go into the query, so each can use its index
+	// (audit_log_shop_actor, _action, _entity, _entity_id, _at).
+	where, args := []string{"shop_id = $1"}, []any{shopID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if p.Cursor != "" {
+		add("id < ?", p.Cursor)
+	}
+	for _, c := range []struct{ col, v string }{{"actor", f.Actor}, {"action", f.Action}, {"entity", f.Entity}, {"entity_id", f.EntityID}} {
+		if c.v != "" {
+			add(c.col+" = ?", c.v)
+		}
+	}
+	if !f.From.IsZero() {
+		add("at >= ?", TS(f.From))
+	}
+	if !f.To.IsZero() {
+		add("at < ?", TS(f.To))
+	}
+	args = append(args, p.Limit)
 	rows, err := s.Query(ctx, `SELECT id, actor, action, entity, entity_id, before_json, after_json, at FROM audit_log
-		WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, p.Cursor, p.Limit)
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
 	return rowsAll(rows, err, func(r *sql.Rows) (commerce.AuditEntry, error) {
 		var a commerce.AuditEntry
 		var before, after sql.NullString

@@ -1,11 +1,17 @@
 package storetest
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,10 +35,96 @@ func RunAlerts(t *testing.T, open Opener) {
 	t.Run("WebhookRetryAndSignature", func(t *testing.T) { testAlertWebhookRetry(t, open) })
 	t.Run("WebhookCrashAndGiveUp", func(t *testing.T) { testAlertWebhookCrash(t, open) })
 	t.Run("ConcurrentDeliverers", func(t *testing.T) { testAlertConcurrentDeliverers(t, open) })
+	t.Run("WebhookDestinations", func(t *testing.T) { testAlertWebhookDestinations(t, open) })
+}
+
+func setAllowlist(t *testing.T, e *Env, entries ...string) {
+	t.Helper()
+	if entries == nil {
+		entries = []string{}
+	}
+	if _, err := e.Svc.UpdateShopSettings(ctx, e.Admin, nil, nil, commerce.SettingsPatch{WebhookAllowlist: &entries}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mapResolver answers names from a map, as a DNS server an attacker runs
+// would (rebind.test → 127.0.0.1).
+type mapResolver map[string][]netip.Addr
+
+func (m mapResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if ips, ok := m[host]; ok {
+		return ips, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, Server: "10.9.8.7:53", IsNotFound: true}
+}
+
+func testAlertWebhookDestinations(t *testing.T, open Opener) {
+	e, as, _ := alertEnv(t, open, nil)
+	setAllowlist(t, e) // the production default: nothing private allowed
+	// Literal internal destinations are refused when saved.
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data", "http://localhost:8080/", "http://LOCALHOST./", "http://a.localhost/",
+		"http://[::1]/", "http://0x7f000001/", "http://2130706433/", "http://0177.0.0.1/", "http://127.1/", "http://[::ffff:127.0.0.1]/",
+		"http://0.0.0.0/", "http://224.0.0.1/", "http://100.64.0.1/", "http://10.0.0.1/", "http://192.168.1.1/", "http://[fd00::1]/",
+		"http://[fe80::1]/", "https://[::ffff:a9fe:a9fe]/"} {
+		_, err := as.CreateWebhook(ctx, e.Admin, alert.WebhookInput{URL: u})
+		ce, ok := commerce.AsError(err)
+		if !ok || ce.Kind != commerce.KindInvalid || ce.Field != "url" || ce.Code != "destination_not_allowed" {
+			t.Errorf("%s: %v, want 422 url destination_not_allowed", u, err)
+		}
+	}
+	// A name is judged where it resolves, at connect time: rebind.test
+	// resolves to 127.0.0.1, so the delivery is refused and the receiver
+	// hears nothing; the error names no address, the log no token.
+	srv := newHookServer(t, 200)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	hook, err := as.CreateWebhook(ctx, e.Admin, alert.WebhookInput{URL: "http://rebind.test:" + port + "/robot/send?access_token=TOKEN123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, err := as.CreateWebhook(ctx, e.Admin, alert.WebhookInput{URL: "http://nowhere.test:" + port + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneStockAlert(t, e, as)
+	var logs bytes.Buffer
+	res := mapResolver{"rebind.test": {netip.MustParseAddr("127.0.0.1")}}
+	dl := alert.NewDeliverer(e.Store, alert.DelivererOptions{Now: e.Clock.Now, Resolver: res, Rand: func() float64 { return 0.5 },
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if _, err := dl.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := deliveryEvents(t, e, as, hook.ID)
+	if len(d) != 1 || d[0].Status != alert.DeliveryPending || d[0].LastError != "refused: destination not allowed" || srv.count() != 0 {
+		t.Fatalf("rebinding to loopback: %+v, %d requests", d, srv.count())
+	}
+	if d := deliveryEvents(t, e, as, lost.ID); len(d) != 1 || d[0].LastError != "host not found" {
+		t.Fatalf("unknown host: %+v", d)
+	}
+	if l := logs.String(); strings.Contains(l, "TOKEN123") || !strings.Contains(l, "access_token=***") || !strings.Contains(l, "refused") {
+		t.Fatalf("log: %s", l)
+	}
+	// The shop allows its private receiver: the next attempt arrives.
+	setAllowlist(t, e, "127.0.0.1:"+port)
+	e.Clock.Advance(time.Hour)
+	if _, err := dl.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := deliveryEvents(t, e, as, hook.ID); d[0].Status != alert.DeliveryDelivered || srv.count() != 1 {
+		t.Fatalf("allowlisted: %+v, %d requests", d[0], srv.count())
+	}
+	// A bad allowlist entry is refused, naming it.
+	_, err = e.Svc.UpdateShopSettings(ctx, e.Admin, nil, nil, commerce.SettingsPatch{WebhookAllowlist: &[]string{"10.0.0.0/8", "intranet"}})
+	if ce, ok := commerce.AsError(err); !ok || ce.Field != "settings.webhook_allowlist[1]" {
+		t.Fatalf("bad entry: %v", err)
+	}
 }
 
 func alertEnv(t *testing.T, open Opener, act campaign.Actuals) (*Env, *alert.Service, *campaign.Service) {
 	e := NewEnv(t, open)
+	// The tests' receivers are httptest servers on 127.0.0.1, a private
+	// receiver the shop allows explicitly.
+	setAllowlist(t, e, "127.0.0.1/32")
 	cs := campaign.New(e.Store, e.Svc, nil, act)
 	return e, alert.New(e.Store, e.Svc, alert.Options{Campaigns: cs, Metrics: e.Store}), cs
 }

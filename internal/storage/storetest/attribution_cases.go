@@ -410,7 +410,7 @@ func testReconcileOrders(t *testing.T, open Opener) {
 	o1 := orderAt(t, e, start.Add(-2*time.Hour), sku.ID, c1.ID, 2, "wx", "d11")
 	payAt(t, e, start.Add(-2*time.Hour+time.Minute), o1.ID)
 	e.Clock.Set(start.Add(-time.Hour))
-	if _, err := e.Svc.RefundOrder(ctx, e.Shop.ID, o1.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}}); err != nil {
+	if _, err := e.Svc.RefundOrder(ctx, e.Admin, o1.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	o2 := orderAt(t, e, start.Add(-30*time.Minute), sku.ID, "", 1, "", "")

@@ -48,7 +48,7 @@ func double11() campaign.Input {
 
 func auditCount(t *testing.T, e *Env, entity string) int {
 	t.Helper()
-	list, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{Limit: 500})
+	list, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{}, commerce.Page{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}

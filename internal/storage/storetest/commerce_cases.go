@@ -48,8 +48,8 @@ func testShopsAndKeys(t *testing.T, open Opener) {
 	if again.Settings.ShippingFee != 0 || again.Settings.PaymentTimeout() != 10*time.Minute || again.Settings.PointsMultiple != 100 {
 		t.Fatalf("settings not saved: %+v", again.Settings)
 	}
-	audit, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{})
-	if err != nil || len(audit) != 2 || audit[0].Entity != "api_key" || audit[1].Entity != "shop" || len(audit[1].Before) == 0 || len(audit[1].After) == 0 {
+	audit, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{}, commerce.Page{})
+	if err != nil || len(audit) != 2 || audit[1].Entity != "api_key" || audit[0].Entity != "shop" || len(audit[0].Before) == 0 || len(audit[0].After) == 0 {
 		t.Fatalf("audit = %+v, %v; want the key revocation and one shop update with before and after", audit, err)
 	}
 }
@@ -263,20 +263,20 @@ func testRefunds(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
 	a := e.SeedSKU(t, "A", 3333, 10)
 	o := place(t, e, "", commerce.CartLine{SKUID: a.ID, Quantity: 3})
-	if _, err := e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}}); err == nil {
+	if _, err := e.Svc.RefundOrder(ctx, e.Admin, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}}); err == nil {
 		t.Fatal("refunded an unpaid order")
 	}
 	if _, err := e.Svc.PayOrder(ctx, e.Shop.ID, o.ID); err != nil {
 		t.Fatal(err)
 	}
-	r1, err := e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}})
+	r1, err := e.Svc.RefundOrder(ctx, e.Admin, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}})
 	if err != nil || r1.Status != commerce.OrderPartiallyRefunded || r1.RefundedAmount != 3333 || r1.Lines[0].RefundedQty != 1 {
 		t.Fatalf("first refund = %+v, %v", r1, err)
 	}
-	if _, err := e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 3}}}); err == nil {
+	if _, err := e.Svc.RefundOrder(ctx, e.Admin, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 3}}}); err == nil {
 		t.Fatal("refunded more units than are left")
 	}
-	r2, err := e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 2}}})
+	r2, err := e.Svc.RefundOrder(ctx, e.Admin, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 2}}})
 	if err != nil || r2.Status != commerce.OrderRefunded || r2.RefundedAmount != r2.Lines[0].Payable {
 		t.Fatalf("second refund = %+v, %v; want the whole line payable refunded", r2, err)
 	}
@@ -288,11 +288,11 @@ func testRefunds(t *testing.T, open Opener) {
 	if o.Shipping-o.ShippingDiscount <= 0 {
 		t.Fatalf("the order charged no shipping (%d); the test needs some", o.Shipping)
 	}
-	r3, err := e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Shipping: true})
+	r3, err := e.Svc.RefundOrder(ctx, e.Admin, o.ID, &commerce.RefundRequest{Shipping: true})
 	if err != nil || r3.RefundedAmount != o.Payable {
 		t.Fatalf("shipping refund = %+v, %v; want refunded %d, the whole payable", r3, err, o.Payable)
 	}
-	_, err = e.Svc.RefundOrder(ctx, e.Shop.ID, o.ID, &commerce.RefundRequest{Shipping: true})
+	_, err = e.Svc.RefundOrder(ctx, e.Admin, o.ID, &commerce.RefundRequest{Shipping: true})
 	wantCode(t, err, "shipping_not_refundable")
 }
 

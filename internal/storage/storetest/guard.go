@@ -58,7 +58,7 @@ func wantAllowed(t *testing.T, g *guard.Guard, shopID string, s guard.Subject) {
 
 func auditActions(t *testing.T, e *Env) map[string]int {
 	t.Helper()
-	entries, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{Limit: 500})
+	entries, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{}, commerce.Page{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,7 +161,7 @@ func testPresaleWorkedExample(t *testing.T, open Opener) {
 		t.Fatalf("paying the deposit settled its hold: %+v", dep.Holds)
 	}
 	e.stockIs(t, k.ID, 9, 1, 0, 10) // held, not sold
-	if _, err := e.Svc.RefundOrder(ctx, e.Shop.ID, dep.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}}); err == nil {
+	if _, err := e.Svc.RefundOrder(ctx, e.Admin, dep.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}}); err == nil {
 		t.Fatal("a paid deposit was refunded as a line: the terms keep it")
 	}
 
@@ -282,7 +282,7 @@ func testPresaleCreditLines(t *testing.T, open Opener) {
 	e.stockIs(t, b.ID, 8, 0, 2, 10)
 	refund := func(no int, q int64) *commerce.Order {
 		t.Helper()
-		o, err := e.Svc.RefundOrder(ctx, e.Shop.ID, bal.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: no, Quantity: q}}})
+		o, err := e.Svc.RefundOrder(ctx, e.Admin, bal.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: no, Quantity: q}}})
 		if err != nil {
 			t.Fatal(err)
 		}
