@@ -247,3 +247,38 @@ func TestEveryRequestBodyRefusesUnknownFields(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownKPIListsTheAcceptedOnes: a 422 unknown_kpi says which KPIs
+// the field accepts, for campaign targets (whole campaign and phase) and
+// every kind of alert rule.
+func TestUnknownKPIListsTheAcceptedOnes(t *testing.T) {
+	e, _ := newAlertEnv(t)
+	d11 := func(targets, phaseTargets string) string {
+		return `{"name":"双11","starts_at":"2026-11-01T00:00:00+08:00","ends_at":"2026-11-12T00:00:00+08:00","targets":` + targets +
+			`,"phases":[{"kind":"preheat","starts_at":"2026-11-01T00:00:00+08:00","ends_at":"2026-11-11T00:00:00+08:00","targets":` + phaseTargets + `}]}`
+	}
+	campaignKPIs := []string{"gmv", "paid_amount", "orders", "paying_customers", "new_customers", "aov", "conversion_rate", "uv", "roi"}
+	for _, tt := range []struct {
+		path, body, field string
+		accepted          []string
+	}{
+		{"/api/v1/campaigns", d11(`{"likes":1}`, `{}`), "targets.likes", campaignKPIs},
+		{"/api/v1/campaigns", d11(`{"gmv":1}`, `{"likes":1}`), "phases[0].targets.likes", campaignKPIs},
+		{"/api/v1/alert-rules", `{"name":"x","kind":"pacing","campaign_id":"cmp_x","kpis":["gmv","likes"]}`, "kpis[1]", campaignKPIs},
+		{"/api/v1/alert-rules", `{"name":"x","kind":"threshold","kpi":"likes","window":"day","op":"<","value":1}`, "kpi", []string{"gmv", "refund_rate_bp", "uv_value"}},
+		{"/api/v1/alert-rules", `{"name":"x","kind":"anomaly","kpi":"likes"}`, "kpi", []string{"pv", "orders", "add_to_carts"}},
+	} {
+		r := e.do(commerce.RoleAdmin, "POST", tt.path, tt.body)
+		var p httpapi.Problem
+		r.json(t, &p)
+		if r.status != 422 || p.Code != "unknown_kpi" || p.Field != tt.field {
+			t.Errorf("%s %s: %d %s", tt.path, tt.body, r.status, r.body)
+			continue
+		}
+		for _, k := range tt.accepted {
+			if !strings.Contains(p.Detail, k) {
+				t.Errorf("%s: detail %q does not list %s", tt.field, p.Detail, k)
+			}
+		}
+	}
+}
