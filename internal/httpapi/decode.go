@@ -120,7 +120,7 @@ func explainDecode(data []byte, t reflect.Type, err error, root string, strict b
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if d := locate(data, t, root, strict); d != nil {
+	if d := locate(data, t, root, strict, 0); d != nil {
 		return d
 	}
 	return &decodeError{Loc: root, Msg: "the body does not match the schema"}
@@ -132,16 +132,25 @@ var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
+// maxLocateDepth bounds how deep locate looks: each level reads its
+// value again, and a body nested deeper than this is no API's shape.
+const maxLocateDepth = 32
+
 // locate walks the JSON value raw against type t the way encoding/json
 // decodes it and returns the first value that does not fit, at its path
-// below loc; nil when every value fits.
-func locate(raw []byte, t reflect.Type, loc string, strict bool) *decodeError {
+// below loc; nil when every value fits (or it is nested deeper than
+// maxLocateDepth).
+func locate(raw []byte, t reflect.Type, loc string, strict bool, depth int) *decodeError {
 	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || depth > maxLocateDepth {
+		return nil
+	}
+	depth++
 	if string(raw) == "null" {
 		return nil // encoding/json leaves the value alone
 	}
 	if t.Kind() == reflect.Pointer {
-		return locate(raw, t.Elem(), loc, strict)
+		return locate(raw, t.Elem(), loc, strict, depth-1)
 	}
 	if t == timeType {
 		if err := json.Unmarshal(raw, new(time.Time)); err != nil {
@@ -157,7 +166,7 @@ func locate(raw []byte, t reflect.Type, loc string, strict bool) *decodeError {
 	}
 	switch t.Kind() {
 	case reflect.Interface:
-		return locateAny(raw, loc)
+		return locateAny(raw, loc, depth)
 	case reflect.Struct:
 		if raw[0] != '{' {
 			return &decodeError{Loc: loc, Msg: msgObject, Value: scalar(raw)}
@@ -180,7 +189,7 @@ func locate(raw []byte, t reflect.Type, loc string, strict bool) *decodeError {
 				}
 				return bad == nil
 			}
-			bad = locate(v, f.typ, member(loc, key), strict)
+			bad = locate(v, f.typ, member(loc, key), strict, depth)
 			return bad == nil
 		})
 		return bad
@@ -190,7 +199,7 @@ func locate(raw []byte, t reflect.Type, loc string, strict bool) *decodeError {
 		}
 		var bad *decodeError
 		eachMember(raw, func(key string, v []byte) bool {
-			bad = locate(v, t.Elem(), member(loc, key), strict)
+			bad = locate(v, t.Elem(), member(loc, key), strict, depth)
 			return bad == nil
 		})
 		return bad
@@ -209,7 +218,7 @@ func locate(raw []byte, t reflect.Type, loc string, strict bool) *decodeError {
 			return nil
 		}
 		for i, it := range items {
-			if d := locate(it, t.Elem(), loc+"["+strconv.Itoa(i)+"]", strict); d != nil {
+			if d := locate(it, t.Elem(), loc+"["+strconv.Itoa(i)+"]", strict, depth); d != nil {
 				return d
 			}
 		}
@@ -246,12 +255,17 @@ func locate(raw []byte, t reflect.Type, loc string, strict bool) *decodeError {
 
 // locateAny finds a number no float64 can hold (encoding/json's only
 // failure decoding valid JSON into any).
-func locateAny(raw []byte, loc string) *decodeError {
+func locateAny(raw []byte, loc string, depth int) *decodeError {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || depth > maxLocateDepth {
+		return nil
+	}
+	depth++
 	switch raw[0] {
 	case '{':
 		var bad *decodeError
 		eachMember(raw, func(key string, v []byte) bool {
-			bad = locateAny(v, member(loc, key))
+			bad = locateAny(v, member(loc, key), depth)
 			return bad == nil
 		})
 		return bad
@@ -261,7 +275,7 @@ func locateAny(raw []byte, loc string) *decodeError {
 			return nil
 		}
 		for i, it := range items {
-			if d := locateAny(bytes.TrimSpace(it), loc+"["+strconv.Itoa(i)+"]"); d != nil {
+			if d := locateAny(it, loc+"["+strconv.Itoa(i)+"]", depth); d != nil {
 				return d
 			}
 		}

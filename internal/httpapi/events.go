@@ -162,7 +162,7 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 				s.writeErr(hctx(), commerce.Invalid("events", "malformed_body", "the body must be {\"events\": [...]}"))
 				return
 			}
-			if d := locate(body, reflect.TypeOf(in), "", true); d != nil {
+			if d := locate(body, reflect.TypeOf(in), "", true, 0); d != nil {
 				s.writeErr(hctx(), commerce.Invalid(d.Loc, "unknown_field", "%s", d.Msg))
 				return
 			}
@@ -174,9 +174,8 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			idx = make([]int, 0, len(in.Events))
 			for i, raw := range in.Events {
 				var e analytics.Event
-				err := json.Unmarshal(raw, &e)
-				if d := locate(raw, eventType, "", true); d != nil || err != nil {
-					rejected = append(rejected, eventRejection(i, d))
+				if err := decodeStrict(raw, &e); err != nil {
+					rejected = append(rejected, eventRejection(i, locate(raw, eventType, "", true, 0)))
 					continue
 				}
 				evs = append(evs, e)
