@@ -120,6 +120,9 @@ func explainDecode(data []byte, t reflect.Type, err error, root string, strict b
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == nil {
+		return &decodeError{Loc: root, Msg: "the body does not match the schema"}
+	}
 	if d := locate(data, t, root, strict, 0); d != nil {
 		return d
 	}
