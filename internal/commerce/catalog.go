@@ -197,6 +197,11 @@ func (s *Service) Product(ctx context.Context, shopID, id string) (*Product, err
 	return p, err
 }
 
+// ProductsByID returns the shop's products found among ids.
+func (s *Service) ProductsByID(ctx context.Context, shopID string, ids []string) (map[string]*Product, error) {
+	return s.store.ProductsByID(ctx, shopID, ids)
+}
+
 // ListProducts pages through products.
 func (s *Service) ListProducts(ctx context.Context, shopID string, p Page) ([]Product, error) {
 	return s.store.ListProducts(ctx, shopID, p.Normalized())

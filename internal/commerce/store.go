@@ -77,6 +77,9 @@ type CatalogStore interface {
 	UpsertProducts(ctx context.Context, shopID string, items []ProductUpsert, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]SKU, error)
 	GetProduct(ctx context.Context, shopID, id string) (*Product, error)
 	ListProducts(ctx context.Context, shopID string, p Page) ([]Product, error)
+	// ProductsByID returns the shop's products found among ids; missing
+	// ones (and other shops') are absent.
+	ProductsByID(ctx context.Context, shopID string, ids []string) (map[string]*Product, error)
 	GetSKU(ctx context.Context, shopID, id string) (*SKU, error)
 	// SKUsByID returns the SKUs found among ids; missing ones are absent.
 	SKUsByID(ctx context.Context, shopID string, ids []string) (map[string]*SKU, error)

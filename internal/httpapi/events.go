@@ -1,11 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -30,7 +35,8 @@ type eventsOut struct{ Body eventsAnswer }
 
 func (s *Server) registerAnalytics() {
 	o := op("ingest-events", http.MethodPost, "/api/v1/events", "Ingest a batch of storefront events", "Analytics", rolesStorefront)
-	o.Description = "Up to 1000 events. Each item is validated alone: bad items are listed in `rejected` with their index, field and code, the rest are stored. Only a malformed body fails the whole batch."
+	o.Description = "Up to 1000 events. Each item is validated alone: bad items are listed in `rejected` with their index, field (a path inside the item, e.g. `ts` or `lines[0].quantity`; empty for the item as a whole) and code, the rest are stored. " +
+		"An item with a field the schema does not name is rejected with code `unknown_field`; a value of the wrong type with `malformed_event`. Only a malformed body (or an unknown top-level field) fails the whole batch."
 	huma.Register(s.api, o, func(ctx context.Context, in *eventsIn) (*eventsOut, error) {
 		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")
 	})
@@ -133,15 +139,16 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			return
 		}
 		// Decode the batch once; only a batch with an item that does not
-		// decode (a string for an amount, a bad ts) is decoded again item
-		// by item, so that item alone is refused.
+		// decode (a string for an amount, a bad ts, a field the schema
+		// does not have) is decoded again item by item, so that item alone
+		// is refused.
 		var fast struct {
 			Events []analytics.Event `json:"events"`
 		}
 		var evs []analytics.Event
 		var idx []int
 		var rejected []analytics.Rejection
-		if err := json.Unmarshal(body, &fast); err == nil && fast.Events != nil {
+		if decodeStrict(body, &fast) == nil && fast.Events != nil {
 			if len(fast.Events) > analytics.MaxBatch {
 				s.writeErr(hctx(), commerce.Invalid("events", "too_many", "at most %d events per batch", analytics.MaxBatch))
 				return
@@ -155,6 +162,10 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 				s.writeErr(hctx(), commerce.Invalid("events", "malformed_body", "the body must be {\"events\": [...]}"))
 				return
 			}
+			if d := locate(body, reflect.TypeOf(in), "", true, 0); d != nil {
+				s.writeErr(hctx(), commerce.Invalid(d.Loc, "unknown_field", "%s", d.Msg))
+				return
+			}
 			if len(in.Events) > analytics.MaxBatch {
 				s.writeErr(hctx(), commerce.Invalid("events", "too_many", "at most %d events per batch", analytics.MaxBatch))
 				return
@@ -163,8 +174,8 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			idx = make([]int, 0, len(in.Events))
 			for i, raw := range in.Events {
 				var e analytics.Event
-				if err := json.Unmarshal(raw, &e); err != nil {
-					rejected = append(rejected, analytics.Rejection{Index: i, Field: "", Code: "malformed_event", Detail: err.Error()})
+				if err := decodeStrict(raw, &e); err != nil {
+					rejected = append(rejected, eventRejection(i, locate(raw, eventType, "", true, 0)))
 					continue
 				}
 				evs = append(evs, e)
@@ -191,6 +202,38 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		w.Write(b)
 	})
+}
+
+var eventType = reflect.TypeFor[analytics.Event]()
+
+// decodeStrict decodes the JSON document body into v like json.Unmarshal,
+// and fails on a key that names no field (the schema allows none).
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON document")
+	}
+	return nil
+}
+
+// eventRejection refuses item i of a batch, which does not decode as an
+// event (d says where and why; nil when it could not be located).
+func eventRejection(i int, d *decodeError) analytics.Rejection {
+	if d == nil {
+		return analytics.Rejection{Index: i, Code: "malformed_event", Detail: "the event does not match the schema"}
+	}
+	if strings.HasSuffix(d.Msg, unknownFieldHint) {
+		return analytics.Rejection{Index: i, Field: d.Loc, Code: "unknown_field", Detail: d.Msg}
+	}
+	detail := d.Msg
+	if d.Loc != "" {
+		detail = d.Loc + ": " + d.Msg
+	}
+	return analytics.Rejection{Index: i, Field: d.Loc, Code: "malformed_event", Detail: detail}
 }
 
 // eventsPreflight answers the browser's CORS preflight for POST /api/v1/events.

@@ -84,16 +84,28 @@ func defaultCode(status int, msg string) string {
 
 func newProblem(status int, msg string, errs ...error) huma.StatusError {
 	p := &Problem{Status: status, Title: http.StatusText(status), Detail: msg, Code: defaultCode(status, msg)}
+	located := false // a value that does not decode, at its field
 	for _, e := range errs {
 		if e == nil {
 			continue
 		}
 		var d huma.ErrorDetailer
 		if errors.As(e, &d) {
-			p.Errors = append(p.Errors, d.ErrorDetail())
+			pd := d.ErrorDetail()
+			if de, ok := parseDecodeError(pd.Message); ok {
+				located = located || !de.Syntax
+				pd = de.ErrorDetail()
+			}
+			p.Errors = append(p.Errors, plainDetail(pd))
 		} else {
 			p.Errors = append(p.Errors, &huma.ErrorDetail{Message: e.Error()})
 		}
+	}
+	// huma answers 400 when the body does not parse into any; a number no
+	// float64 holds parses as JSON all the same: a 422 at its field.
+	if status == http.StatusBadRequest && located {
+		status = http.StatusUnprocessableEntity
+		p.Status, p.Title, p.Code = status, http.StatusText(status), defaultCode(status, msg)
 	}
 	if len(p.Errors) > 0 {
 		p.Field = fieldOf(p.Errors[0].Location)
@@ -108,6 +120,17 @@ func newProblem(status int, msg string, errs ...error) huma.StatusError {
 		p.Field = "body"
 	}
 	return p
+}
+
+// plainDetail names the property a "required property" error is about
+// (huma locates it at the parent object, often "body").
+func plainDetail(d *huma.ErrorDetail) *huma.ErrorDetail {
+	if prop, ok := strings.CutPrefix(d.Message, "expected required property "); ok {
+		if prop, ok := strings.CutSuffix(prop, " to be present"); ok && d.Location != "" {
+			return &huma.ErrorDetail{Location: d.Location + "." + prop, Message: d.Message}
+		}
+	}
+	return d
 }
 
 // fieldOf turns huma's "body.lines[0].quantity" into "lines[0].quantity",
@@ -131,6 +154,7 @@ var installErrors sync.Once
 func useProblems() {
 	installErrors.Do(func() {
 		huma.NewError = newProblem
+		plainValidationMessages()
 	})
 }
 

@@ -20,7 +20,7 @@ type promotionIn struct {
 	EndsAt              time.Time            `json:"ends_at,omitzero"`
 	Priority            int                  `json:"priority,omitempty" minimum:"-1000000" maximum:"1000000"`
 	Exclusive           bool                 `json:"exclusive,omitempty"`
-	Scope               pricing.Scope        `json:"scope"`
+	Scope               pricing.Scope        `json:"scope" doc:"Every SKU, product and category id must be the shop's: another is refused with 422 unknown_scope_id at its index, e.g. scope.sku_ids[2]"`
 	Audience            pricing.Audience     `json:"audience,omitzero"`
 	PerCustomerQtyLimit int64                `json:"per_customer_qty_limit,omitempty" minimum:"0" maximum:"1000000"`
 	Rate                int64                `json:"rate,omitempty" minimum:"0" maximum:"10000" doc:"Basis points the customer pays, 8500 = 8.5折"`
@@ -61,7 +61,7 @@ type templateIn struct {
 	Off               int64            `json:"off,omitempty" minimum:"0" maximum:"1000000000000000"`
 	Rate              int64            `json:"rate,omitempty" minimum:"0" maximum:"10000"`
 	MaxDiscount       int64            `json:"max_discount,omitempty" minimum:"0" maximum:"1000000000000000"`
-	Scope             pricing.Scope    `json:"scope"`
+	Scope             pricing.Scope    `json:"scope" doc:"Every SKU, product and category id must be the shop's: another is refused with 422 unknown_scope_id at its index, e.g. scope.sku_ids[2]"`
 	StackGroup        string           `json:"stack_group,omitempty" maxLength:"64"`
 	Stackable         bool             `json:"stackable,omitempty"`
 	Status            string           `json:"status,omitempty" enum:"active,paused,ended"`

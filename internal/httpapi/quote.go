@@ -1,15 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"path"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,20 +166,14 @@ func readBody(body io.Reader, buf []byte, limit int) ([]byte, huma.StatusError) 
 
 // decodeQuoteSlow does what huma does with a body: parse it into any,
 // validate that against the operation's schema (collecting every error),
-// then decode it into the struct. What it adds: a number the schema allows
-// but the struct cannot hold (1.0 or 1e400 for an integer) is reported at
-// its field, e.g. lines[2].quantity, where encoding/json names only
-// "lines.quantity" and huma reported "body".
+// then decode it into the struct, with the API's decoder (decode.go), so
+// the answer is the one huma gives.
 func (s *Server) decodeQuoteSlow(ct string, body []byte, schema *huma.Schema) (*quoteInBody, huma.StatusError) {
 	if ct == "" {
 		ct = "application/json"
 	}
 	var parsed any
 	if err := s.api.Unmarshal(ct, body, &parsed); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, typeProblem(body, te)
-		}
 		status := http.StatusBadRequest
 		if errors.Is(err, huma.ErrUnknownContentType) {
 			status = http.StatusUnsupportedMediaType
@@ -198,113 +189,9 @@ func (s *Server) decodeQuoteSlow(ct string, body []byte, schema *huma.Schema) (*
 	}
 	in := &quoteInBody{}
 	if err := s.api.Unmarshal(ct, body, in); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, typeProblem(body, te)
-		}
 		return nil, huma.NewError(http.StatusUnprocessableEntity, "validation failed", &huma.ErrorDetail{Location: "body", Message: err.Error(), Value: string(body)})
 	}
 	return in, nil
-}
-
-// typeProblem reports a value encoding/json could not store at its path.
-// The schema let it through: an integral float or exponent for an integer
-// (1.0, 1e2), a number beyond float64 (1e400), or the first of two values
-// of one key where only the last one was validated.
-func typeProblem(body []byte, te *json.UnmarshalTypeError) huma.StatusError {
-	lit, isNum := strings.CutPrefix(te.Value, "number ")
-	loc, val := valueAt(body, te.Offset, lit, isNum)
-	if loc == "" {
-		return huma.NewError(http.StatusUnprocessableEntity, "validation failed", &huma.ErrorDetail{Location: "body", Message: te.Error(), Value: string(body)})
-	}
-	var msg string
-	switch te.Type.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		msg = "expected integer"
-	case reflect.Float32, reflect.Float64:
-		// Beyond float64: no client could decode it as a number either,
-		// so the problem carries its text.
-		msg = "number out of range"
-		if n, ok := val.(json.Number); ok {
-			val = n.String()
-		}
-	case reflect.String:
-		msg = "expected string"
-	case reflect.Bool:
-		msg = "expected boolean"
-	default:
-		msg = te.Error()
-	}
-	return huma.NewError(http.StatusUnprocessableEntity, "validation failed", &huma.ErrorDetail{Location: loc, Message: msg, Value: val})
-}
-
-// valueAt walks the JSON document body to the scalar encoding/json
-// reported at offset off (the end of the scalar when it decodes into a
-// struct, one byte further when into any) and returns its location in
-// huma's notation (body.lines[2].quantity) and its value; "" when there is
-// no such scalar there, or, with isNum, it is not the number literal lit.
-func valueAt(body []byte, off int64, lit string, isNum bool) (string, any) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	type frame struct {
-		obj     bool
-		wantKey bool
-		key     string
-		idx     int
-	}
-	var st []frame
-	loc := func() string {
-		b := []byte("body")
-		for _, f := range st {
-			if f.obj {
-				b = append(b, '.')
-				b = append(b, f.key...)
-			} else {
-				b = append(b, '[')
-				b = strconv.AppendInt(b, int64(f.idx), 10)
-				b = append(b, ']')
-			}
-		}
-		return string(b)
-	}
-	done := func() { // the value in the top frame's slot is complete
-		if len(st) > 0 && st[len(st)-1].obj {
-			st[len(st)-1].wantKey = true
-		}
-	}
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", nil
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			st = st[:len(st)-1]
-			done()
-			continue
-		}
-		if n := len(st); n > 0 {
-			top := &st[n-1]
-			if top.obj && top.wantKey {
-				top.key, _ = tok.(string)
-				top.wantKey = false
-				continue
-			}
-			if !top.obj {
-				top.idx++
-			}
-		}
-		if d, ok := tok.(json.Delim); ok {
-			st = append(st, frame{obj: d == '{', wantKey: d == '{', idx: -1})
-			continue
-		}
-		if dec.InputOffset() >= off-1 {
-			if n, ok := tok.(json.Number); isNum && (!ok || n.String() != lit) {
-				return "", nil
-			}
-			return loc(), tok
-		}
-		done()
-	}
 }
 
 // writeProblem writes an error the way huma writes the errors its

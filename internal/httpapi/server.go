@@ -135,6 +135,7 @@ func New(cfg Config) *Server {
 	hc.OpenAPIPath = "/api/v1/openapi"
 	hc.DocsPath = ""
 	hc.SchemasPath = "/api/v1/schemas"
+	hc.Formats = jsonFormats() // decode errors name the field (decode.go)
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key made with `carnival keys create` or POST /api/v1/keys."},
 	}

@@ -218,6 +218,12 @@ func (s *Service) SavePromotion(ctx context.Context, a commerce.Actor, p *Promot
 	if err := validateLimits(p.Limits); err != nil {
 		return nil, nil, err
 	}
+	if err := s.checkScope(ctx, a.ShopID, p.Scope, "scope"); err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkGifts(ctx, a.ShopID, p.Tiers); err != nil {
+		return nil, nil, err
+	}
 	c, err := s.load(ctx, a.ShopID)
 	if err != nil {
 		return nil, nil, err
@@ -369,6 +375,9 @@ func (s *Service) SaveTemplate(ctx context.Context, a commerce.Actor, t *Templat
 		return nil, err
 	}
 	if err := validateLimits(t.Limits); err != nil {
+		return nil, err
+	}
+	if err := s.checkScope(ctx, a.ShopID, t.Scope, "scope"); err != nil {
 		return nil, err
 	}
 	switch {

@@ -143,6 +143,27 @@ func (s *Store) ListProducts(ctx context.Context, shopID string, p commerce.Page
 	return rowsAll(rows, err, func(r *sql.Rows) (commerce.Product, error) { return scanProduct(r) })
 }
 
+func (s *Store) ProductsByID(ctx context.Context, shopID string, ids []string) (map[string]*commerce.Product, error) {
+	out := make(map[string]*commerce.Product, len(ids))
+	for start := 0; start < len(ids); start += 100 {
+		chunk := ids[start:min(start+100, len(ids))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, shopID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := s.Query(ctx, `SELECT `+productCols+` FROM products WHERE shop_id = $1 AND id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		ps, err := rowsAll(rows, err, func(r *sql.Rows) (commerce.Product, error) { return scanProduct(r) })
+		if err != nil {
+			return nil, err
+		}
+		for i := range ps {
+			out[ps[i].ID] = &ps[i]
+		}
+	}
+	return out, nil
+}
+
 func (s *Store) GetSKU(ctx context.Context, shopID, id string) (*commerce.SKU, error) {
 	k, err := scanSKU(s.QueryRow(ctx, `SELECT `+skuCols+` FROM skus WHERE shop_id = $1 AND id = $2`, shopID, id))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -17,6 +17,71 @@ func RunPromotions(t *testing.T, open Opener) {
 	t.Run("BudgetUnderConcurrency", func(t *testing.T) { testBudget(t, open) })
 	t.Run("CouponClaimsUnderConcurrency", func(t *testing.T) { testClaims(t, open) })
 	t.Run("CouponHeldByAnOrder", func(t *testing.T) { testCouponHold(t, open) })
+	t.Run("ScopeIDsBelongToTheShop", func(t *testing.T) { testScopeIDs(t, open) })
+}
+
+// testScopeIDs: ProductsByID finds the shop's products only, in chunks,
+// and a scope naming another shop's SKU, product or category is refused
+// like one naming nothing.
+func testScopeIDs(t *testing.T, open Opener) {
+	e, ps := promoEnv(t, open)
+	other, err := e.Svc.CreateShop(ctx, "Other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oa := commerce.Actor{ShopID: other.ID, KeyID: "key_other", Role: commerce.RoleAdmin}
+	if _, err := e.Svc.UpsertCategories(ctx, oa, []commerce.Category{{ID: "other-cat", Name: "别家"}}); err != nil {
+		t.Fatal(err)
+	}
+	stock := int64(1)
+	oskus, err := e.Svc.UpsertProducts(ctx, oa, []commerce.ProductUpsert{{Code: "OP", Name: "别家", SKUs: []commerce.SKUUpsert{{Code: "OS", Price: 100, Stock: &stock}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []commerce.ProductUpsert
+	for i := 0; i < 150; i++ {
+		items = append(items, commerce.ProductUpsert{Code: fmt.Sprintf("P%03d", i), Name: "商品", SKUs: []commerce.SKUUpsert{{Code: fmt.Sprintf("S%03d", i), Price: 10000, Cost: 1000, Stock: &stock}}})
+	}
+	skus, err := e.Svc.UpsertProducts(ctx, e.Admin, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{oskus[0].ProductID, "prd_nope"}
+	for _, k := range skus {
+		ids = append(ids, k.ProductID)
+	}
+	got, err := e.Store.ProductsByID(ctx, e.Shop.ID, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 150 || got[oskus[0].ProductID] != nil || got[skus[149].ProductID] == nil || got[skus[149].ProductID].ShopID != e.Shop.ID {
+		t.Fatalf("ProductsByID found %d of 150, other shop's %v", len(got), got[oskus[0].ProductID])
+	}
+	if got, err := e.Store.ProductsByID(ctx, other.ID, ids); err != nil || len(got) != 1 {
+		t.Fatalf("other shop: %d, %v", len(got), err)
+	}
+
+	scopes := map[string]pricing.Scope{
+		"scope.sku_ids[1]":      {SKUIDs: []string{skus[0].ID, oskus[0].ID}},
+		"scope.product_ids[0]":  {ProductIDs: []string{oskus[0].ProductID}},
+		"scope.category_ids[0]": {CategoryIDs: []string{"other-cat"}},
+		// PostgreSQL text holds neither: refused without a query.
+		"scope.exclude_sku_ids[0]": {All: true, ExcludeSKUIDs: []string{"sku_\x00"}},
+		"scope.product_ids[1]":     {ProductIDs: []string{skus[0].ProductID, "prd_\xff"}},
+	}
+	for field, sc := range scopes {
+		p := thresholdOff("p", 100, promotion.Limits{})
+		p.Scope = sc
+		_, _, err := ps.SavePromotion(ctx, e.Admin, p, false)
+		if ce, ok := commerce.AsError(err); !ok || ce.Code != "unknown_scope_id" || ce.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	p := thresholdOff("own", 100, promotion.Limits{})
+	p.Scope = pricing.Scope{SKUIDs: []string{skus[0].ID}, ProductIDs: []string{skus[1].ProductID}}
+	if _, _, err := ps.SavePromotion(ctx, e.Admin, p, false); err != nil {
+		t.Fatalf("own ids: %v", err)
+	}
 }
 
 func promoEnv(t *testing.T, open Opener) (*Env, *promotion.Service) {
