@@ -23,7 +23,8 @@ type ShopStore interface {
 	// UpdateShop replaces name, time zone and settings, writing audit in the
 	// same transaction.
 	UpdateShop(ctx context.Context, s *Shop, audit *AuditEntry) error
-	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// CreateAPIKey stores k, writing audit in the same transaction.
+	CreateAPIKey(ctx context.Context, k *APIKey, audit *AuditEntry) error
 	// APIKeyByHash finds a key that is not revoked; ErrNotFound otherwise.
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	ListAPIKeys(ctx context.Context, shopID string) ([]APIKey, error)

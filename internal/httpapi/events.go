@@ -29,7 +29,7 @@ type eventsAnswer struct {
 type eventsOut struct{ Body eventsAnswer }
 
 func (s *Server) registerAnalytics() {
-	o := op("ingest-events", http.MethodPost, "/api/v1/events", "Ingest a batch of storefront events", "Analytics", rolesStorefront)
+	o := op("ingest-events", http.MethodPost, "/api/v1/events", "Ingest a batch of storefront events", "Analytics", rolesPublishable)
 	o.Description = "Up to 1000 events. Each item is validated alone: bad items are listed in `rejected` with their index, field and code, the rest are stored. Only a malformed body fails the whole batch."
 	huma.Register(s.api, o, func(ctx context.Context, in *eventsIn) (*eventsOut, error) {
 		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")

@@ -243,9 +243,14 @@ func (s *Server) registerPromotions() {
 		})
 
 	// The quote. Huma documents it; quoteHandler serves it (see quote.go).
-	huma.Register(s.api, op("quote", http.MethodPost, "/api/v1/quote", "Price a cart: every discount per line, what applied, what did not and why, 凑单 hints", "Pricing", rolesStorefront),
+	huma.Register(s.api, op("quote", http.MethodPost, "/api/v1/quote", "Price a cart: every discount per line, what applied, what did not and why, 凑单 hints. "+
+		"A publishable key quotes without a customer: customer_id, coupon_codes, best_coupons and points answer 403 publishable_key_customer_data", "Pricing", rolesPublishable),
 		func(ctx context.Context, in *struct{ Body quoteInBody }) (*struct{ Body *promotion.Quote }, error) {
-			q, err := ps.Quote(ctx, CallerFrom(ctx).ShopID(), in.Body.request())
+			req := in.Body.request()
+			if err := anonymousOnly(CallerFrom(ctx), req); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			q, err := ps.Quote(ctx, CallerFrom(ctx).ShopID(), req)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -346,9 +346,11 @@ func (s *Server) plainAuth(op *huma.Operation, w http.ResponseWriter, r *http.Re
 
 func (s *Server) authorize(ctx context.Context, op *huma.Operation, authorization string) (Caller, error) {
 	roles, _ := op.Metadata["roles"].([]string)
-	secret, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok {
-		secret = ""
+	// The scheme is case-insensitive (RFC 9110 §11.1): bearer and BEARER
+	// work as Bearer does.
+	secret := ""
+	if len(authorization) > 7 && strings.EqualFold(authorization[:7], "Bearer ") {
+		secret = authorization[7:]
 	}
 	key, err := s.cfg.Commerce.Authenticate(ctx, strings.TrimSpace(secret))
 	if err != nil {
@@ -389,7 +391,14 @@ var (
 	rolesRead       = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleAnalyst}
 	rolesWrite      = []string{commerce.RoleAdmin, commerce.RoleOperator}
 	rolesAdmin      = []string{commerce.RoleAdmin}
+	// rolesStorefront are the server-side keys of a storefront: its secret
+	// key, operators and admins. Orders, payments, coupons and wallets take
+	// one of these, never a publishable key.
 	rolesStorefront = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleStorefront}
+	// rolesPublishable adds the publishable key a page may carry, for the
+	// few operations a browser makes: sending events and quoting a cart
+	// without a customer (and assigning experiments).
+	rolesPublishable = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleStorefront, commerce.RolePublishable}
 )
 
 // op builds an operation with the conventions every endpoint shares.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,9 +17,22 @@ var ctx = context.Background()
 
 func testShopsAndKeys(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
-	k, secret, err := e.Svc.CreateAPIKey(ctx, e.Shop.ID, commerce.RoleStorefront, "web")
+	k, secret, err := e.Svc.CreateAPIKeyBy(ctx, e.Admin, commerce.RoleStorefront, "web")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(secret, "ck_st_") {
+		t.Fatalf("storefront secret %q; want the ck_st_ prefix existing keys have", secret)
+	}
+	pk, pub, err := e.Svc.CreateAPIKeyBy(ctx, e.Admin, commerce.RolePublishable, "page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pub, "ck_pk_") {
+		t.Fatalf("publishable secret %q; want the ck_pk_ prefix", pub)
+	}
+	if got, err := e.Svc.Authenticate(ctx, pub); err != nil || got.ID != pk.ID || got.Role != commerce.RolePublishable {
+		t.Fatalf("Authenticate(publishable) = %+v, %v", got, err)
 	}
 	got, err := e.Svc.Authenticate(ctx, secret)
 	if err != nil || got.ID != k.ID || got.Role != commerce.RoleStorefront || got.ShopID != e.Shop.ID {
@@ -49,8 +63,28 @@ func testShopsAndKeys(t *testing.T, open Opener) {
 		t.Fatalf("settings not saved: %+v", again.Settings)
 	}
 	audit, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{})
-	if err != nil || len(audit) != 2 || audit[0].Entity != "api_key" || audit[1].Entity != "shop" || len(audit[1].Before) == 0 || len(audit[1].After) == 0 {
-		t.Fatalf("audit = %+v, %v; want the key revocation and one shop update with before and after", audit, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, a := range audit {
+		count[a.Action+" "+a.Entity]++
+		switch {
+		case a.Entity == "shop" && (len(a.Before) == 0 || len(a.After) == 0):
+			t.Fatalf("shop update audited without before and after: %+v", a)
+		case a.Action == "create" && a.Entity == "api_key":
+			// Key creation names its actor and the key, never the secret.
+			if a.Actor != e.Admin.String() || (a.EntityID != k.ID && a.EntityID != pk.ID) {
+				t.Fatalf("key creation audited as %+v; want actor %s and the key's id", a, e.Admin)
+			}
+			if strings.Contains(string(a.After), secret) || strings.Contains(string(a.After), pub) || strings.Contains(string(a.After), "ck_") ||
+				strings.Contains(string(a.After), "hash") || !strings.Contains(string(a.After), `"role"`) {
+				t.Fatalf("key creation audit after = %s; want the key without its secret or hash", a.After)
+			}
+		}
+	}
+	if len(audit) != 4 || count["create api_key"] != 2 || count["revoke api_key"] != 1 || count["update shop"] != 1 {
+		t.Fatalf("audit = %+v; want two key creations, the key revocation and one shop update", count)
 	}
 }
 
