@@ -388,9 +388,9 @@ func (s *Server) fail(ctx context.Context, err error) error {
 
 // Role sets for operations.
 var (
-	rolesRead       = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleAnalyst}
-	rolesWrite      = []string{commerce.RoleAdmin, commerce.RoleOperator}
-	rolesAdmin      = []string{commerce.RoleAdmin}
+	rolesRead  = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleAnalyst}
+	rolesWrite = []string{commerce.RoleAdmin, commerce.RoleOperator}
+	rolesAdmin = []string{commerce.RoleAdmin}
 	// rolesStorefront are the server-side keys of a storefront: its secret
 	// key, operators and admins. Orders, payments, coupons and wallets take
 	// one of these, never a publishable key.
