@@ -47,6 +47,9 @@ type Result struct {
 	Shop          *commerce.Shop
 	AdminKey      string
 	StorefrontKey string
+	// PublishableKey is the key for page HTML (the tracker): events and
+	// anonymous quotes only.
+	PublishableKey string
 	AnalystKey    string
 	SKUs          int
 	Customers     int
@@ -181,6 +184,7 @@ func (sd *seeder) run(ctx context.Context, shopAt, now time.Time, events []event
 	}{
 		{commerce.RoleAdmin, "Demo admin 管理员", &res.AdminKey},
 		{commerce.RoleStorefront, "Demo storefront 店铺前台", &res.StorefrontKey},
+		{commerce.RolePublishable, "Demo page 页面公开", &res.PublishableKey},
 		{commerce.RoleAnalyst, "Demo analyst 数据分析", &res.AnalystKey},
 	} {
 		if _, *k.secret, err = svc.CreateAPIKey(ctx, shop.ID, k.role, k.name); err != nil {
