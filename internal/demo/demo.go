@@ -50,10 +50,10 @@ type Result struct {
 	// PublishableKey is the key for page HTML (the tracker): events and
 	// anonymous quotes only.
 	PublishableKey string
-	AnalystKey    string
-	SKUs          int
-	Customers     int
-	Orders        int
+	AnalystKey     string
+	SKUs           int
+	Customers      int
+	Orders         int
 }
 
 func (o Options) normalized() (Options, error) {
