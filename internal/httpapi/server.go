@@ -147,7 +147,7 @@ func New(cfg Config) *Server {
 	}
 	plain["ingest-events"] = s.eventsHandler
 	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.authenticate, s.requireIdempotency)
 
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -193,6 +193,7 @@ func New(cfg Config) *Server {
 	if cfg.Alerts != nil {
 		s.registerAlerts()
 	}
+	documentIdempotency(s.api)
 	s.handler = s.observe(s.mux)
 	return s
 }
