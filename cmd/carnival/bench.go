@@ -14,8 +14,8 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
-	"sync"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 

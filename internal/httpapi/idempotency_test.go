@@ -133,4 +133,3 @@ func TestCouponClaimsReplayTheirIdempotencyKey(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
-
