@@ -71,6 +71,9 @@ type Config struct {
 	Review review.Sources
 	// Alerts serves alert rules, alerts and webhooks; nil leaves them out.
 	Alerts *alert.Service
+	// LiveStreamsPerKey caps the live-tile streams one API key holds open
+	// (0: DefaultLiveStreamsPerKey).
+	LiveStreamsPerKey int
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -261,6 +264,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
+		secureHeaders(w.Header())
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			ctx = context.WithValue(ctx, keyClientIP, host)
