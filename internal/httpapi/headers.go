@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"sync"
-
 )
 
 // Content-Security-Policy of what the server answers. The API's JSON and
@@ -64,4 +63,3 @@ func newStreamSlots(max int) *streamSlots {
 	}
 	return &streamSlots{max: max, open: map[string]int{}}
 }
-
