@@ -29,6 +29,12 @@ type ShopStore interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	ListAPIKeys(ctx context.Context, shopID string) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, shopID, id string, at time.Time, audit *AuditEntry) error
+	// SetPaymentSecret stores or replaces the shop's payment-callback
+	// secret, writing audit in the same transaction.
+	SetPaymentSecret(ctx context.Context, shopID, secret string, at time.Time, audit *AuditEntry) error
+	// PaymentSecret is the shop's payment-callback secret; ErrNotFound
+	// when it has none.
+	PaymentSecret(ctx context.Context, shopID string) (string, error)
 }
 
 // ProductUpsert is one product with its SKUs in a bulk upsert, keyed by the

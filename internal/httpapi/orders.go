@@ -126,4 +126,5 @@ func (s *Server) registerOrders() {
 			}
 			return &orderOut{Body: o, Status: http.StatusOK}, nil
 		})
+	s.registerPayments()
 }

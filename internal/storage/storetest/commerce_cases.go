@@ -515,3 +515,64 @@ func testTenancy(t *testing.T, open Opener) {
 		t.Fatal("another shop paid this shop's order")
 	}
 }
+
+// testPaymentCallbackSecrets: a shop's payment-callback secret verifies
+// the callbacks it signs and no other shop's; rotating it retires the old
+// one; setting it is audited without the secret.
+func testPaymentCallbackSecrets(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	other, err := e.Svc.CreateShop(ctx, "Other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"order_id":"ord_x","amount":100}`)
+	if err := e.Svc.VerifyPaymentCallback(ctx, e.Shop.ID, commerce.SignPaymentCallback("guess", e.Clock.Now(), body), body); err == nil {
+		t.Fatal("a shop without a secret verified a callback")
+	}
+	old, err := e.Svc.RotatePaymentSecret(ctx, e.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.RotatePaymentSecret(ctx, commerce.Actor{ShopID: other.ID, KeyID: "key_other"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := e.Svc.RotatePaymentSecret(ctx, e.Admin)
+	if err != nil || secret == old {
+		t.Fatalf("rotate: %q %v", secret, err)
+	}
+	sig := commerce.SignPaymentCallback(secret, e.Clock.Now(), body)
+	if err := e.Svc.VerifyPaymentCallback(ctx, e.Shop.ID, sig, body); err != nil {
+		t.Fatalf("a good signature: %v", err)
+	}
+	for name, c := range map[string]struct {
+		shop, sig string
+		body      []byte
+	}{
+		"old secret":   {e.Shop.ID, commerce.SignPaymentCallback(old, e.Clock.Now(), body), body},
+		"other shop":   {other.ID, sig, body},
+		"changed body": {e.Shop.ID, sig, []byte(`{"order_id":"ord_x","amount":1}`)},
+		"expired":      {e.Shop.ID, commerce.SignPaymentCallback(secret, e.Clock.Now().Add(-6*time.Minute), body), body},
+		"no v1":        {e.Shop.ID, "t=1", body},
+		"NUL shop id":  {"shop\x00", sig, body},
+		"bad utf-8 id": {"shop\xff", sig, body},
+		"empty":        {e.Shop.ID, "", body},
+	} {
+		err := e.Svc.VerifyPaymentCallback(ctx, c.shop, c.sig, c.body)
+		if ce, ok := commerce.AsError(err); !ok || ce.Kind != commerce.KindUnauthorized {
+			t.Errorf("%s: %v; want 401", name, err)
+		}
+	}
+	audit, _ := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{})
+	n := 0
+	for _, a := range audit {
+		if a.Entity == "payment_callback_secret" {
+			n++
+			if strings.Contains(string(a.After), secret) || strings.Contains(string(a.After), old) || a.Actor != e.Admin.String() {
+				t.Fatalf("audit %+v", a)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d secret rotations audited; want 2", n)
+	}
+}
