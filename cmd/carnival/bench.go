@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -290,9 +291,20 @@ type answer int
 
 func (a answer) Error() string { return fmt.Sprintf("answered %d", int(a)) }
 
+// idemRun and idemSeq make an Idempotency-Key unique to each request a
+// load generator of this process sends: order placement and flash buys
+// require one (operations that take none ignore it).
+var (
+	idemRun = strconv.FormatInt(time.Now().UnixNano(), 36)
+	idemSeq atomic.Int64
+)
+
+func nextIdem() string { return "load-" + idemRun + "-" + strconv.FormatInt(idemSeq.Add(1), 36) }
+
 func post(c *http.Client, url, key string, body []byte, needID bool) (string, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", nextIdem())
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}

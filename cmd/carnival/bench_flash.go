@@ -230,6 +230,7 @@ func attempts(ctx context.Context, url, key string, bodies [][]byte, conc int, d
 	return runLoad(ctx, conc, dur, func(c *http.Client, i int) error {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i%len(bodies)]))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", nextIdem())
 		if key != "" {
 			req.Header.Set("Authorization", "Bearer "+key)
 		}

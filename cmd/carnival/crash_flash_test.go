@@ -212,7 +212,8 @@ func flashCrashScenario(t *testing.T, bin string, store []string, serveArgs ...s
 				defer lwg.Done()
 				for i := w; i < len(late); i += 8 {
 					for _, k := range skus.Items {
-						st, err := call(c, "POST", srv.base+"/api/v1/flash-sales/"+sale.ID+"/buy", front, map[string]any{"sku_id": k.ID, "customer_id": late[i]}, nil)
+						st, err := call(c, "POST", srv.base+"/api/v1/flash-sales/"+sale.ID+"/buy", front, map[string]any{"sku_id": k.ID, "customer_id": late[i]}, nil,
+							"Idempotency-Key", "late-"+late[i]+"-"+k.ID)
 						if err != nil {
 							t.Error(err)
 							return

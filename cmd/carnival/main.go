@@ -68,12 +68,13 @@ Usage:
   carnival serve --demo             the same, seeding a demo shop first if the data has none
   carnival demo [flags]             short for serve --demo
   carnival migrate [flags]          apply database migrations and exit
-  carnival simulate --key K [--admin-key A] [--duration 10m] [--rate 20] [--uplift 3] [--speed 60]
+  carnival simulate --key K [--publishable-key P] [--admin-key A] [--duration 10m] [--rate 20] [--uplift 3] [--speed 60]
                                     drive realistic shopper traffic at a running server
   carnival analytics fold --node N  fold into the rollups the events a retired node stored but never flushed
   carnival shops create --name N    create a shop and print its id
   carnival keys create --role R --shop S [--name N]
-                                    create an API key and print it (its only line on stdout)
+                                    create an API key and print it (its only line on stdout);
+                                    --role publishable makes the key for page HTML (ck_pk_…)
 
 Run 'carnival <command> --help' for the flags of a command. Every flag can
 also be set with an environment variable: --addr is CARNIVAL_ADDR, --data
@@ -201,7 +202,7 @@ func flagsFold(fs *flag.FlagSet, c *Config) {
 
 func flagsKeys(fs *flag.FlagSet, c *Config) {
 	flagsStore(fs, c)
-	fs.StringVar(&c.Role, "role", "", "admin, operator, analyst or storefront")
+	fs.StringVar(&c.Role, "role", "", "admin, operator, analyst, storefront (the secret key for the storefront's servers) or publishable (the key for page HTML: events and anonymous quotes)")
 	fs.StringVar(&c.Shop, "shop", env("shop", ""), "the shop id (env CARNIVAL_SHOP)")
 	fs.StringVar(&c.Name, "name", "", "a label for the key")
 }

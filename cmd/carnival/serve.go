@@ -296,7 +296,9 @@ func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps 
 		res.Shop.Name, res.Shop.ID, res.SKUs, res.Customers, res.Orders, len(promos.Promotions), len(promos.Templates))
 	fmt.Fprintf(stdout, "Flash sale live now: %s (upcoming: %s); coupon to grab: %s\n", flash.Live, flash.Upcoming, flash.GrabTemplate)
 	fmt.Fprintf(stdout, "Campaigns: %s (双11, ended: see /api/v1/campaigns/%s/review.html), %s (双12, upcoming)\n", cps.Double11, cps.Double11, cps.Double12)
-	fmt.Fprintf(stdout, "Admin API key:      %s\nStorefront API key: %s\nAnalyst API key:    %s\n", res.AdminKey, res.StorefrontKey, res.AnalystKey)
+	fmt.Fprintf(stdout, "Admin API key:      %s\nStorefront API key: %s (secret: servers only)\nPublishable key:    %s (for page HTML)\nAnalyst API key:    %s\n",
+		res.AdminKey, res.StorefrontKey, res.PublishableKey, res.AnalystKey)
+	fmt.Fprintf(stdout, "Tracker for the shop's pages: <script src=\"https://<this server>/t.js\" data-key=\"%s\" async></script>\n", res.PublishableKey)
 	return nil
 }
 

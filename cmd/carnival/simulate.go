@@ -41,6 +41,8 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var cfg simulate.Config
 	fs.StringVar(&cfg.URL, "url", env("sim-url", "http://127.0.0.1:8080"), "the server (env CARNIVAL_SIM_URL)")
 	fs.StringVar(&cfg.Key, "key", env("sim-key", ""), "a storefront API key: events, quotes, orders, payments, flash buys (env CARNIVAL_SIM_KEY)")
+	fs.StringVar(&cfg.PublishableKey, "publishable-key", env("sim-publishable-key", ""),
+		"a publishable key: sends the visitors' events as the page tracker does; without it --key sends them (env CARNIVAL_SIM_PUBLISHABLE_KEY)")
 	fs.StringVar(&cfg.AdminKey, "admin-key", env("sim-admin-key", ""),
 		"an admin or operator key: reads the catalog and customers, creates customers if there are none, refunds; without it only live flash-sale SKUs are sold and nothing is refunded (env CARNIVAL_SIM_ADMIN_KEY)")
 	fs.DurationVar(&cfg.Duration, "duration", envDur("sim-duration", 10*time.Minute), "how long visitors arrive; 0 runs until interrupted (env CARNIVAL_SIM_DURATION)")
@@ -147,6 +149,13 @@ func demoTraffic(ctx context.Context, rate float64, st commerce.Store, svc *comm
 		log.Warn("demo traffic not started", "err", err)
 		return
 	}
+	// The visitors' events go as a page's tracker sends them: with the
+	// publishable key.
+	_, pub, err := svc.CreateAPIKey(ctx, shop.ID, commerce.RolePublishable, demoTrafficKey)
+	if err != nil {
+		log.Warn("demo traffic not started", "err", err)
+		return
+	}
 	loc, err := time.LoadLocation(shop.TimeZone)
 	if err != nil {
 		loc = time.Local
@@ -155,7 +164,7 @@ func demoTraffic(ctx context.Context, rate float64, st commerce.Store, svc *comm
 		log.Info("demo traffic", "visitors", s.Visitors, "events", s.EventsAccepted, "orders", s.Placed, "paid", s.Paid,
 			"refunded", s.Refunded, "flash", s.FlashBought, "server_errors", s.ServerErrors())
 	}
-	_, err = simulate.Run(ctx, simulate.Config{URL: base, Key: front, AdminKey: admin, Rate: rate, Speed: 1, StartHour: -1, Location: loc,
+	_, err = simulate.Run(ctx, simulate.Config{URL: base, Key: front, AdminKey: admin, PublishableKey: pub, Rate: rate, Speed: 1, StartHour: -1, Location: loc,
 		FlashBurst: 20, FlashAt: 30 * time.Second, Seed: uint64(time.Now().UnixNano()), Report: report, ReportEvery: time.Minute})
 	if err != nil && ctx.Err() == nil {
 		log.Warn("demo traffic stopped", "err", err)

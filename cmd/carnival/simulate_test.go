@@ -92,7 +92,7 @@ func TestSimulateAgainstTheDemoServer(t *testing.T) {
 
 	t.Logf("serving after %v", time.Since(began))
 	var simOut, simErr bytes.Buffer
-	err = run(ctx, []string{"simulate", "--url", base, "--key", res.StorefrontKey, "--admin-key", res.AdminKey, "--duration", "3s",
+	err = run(ctx, []string{"simulate", "--url", base, "--key", res.StorefrontKey, "--publishable-key", res.PublishableKey, "--admin-key", res.AdminKey, "--duration", "3s",
 		"--rate", "40", "--speed", "3600", "--start-hour", "20", "--uplift", "2", "--uplift-at", "1s", "--flash-at", "500ms", "--flash-burst", "20",
 		"--flash-repeat", "0", "--campaign", "test", "--think", "100ms", "--pay-after", "300ms", "--refund-after", "300ms", "--drain", "5s", "--report", "1s", "--seed", "5", "--json"}, &simOut, &simErr)
 	if err != nil {

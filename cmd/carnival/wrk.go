@@ -27,7 +27,10 @@ func wrkLoad(ctx context.Context, url, key string, bodies [][]byte, conc int, du
 	if key != "" {
 		fmt.Fprintf(&lua, "wrk.headers[\"Authorization\"] = %q\n", "Bearer "+key)
 	}
-	lua.WriteString("request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, nil, nil, bodies[i])\nend\n")
+	// Every request gets its own Idempotency-Key (orders and flash buys
+	// require one): the run, the thread (numbered in setup) and a count.
+	fmt.Fprintf(&lua, "local run = %q\nlocal threads, n = 0, 0\nfunction setup(thread)\n  threads = threads + 1\n  thread:set(\"tid\", threads)\nend\n", idemRun+"-"+strconv.FormatInt(idemSeq.Add(1), 36))
+	lua.WriteString("request = function()\n  i = i % #bodies + 1\n  n = n + 1\n  wrk.headers[\"Idempotency-Key\"] = run .. \"-\" .. tostring(tid) .. \"-\" .. n\n  return wrk.format(nil, nil, nil, bodies[i])\nend\n")
 	return runWrk(ctx, lua.String(), url, conc, dur)
 }
 

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"sync"
 	"testing"
 	"time"
 )
@@ -34,4 +39,46 @@ Transfer/sec:    160.00MB
 	if _, err := parseWrk("garbage"); err == nil {
 		t.Fatal("garbage parsed")
 	}
+}
+
+// TestLoadGeneratorsSendAFreshIdempotencyKeyPerRequest: order placement
+// and flash buys require the header, and a repeated key would be a replay,
+// not a new order; both the Go client and the wrk script send a new one
+// every time.
+func TestLoadGeneratorsSendAFreshIdempotencyKeyPerRequest(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("Idempotency-Key")]++
+		mu.Unlock()
+		w.Write([]byte(`{"id":"ord_1"}`))
+	}))
+	defer srv.Close()
+	check := func(name string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) < 10 {
+			t.Fatalf("%s: only %d requests", name, len(seen))
+		}
+		for k, n := range seen {
+			if k == "" || n != 1 {
+				t.Fatalf("%s: Idempotency-Key %q sent %d times", name, k, n)
+			}
+		}
+		clear(seen)
+	}
+	bodies := [][]byte{[]byte(`{}`)}
+	load(context.Background(), srv.URL, "k", bodies, 2, 300*time.Millisecond, false)
+	check("orders")
+	attempts(context.Background(), srv.URL, "k", bodies, 2, 300*time.Millisecond)
+	check("flash attempts")
+	if _, err := exec.LookPath("wrk"); err != nil {
+		t.Skip("wrk is not installed (Debian package wrk): the wrk script is not checked")
+	}
+	if _, err := wrkLoad(context.Background(), srv.URL, "k", bodies, 2, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	check("wrk")
 }

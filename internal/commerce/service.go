@@ -263,8 +263,17 @@ func HashKey(secret string) []byte {
 }
 
 // CreateAPIKey makes a key for role in shop and returns its secret, which is
-// shown once and stored only as a hash.
+// shown once and stored only as a hash. The audit log records the system as
+// its maker (the command line); CreateAPIKeyBy names the actor.
 func (s *Service) CreateAPIKey(ctx context.Context, shopID, role, name string) (*APIKey, string, error) {
+	return s.CreateAPIKeyBy(ctx, Actor{ShopID: shopID}, role, name)
+}
+
+// CreateAPIKeyBy makes a key for role in the actor's shop, audited with the
+// actor (the audit entry carries the key's id, role and name, never its
+// secret or hash).
+func (s *Service) CreateAPIKeyBy(ctx context.Context, a Actor, role, name string) (*APIKey, string, error) {
+	shopID := a.ShopID
 	if !validRole(role) {
 		return nil, "", Invalid("role", "invalid_enum", "role must be one of %s", strings.Join(Roles, ", "))
 	}
@@ -275,9 +284,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, shopID, role, name string) (
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, "", fmt.Errorf("create key: %w", err)
 	}
-	secret := "ck_" + role[:2] + "_" + keyEncoding.EncodeToString(raw[:])
+	secret := KeyPrefix(role) + keyEncoding.EncodeToString(raw[:])
 	k := &APIKey{ID: s.newID("key"), ShopID: shopID, Role: role, Name: name, Hash: HashKey(secret), CreatedAt: s.now().UTC()}
-	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+	// APIKey's JSON leaves the hash out; the secret is not in it at all.
+	if err := s.store.CreateAPIKey(ctx, k, s.Audit(a, "create", "api_key", k.ID, nil, k)); err != nil {
 		return nil, "", fmt.Errorf("create key: %w", err)
 	}
 	return k, secret, nil

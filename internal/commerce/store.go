@@ -32,11 +32,18 @@ type ShopStore interface {
 	// UpdateShop replaces name, time zone and settings, writing audit in the
 	// same transaction.
 	UpdateShop(ctx context.Context, s *Shop, audit *AuditEntry) error
-	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// CreateAPIKey stores k, writing audit in the same transaction.
+	CreateAPIKey(ctx context.Context, k *APIKey, audit *AuditEntry) error
 	// APIKeyByHash finds a key that is not revoked; ErrNotFound otherwise.
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	ListAPIKeys(ctx context.Context, shopID string) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, shopID, id string, at time.Time, audit *AuditEntry) error
+	// SetPaymentSecret stores or replaces the shop's payment-callback
+	// secret, writing audit in the same transaction.
+	SetPaymentSecret(ctx context.Context, shopID, secret string, at time.Time, audit *AuditEntry) error
+	// PaymentSecret is the shop's payment-callback secret; ErrNotFound
+	// when it has none.
+	PaymentSecret(ctx context.Context, shopID string) (string, error)
 }
 
 // ProductUpsert is one product with its SKUs in a bulk upsert, keyed by the

@@ -14,14 +14,31 @@ import (
 
 // Roles an API key can have.
 const (
-	RoleAdmin      = "admin"
-	RoleOperator   = "operator"
-	RoleAnalyst    = "analyst"
+	RoleAdmin    = "admin"
+	RoleOperator = "operator"
+	RoleAnalyst  = "analyst"
+	// RoleStorefront is the storefront's secret key, for its servers:
+	// orders, payments, coupons and wallets of any customer. It never goes
+	// into a page.
 	RoleStorefront = "storefront"
+	// RolePublishable is the key a web page may publish: it sends events,
+	// reads the tracker, assigns experiments and quotes a cart without a
+	// customer, and nothing else. Its secret starts with ck_pk_.
+	RolePublishable = "publishable"
 )
 
 // Roles lists every role, for validation and help text.
-var Roles = []string{RoleAdmin, RoleOperator, RoleAnalyst, RoleStorefront}
+var Roles = []string{RoleAdmin, RoleOperator, RoleAnalyst, RoleStorefront, RolePublishable}
+
+// KeyPrefix is how the secret of a key of role starts: ck_ and a short
+// role tag (ck_pk_ for a publishable key, so that one is easy to tell from
+// a secret key in page HTML or a log).
+func KeyPrefix(role string) string {
+	if role == RolePublishable {
+		return "ck_pk_"
+	}
+	return "ck_" + role[:2] + "_"
+}
 
 // Shop is a tenant. Every row in every table belongs to one shop.
 type Shop struct {

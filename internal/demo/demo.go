@@ -47,10 +47,13 @@ type Result struct {
 	Shop          *commerce.Shop
 	AdminKey      string
 	StorefrontKey string
-	AnalystKey    string
-	SKUs          int
-	Customers     int
-	Orders        int
+	// PublishableKey is the key for page HTML (the tracker): events and
+	// anonymous quotes only.
+	PublishableKey string
+	AnalystKey     string
+	SKUs           int
+	Customers      int
+	Orders         int
 }
 
 func (o Options) normalized() (Options, error) {
@@ -181,6 +184,7 @@ func (sd *seeder) run(ctx context.Context, shopAt, now time.Time, events []event
 	}{
 		{commerce.RoleAdmin, "Demo admin 管理员", &res.AdminKey},
 		{commerce.RoleStorefront, "Demo storefront 店铺前台", &res.StorefrontKey},
+		{commerce.RolePublishable, "Demo page 页面公开", &res.PublishableKey},
 		{commerce.RoleAnalyst, "Demo analyst 数据分析", &res.AnalystKey},
 	} {
 		if _, *k.secret, err = svc.CreateAPIKey(ctx, shop.ID, k.role, k.name); err != nil {

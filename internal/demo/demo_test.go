@@ -301,8 +301,9 @@ func TestSeed(t *testing.T) {
 		}
 	})
 
-	t.Run("the three API keys authenticate with their roles", func(t *testing.T) {
-		for secret, role := range map[string]string{s.res.AdminKey: commerce.RoleAdmin, s.res.StorefrontKey: commerce.RoleStorefront, s.res.AnalystKey: commerce.RoleAnalyst} {
+	t.Run("the four API keys authenticate with their roles", func(t *testing.T) {
+		for secret, role := range map[string]string{s.res.AdminKey: commerce.RoleAdmin, s.res.StorefrontKey: commerce.RoleStorefront, s.res.AnalystKey: commerce.RoleAnalyst,
+			s.res.PublishableKey: commerce.RolePublishable} {
 			k, err := s.svc.Authenticate(ctx, secret)
 			if err != nil || k.Role != role || k.ShopID != s.res.Shop.ID {
 				t.Errorf("key for %s: %+v, %v", role, k, err)

@@ -19,8 +19,9 @@ import (
 // http.Server.Shutdown waits for handlers and does not cancel their
 // contexts, so an SSE stream would hold it for as long as the client stays.
 type streams struct {
-	once sync.Once
-	stop chan struct{}
+	once  sync.Once
+	stop  chan struct{}
+	slots *streamSlots // open streams per key (headers.go)
 }
 
 // StopStreams ends every open live-tile stream (call it from
@@ -133,11 +134,11 @@ func (s *Server) registerAnalyticsViews() {
 
 	// The live stream is a plain handler (it writes for minutes and must
 	// lift the server's write timeout); huma documents it.
-	s.streams = &streams{stop: make(chan struct{})}
+	s.streams = &streams{stop: make(chan struct{}), slots: newStreamSlots(s.cfg.LiveStreamsPerKey)}
 	if pa, ok := s.api.Adapter().(*plainAdapter); ok {
 		pa.plain["metric-live"] = func(o *huma.Operation) http.Handler { return s.liveHandler(o, views) }
 	}
-	lo := op("metric-live", http.MethodGet, "/api/v1/metrics/live", "Live tiles over Server-Sent Events", tag, rolesRead)
+	lo := op("metric-live", http.MethodGet, "/api/v1/metrics/live", "Live tiles over Server-Sent Events (at most 4 open streams per API key: 429 too_many_streams)", tag, rolesRead)
 	lo.Description = "A `text/event-stream`: an event `tiles` at once and then every `interval` seconds, with today's (shop-local) " +
 		"GMV, orders, paid amount, paid orders, UV, paying customers, conversion, AOV, refunds and the last 60 minutes of paid amount and " +
 		"orders per minute. The stream ends when the client goes away or the server shuts down."
@@ -176,6 +177,12 @@ func (s *Server) liveHandler(op *huma.Operation, views analytics.Views) http.Han
 		if err != nil {
 			loc = time.UTC
 		}
+		release, err := s.streams.slots.take(caller.Key.ID)
+		if err != nil {
+			s.writeErr(hctx(), err)
+			return
+		}
+		defer release()
 		ctx := r.Context()
 		first, err := views.Live(ctx, caller.ShopID(), s.cfg.Commerce.Now(), loc)
 		if err != nil {

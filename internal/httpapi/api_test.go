@@ -136,7 +136,16 @@ func (e *env) do(role, method, path string, body any, hdr ...string) resp {
 	if role != "" {
 		req.Header.Set("Authorization", "Bearer "+e.keys[role])
 	}
+	// Writes that require an Idempotency-Key get a fresh one unless the
+	// test names the header itself (an empty value sends none).
+	if method == http.MethodPost {
+		req.Header.Set("Idempotency-Key", "test-"+commerce.NewID("k"))
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Idempotency-Key" && hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)

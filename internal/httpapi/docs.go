@@ -6,5 +6,6 @@ import "net/http"
 // document so it never drifts from the API.
 func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", cspPage)
 	renderDocs(w, s.api.OpenAPI())
 }

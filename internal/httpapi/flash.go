@@ -59,7 +59,7 @@ func (s *Server) registerFlash() {
 
 	type buyIn struct {
 		ID             string `path:"id" maxLength:"64"`
-		IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first order and reserve nothing"`
+		IdempotencyKey string `header:"Idempotency-Key" required:"true" maxLength:"255" doc:"Required (428 idempotency_key_required without it): a fresh key per attempt, the same key for its retries. Replays with the same key return the first order and reserve nothing"`
 		Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id, for rate limits and blocking"`
 		Body           struct {
 			SKUID      string `json:"sku_id" minLength:"1" maxLength:"64"`
@@ -132,7 +132,7 @@ func (s *Server) registerFlash() {
 func (s *Server) registerGrabs() {
 	type grabIn struct {
 		ID             string `path:"id" maxLength:"64" doc:"The coupon template"`
-		IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first coupon and claim nothing"`
+		IdempotencyKey string `header:"Idempotency-Key" required:"true" maxLength:"255" doc:"Required (428 idempotency_key_required without it): a fresh key per attempt, the same key for its retries. Replays with the same key return the first coupon and claim nothing"`
 		Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id, for rate limits and blocking"`
 		Body           struct {
 			CustomerID string `json:"customer_id" minLength:"1" maxLength:"64"`

@@ -27,7 +27,7 @@ type groupCampaignIn struct {
 
 type seatIn struct {
 	ID             string `path:"id" maxLength:"64"`
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first order and take nothing"`
+	IdempotencyKey string `header:"Idempotency-Key" required:"true" maxLength:"255" doc:"Required (428 idempotency_key_required without it): a fresh key per attempt, the same key for its retries. Replays with the same key return the first order and take nothing"`
 	Body           struct {
 		CustomerID string `json:"customer_id,omitempty" maxLength:"64" doc:"The member; required"`
 		Channel    string `json:"channel,omitempty" maxLength:"64"`

@@ -15,7 +15,7 @@ type cartLineIn struct {
 }
 
 type placeIn struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first answer and place nothing"`
+	IdempotencyKey string `header:"Idempotency-Key" required:"true" maxLength:"255" doc:"Required (428 idempotency_key_required without it): a fresh key per attempt, the same key for its retries. Replays with the same key return the first answer and place nothing"`
 	Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id, for rate limits and blocking of coupon-code attempts"`
 	Body           struct {
 		CustomerID  string       `json:"customer_id,omitempty" maxLength:"64"`
@@ -126,4 +126,5 @@ func (s *Server) registerOrders() {
 			}
 			return &orderOut{Body: o, Status: http.StatusOK}, nil
 		})
+	s.registerPayments()
 }

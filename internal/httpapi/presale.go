@@ -40,7 +40,7 @@ type presaleOut struct {
 
 type depositIn struct {
 	ID             string `path:"id" maxLength:"64" doc:"The presale"`
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first order and place nothing"`
+	IdempotencyKey string `header:"Idempotency-Key" required:"true" maxLength:"255" doc:"Required (428 idempotency_key_required without it): a fresh key per attempt, the same key for its retries. Replays with the same key return the first order and place nothing"`
 	Body           struct {
 		SKUID      string `json:"sku_id" minLength:"1" maxLength:"64"`
 		Quantity   int64  `json:"quantity,omitempty" minimum:"0" maximum:"1000" doc:"Default 1"`
@@ -52,7 +52,7 @@ type depositIn struct {
 
 type balanceIn struct {
 	ID             string `path:"id" maxLength:"64" doc:"The deposit order"`
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first order and place nothing"`
+	IdempotencyKey string `header:"Idempotency-Key" required:"true" maxLength:"255" doc:"Required (428 idempotency_key_required without it): a fresh key per attempt, the same key for its retries. Replays with the same key return the first order and place nothing"`
 	Body           struct {
 		CustomerID  string       `json:"customer_id" minLength:"1" maxLength:"64"`
 		Lines       []cartLineIn `json:"lines,omitempty" maxItems:"199" doc:"Other SKUs bought in the same order; the deposit's units are added"`

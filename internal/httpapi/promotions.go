@@ -213,7 +213,8 @@ func (s *Server) registerPromotions() {
 			return out, nil
 		})
 	type claimIn struct {
-		Body struct {
+		IdempotencyKey string `header:"Idempotency-Key" required:"true" maxLength:"255" doc:"Required (428 idempotency_key_required without it): a fresh key per attempt, the same key for its retries. A replay for the same customer returns the first coupon (200) and claims nothing"`
+		Body           struct {
 			TemplateID string `json:"template_id" minLength:"1" maxLength:"64"`
 			CustomerID string `json:"customer_id" minLength:"1" maxLength:"64"`
 		}
@@ -224,14 +225,18 @@ func (s *Server) registerPromotions() {
 		Status int `json:"-"`
 		Body   *promotion.Coupon
 	}, error) {
-		c, err := ps.ClaimCoupon(ctx, CallerFrom(ctx).ShopID(), in.Body.TemplateID, in.Body.CustomerID)
+		c, replayed, err := ps.ClaimCouponOnce(ctx, CallerFrom(ctx).ShopID(), in.Body.TemplateID, in.Body.CustomerID, in.IdempotencyKey)
 		if err != nil {
 			return nil, s.fail(ctx, err)
 		}
-		return &struct {
+		out := &struct {
 			Status int `json:"-"`
 			Body   *promotion.Coupon
-		}{Status: http.StatusCreated, Body: c}, nil
+		}{Status: http.StatusCreated, Body: c}
+		if replayed {
+			out.Status = http.StatusOK
+		}
+		return out, nil
 	})
 	huma.Register(s.api, op("get-wallet", http.MethodGet, "/api/v1/customers/{id}/coupons", "A customer's coupons: valid, used, expired", "Coupons", append(rolesStorefront, commerce.RoleAnalyst)),
 		func(ctx context.Context, in *idInput) (*struct{ Body *promotion.WalletView }, error) {
@@ -243,9 +248,14 @@ func (s *Server) registerPromotions() {
 		})
 
 	// The quote. Huma documents it; quoteHandler serves it (see quote.go).
-	huma.Register(s.api, op("quote", http.MethodPost, "/api/v1/quote", "Price a cart: every discount per line, what applied, what did not and why, 凑单 hints", "Pricing", rolesStorefront),
+	huma.Register(s.api, op("quote", http.MethodPost, "/api/v1/quote", "Price a cart: every discount per line, what applied, what did not and why, 凑单 hints. "+
+		"A publishable key quotes without a customer: customer_id, coupon_codes, best_coupons and points answer 403 publishable_key_customer_data", "Pricing", rolesPublishable),
 		func(ctx context.Context, in *struct{ Body quoteInBody }) (*struct{ Body *promotion.Quote }, error) {
-			q, err := ps.Quote(ctx, CallerFrom(ctx).ShopID(), in.Body.request())
+			req := in.Body.request()
+			if err := anonymousOnly(CallerFrom(ctx), req); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			q, err := ps.Quote(ctx, CallerFrom(ctx).ShopID(), req)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -106,6 +106,10 @@ func (s *Server) quoteHandler(op *huma.Operation) http.Handler {
 			req = in.request()
 		}
 
+		if err := anonymousOnly(caller, req); err != nil {
+			s.writeProblem(hctx(), s.fail(ctx, err).(huma.StatusError))
+			return
+		}
 		q, err := ps.Quote(ctx, caller.ShopID(), req)
 		if err != nil {
 			s.writeProblem(hctx(), s.fail(ctx, err).(huma.StatusError))
@@ -131,6 +135,30 @@ func (s *Server) quoteHandler(op *huma.Operation) http.Handler {
 		w.WriteHeader(http.StatusOK)
 		w.Write(b)
 	})
+}
+
+// anonymousOnly refuses a publishable key's quote that names a customer or
+// reaches into one's wallet or points: a page's key prices a cart for
+// anyone, and learns nothing about a customer.
+func anonymousOnly(c Caller, req *commerce.PlaceRequest) error {
+	if c.Key == nil || c.Key.Role != commerce.RolePublishable {
+		return nil
+	}
+	field := ""
+	switch {
+	case req.CustomerID != "":
+		field = "customer_id"
+	case len(req.CouponCodes) > 0:
+		field = "coupon_codes"
+	case req.BestCoupons:
+		field = "best_coupons"
+	case req.Points != 0:
+		field = "points"
+	default:
+		return nil
+	}
+	return &commerce.Error{Kind: commerce.KindForbidden, Code: "publishable_key_customer_data", Field: field,
+		Detail: "a publishable key quotes without a customer: leave out " + field + ", or quote from your server with the storefront secret key"}
 }
 
 // readBody reads at most limit bytes of body into buf. Like huma it refuses

@@ -18,6 +18,7 @@ type reviewOut struct{ Body *review.CampaignReview }
 type fileOut struct {
 	ContentType        string `header:"Content-Type"`
 	ContentDisposition string `header:"Content-Disposition"`
+	CSP                string `header:"Content-Security-Policy"`
 	CacheControl       string `header:"Cache-Control"`
 	Body               []byte
 }
@@ -47,7 +48,7 @@ func (s *Server) registerReview() {
 		if err := review.HTML(&b, r); err != nil {
 			return nil, s.fail(ctx, err)
 		}
-		return &fileOut{ContentType: "text/html; charset=utf-8", CacheControl: "no-store", Body: b.Bytes()}, nil
+		return &fileOut{ContentType: "text/html; charset=utf-8", CacheControl: "no-store", CSP: cspPage, Body: b.Bytes()}, nil
 	})
 
 	csvOp := op("campaign-review-csv", http.MethodGet, "/api/v1/campaigns/{id}/review.csv",

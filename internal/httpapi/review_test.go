@@ -137,6 +137,17 @@ func TestCampaignReviewAsJSONHTMLAndCSV(t *testing.T) {
 		!strings.Contains(page, "计划 vs 实际 Plan vs actual") || !strings.Contains(page, "进行中") {
 		t.Fatalf("html page:\n%s", page)
 	}
+	// The page is self-contained: its policy allows inline styles and
+	// nothing else, and it uses nothing else.
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "style-src 'unsafe-inline'") ||
+		strings.Contains(csp, "script-src") || r.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("html policy %q", csp)
+	}
+	for _, bad := range []string{"<script", "src=\"http", "@import", "url(", "<form"} {
+		if strings.Contains(page, bad) {
+			t.Fatalf("the review page has %q, which its policy blocks", bad)
+		}
+	}
 
 	r = e.do(commerce.RoleAnalyst, http.MethodGet, base+".csv", nil)
 	if r.status != 200 || r.header.Get("Content-Type") != "text/csv; charset=utf-8" ||

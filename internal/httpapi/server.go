@@ -71,6 +71,9 @@ type Config struct {
 	Review review.Sources
 	// Alerts serves alert rules, alerts and webhooks; nil leaves them out.
 	Alerts *alert.Service
+	// LiveStreamsPerKey caps the live-tile streams one API key holds open
+	// (0: DefaultLiveStreamsPerKey).
+	LiveStreamsPerKey int
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -148,7 +151,7 @@ func New(cfg Config) *Server {
 	}
 	plain["ingest-events"] = s.eventsHandler
 	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.authenticate, s.requireIdempotency)
 
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -194,6 +197,7 @@ func New(cfg Config) *Server {
 	if cfg.Alerts != nil {
 		s.registerAlerts()
 	}
+	documentIdempotency(s.api)
 	s.handler = s.observe(s.mux)
 	return s
 }
@@ -261,6 +265,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
+		secureHeaders(w.Header())
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			ctx = context.WithValue(ctx, keyClientIP, host)
@@ -347,9 +352,11 @@ func (s *Server) plainAuth(op *huma.Operation, w http.ResponseWriter, r *http.Re
 
 func (s *Server) authorize(ctx context.Context, op *huma.Operation, authorization string) (Caller, error) {
 	roles, _ := op.Metadata["roles"].([]string)
-	secret, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok {
-		secret = ""
+	// The scheme is case-insensitive (RFC 9110 §11.1): bearer and BEARER
+	// work as Bearer does.
+	secret := ""
+	if len(authorization) > 7 && strings.EqualFold(authorization[:7], "Bearer ") {
+		secret = authorization[7:]
 	}
 	key, err := s.cfg.Commerce.Authenticate(ctx, strings.TrimSpace(secret))
 	if err != nil {
@@ -387,10 +394,17 @@ func (s *Server) fail(ctx context.Context, err error) error {
 
 // Role sets for operations.
 var (
-	rolesRead       = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleAnalyst}
-	rolesWrite      = []string{commerce.RoleAdmin, commerce.RoleOperator}
-	rolesAdmin      = []string{commerce.RoleAdmin}
+	rolesRead  = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleAnalyst}
+	rolesWrite = []string{commerce.RoleAdmin, commerce.RoleOperator}
+	rolesAdmin = []string{commerce.RoleAdmin}
+	// rolesStorefront are the server-side keys of a storefront: its secret
+	// key, operators and admins. Orders, payments, coupons and wallets take
+	// one of these, never a publishable key.
 	rolesStorefront = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleStorefront}
+	// rolesPublishable adds the publishable key a page may carry, for the
+	// few operations a browser makes: sending events and quoting a cart
+	// without a customer (and assigning experiments).
+	rolesPublishable = []string{commerce.RoleAdmin, commerce.RoleOperator, commerce.RoleStorefront, commerce.RolePublishable}
 )
 
 // op builds an operation with the conventions every endpoint shares.

@@ -84,14 +84,15 @@ func (s *Server) registerShop() {
 
 	type createKey struct {
 		Body struct {
-			Role string `json:"role" enum:"admin,operator,analyst,storefront"`
+			Role string `json:"role" enum:"admin,operator,analyst,storefront,publishable" doc:"storefront is the secret key for the storefront's servers; publishable is the only key that may go into page HTML (events, anonymous quotes)"`
 			Name string `json:"name,omitempty" maxLength:"200"`
 		}
 	}
-	huma.Register(s.api, op("create-key", http.MethodPost, "/api/v1/keys", "Create an API key for this shop", "Shop", rolesAdmin),
+	ck := op("create-key", http.MethodPost, "/api/v1/keys", "Create an API key for this shop (audited, without its secret)", "Shop", rolesAdmin)
+	ck.DefaultStatus = http.StatusCreated
+	huma.Register(s.api, ck,
 		func(ctx context.Context, in *createKey) (*keyCreated, error) {
-			c := CallerFrom(ctx)
-			k, secret, err := s.cfg.Commerce.CreateAPIKey(ctx, c.ShopID(), in.Body.Role, in.Body.Name)
+			k, secret, err := s.cfg.Commerce.CreateAPIKeyBy(ctx, CallerFrom(ctx).Actor(), in.Body.Role, in.Body.Name)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -7,7 +7,9 @@ import (
 )
 
 // trackerJS is the storefront tracker (assets/t.js): hand-written, no
-// dependencies, under 3 KB.
+// dependencies, under 3 KB. Its data-key is a publishable key (ck_pk_…),
+// the only kind a page may carry: it sends events and nothing else that
+// matters; storefront secret keys stay on the shop's servers.
 //
 //go:embed assets/t.js
 var trackerJS []byte

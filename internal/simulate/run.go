@@ -31,6 +31,10 @@ type Config struct {
 	// creates customers when the shop has none, and refunds; without it
 	// the catalog is the live flash sales' SKUs and nothing is refunded.
 	Key, AdminKey string
+	// PublishableKey, when set, sends the visitors' events as a page's
+	// tracker does (the publishable key is the one page HTML carries);
+	// without it Key sends them.
+	PublishableKey string
 	// Duration of the arrivals; 0 runs until ctx ends. After it, sessions
 	// in flight get Drain to finish.
 	Duration, Drain time.Duration

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -164,7 +165,7 @@ func (r *runner) send(ctx context.Context) {
 				Code string `json:"code"`
 			} `json:"rejected"`
 		}
-		a, err := r.c.call(ctx, http.MethodPost, "/api/v1/events", callOpts{key: r.cfg.Key}, map[string]any{"events": batch}, &out)
+		a, err := r.c.call(ctx, http.MethodPost, "/api/v1/events", callOpts{key: cmp.Or(r.cfg.PublishableKey, r.cfg.Key)}, map[string]any{"events": batch}, &out)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			// Stopping: what is left is dropped.

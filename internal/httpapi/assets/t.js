@@ -1,4 +1,6 @@
-/* Carnival tracker: <script src="https://carnival.example/t.js" data-key="PUBLISHABLE_STOREFRONT_KEY" async></script> */
+/* Carnival tracker: <script src="https://carnival.example/t.js" data-key="ck_pk_…" async></script>
+   data-key is a PUBLISHABLE key (ck_pk_…): it only sends events. Never put a storefront secret key
+   (ck_st_…) or any other key in a page; those stay on your servers. */
 (function (w, d) {
   var s = d.currentScript || d.querySelector('script[data-key]');
   if (!s || w.carnival) return;

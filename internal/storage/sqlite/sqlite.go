@@ -40,10 +40,8 @@ type Options struct {
 // Open opens (creating if needed) the database file at path, applies the
 // migrations and returns the store.
 func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
+	if err := privateFiles(path); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	if opt.Synchronous == "" {
 		opt.Synchronous = "FULL"
@@ -72,6 +70,11 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		w.Close()
 		return nil, err
 	}
+	// SQLite made the WAL and shared-memory files with its own mode.
+	if err := chmodIfPresent(0o600, path+"-wal", path+"-shm"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	r, err := sql.Open("sqlite", dsn("query_only(1)"))
 	if err != nil {
 		w.Close()
@@ -82,6 +85,52 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	st := sqlstore.New(w, r, Dialect())
 	st.StartGroupCommit()
 	return st, nil
+}
+
+// privateFiles makes the database private to the user Carnival runs as,
+// whatever the umask: a data folder it creates is 0700, the database file
+// 0600 (created so before SQLite opens it, or tightened when an older
+// version left it world-readable), and so are the WAL and shared-memory
+// files SQLite keeps beside it (SQLite gives them the database's mode; an
+// existing pair is tightened here too). A folder that already exists is
+// the operator's and keeps its mode.
+func privateFiles(path string) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return chmodIfPresent(0o600, path, path+"-wal", path+"-shm")
+}
+
+// chmodIfPresent sets mode on each file that exists and has another mode.
+func chmodIfPresent(mode fs.FileMode, names ...string) error {
+	for _, n := range names {
+		fi, err := os.Stat(n)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm() != mode {
+			if err := os.Chmod(n, mode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Dialect is SQLite's: ?n placeholders, constraint and busy codes.

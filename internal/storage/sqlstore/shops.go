@@ -82,11 +82,13 @@ func (s *Store) UpdateShop(ctx context.Context, sh *commerce.Shop, audit *commer
 	})
 }
 
-func (s *Store) CreateAPIKey(ctx context.Context, k *commerce.APIKey) error {
+func (s *Store) CreateAPIKey(ctx context.Context, k *commerce.APIKey, audit *commerce.AuditEntry) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, shop_id, role, name, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			k.ID, k.ShopID, k.Role, k.Name, k.Hash, TS(k.CreatedAt))
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO api_keys (id, shop_id, role, name, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			k.ID, k.ShopID, k.Role, k.Name, k.Hash, TS(k.CreatedAt)); err != nil {
+			return err
+		}
+		return InsertAudit(ctx, tx, audit)
 	})
 }
 

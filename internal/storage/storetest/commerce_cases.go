@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,9 +17,22 @@ var ctx = context.Background()
 
 func testShopsAndKeys(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
-	k, secret, err := e.Svc.CreateAPIKey(ctx, e.Shop.ID, commerce.RoleStorefront, "web")
+	k, secret, err := e.Svc.CreateAPIKeyBy(ctx, e.Admin, commerce.RoleStorefront, "web")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(secret, "ck_st_") {
+		t.Fatalf("storefront secret %q; want the ck_st_ prefix existing keys have", secret)
+	}
+	pk, pub, err := e.Svc.CreateAPIKeyBy(ctx, e.Admin, commerce.RolePublishable, "page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pub, "ck_pk_") {
+		t.Fatalf("publishable secret %q; want the ck_pk_ prefix", pub)
+	}
+	if got, err := e.Svc.Authenticate(ctx, pub); err != nil || got.ID != pk.ID || got.Role != commerce.RolePublishable {
+		t.Fatalf("Authenticate(publishable) = %+v, %v", got, err)
 	}
 	got, err := e.Svc.Authenticate(ctx, secret)
 	if err != nil || got.ID != k.ID || got.Role != commerce.RoleStorefront || got.ShopID != e.Shop.ID {
@@ -49,8 +63,28 @@ func testShopsAndKeys(t *testing.T, open Opener) {
 		t.Fatalf("settings not saved: %+v", again.Settings)
 	}
 	audit, err := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{}, commerce.Page{})
-	if err != nil || len(audit) != 2 || audit[1].Entity != "api_key" || audit[0].Entity != "shop" || len(audit[0].Before) == 0 || len(audit[0].After) == 0 {
-		t.Fatalf("audit = %+v, %v; want the key revocation and one shop update with before and after", audit, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, a := range audit {
+		count[a.Action+" "+a.Entity]++
+		switch {
+		case a.Entity == "shop" && (len(a.Before) == 0 || len(a.After) == 0):
+			t.Fatalf("shop update audited without before and after: %+v", a)
+		case a.Action == "create" && a.Entity == "api_key":
+			// Key creation names its actor and the key, never the secret.
+			if a.Actor != e.Admin.String() || (a.EntityID != k.ID && a.EntityID != pk.ID) {
+				t.Fatalf("key creation audited as %+v; want actor %s and the key's id", a, e.Admin)
+			}
+			if strings.Contains(string(a.After), secret) || strings.Contains(string(a.After), pub) || strings.Contains(string(a.After), "ck_") ||
+				strings.Contains(string(a.After), "hash") || !strings.Contains(string(a.After), `"role"`) {
+				t.Fatalf("key creation audit after = %s; want the key without its secret or hash", a.After)
+			}
+		}
+	}
+	if len(audit) != 4 || count["create api_key"] != 2 || count["revoke api_key"] != 1 || count["update shop"] != 1 {
+		t.Fatalf("audit = %+v; want two key creations, the key revocation and one shop update", count)
 	}
 }
 
@@ -479,5 +513,66 @@ func testTenancy(t *testing.T, open Opener) {
 	}
 	if _, err := e.Svc.PayOrder(ctx, other.ID, o.ID); err == nil {
 		t.Fatal("another shop paid this shop's order")
+	}
+}
+
+// testPaymentCallbackSecrets: a shop's payment-callback secret verifies
+// the callbacks it signs and no other shop's; rotating it retires the old
+// one; setting it is audited without the secret.
+func testPaymentCallbackSecrets(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	other, err := e.Svc.CreateShop(ctx, "Other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"order_id":"ord_x","amount":100}`)
+	if err := e.Svc.VerifyPaymentCallback(ctx, e.Shop.ID, commerce.SignPaymentCallback("guess", e.Clock.Now(), body), body); err == nil {
+		t.Fatal("a shop without a secret verified a callback")
+	}
+	old, err := e.Svc.RotatePaymentSecret(ctx, e.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.RotatePaymentSecret(ctx, commerce.Actor{ShopID: other.ID, KeyID: "key_other"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := e.Svc.RotatePaymentSecret(ctx, e.Admin)
+	if err != nil || secret == old {
+		t.Fatalf("rotate: %q %v", secret, err)
+	}
+	sig := commerce.SignPaymentCallback(secret, e.Clock.Now(), body)
+	if err := e.Svc.VerifyPaymentCallback(ctx, e.Shop.ID, sig, body); err != nil {
+		t.Fatalf("a good signature: %v", err)
+	}
+	for name, c := range map[string]struct {
+		shop, sig string
+		body      []byte
+	}{
+		"old secret":   {e.Shop.ID, commerce.SignPaymentCallback(old, e.Clock.Now(), body), body},
+		"other shop":   {other.ID, sig, body},
+		"changed body": {e.Shop.ID, sig, []byte(`{"order_id":"ord_x","amount":1}`)},
+		"expired":      {e.Shop.ID, commerce.SignPaymentCallback(secret, e.Clock.Now().Add(-6*time.Minute), body), body},
+		"no v1":        {e.Shop.ID, "t=1", body},
+		"NUL shop id":  {"shop\x00", sig, body},
+		"bad utf-8 id": {"shop\xff", sig, body},
+		"empty":        {e.Shop.ID, "", body},
+	} {
+		err := e.Svc.VerifyPaymentCallback(ctx, c.shop, c.sig, c.body)
+		if ce, ok := commerce.AsError(err); !ok || ce.Kind != commerce.KindUnauthorized {
+			t.Errorf("%s: %v; want 401", name, err)
+		}
+	}
+	audit, _ := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{})
+	n := 0
+	for _, a := range audit {
+		if a.Entity == "payment_callback_secret" {
+			n++
+			if strings.Contains(string(a.After), secret) || strings.Contains(string(a.After), old) || a.Actor != e.Admin.String() {
+				t.Fatalf("audit %+v", a)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d secret rotations audited; want 2", n)
 	}
 }

@@ -16,6 +16,7 @@ func RunPromotions(t *testing.T, open Opener) {
 	t.Run("UsesLimitUnderConcurrency", func(t *testing.T) { testUsesLimit(t, open) })
 	t.Run("BudgetUnderConcurrency", func(t *testing.T) { testBudget(t, open) })
 	t.Run("CouponClaimsUnderConcurrency", func(t *testing.T) { testClaims(t, open) })
+	t.Run("CouponClaimsOncePerIdempotencyKey", func(t *testing.T) { testClaimsOnce(t, open) })
 	t.Run("CouponHeldByAnOrder", func(t *testing.T) { testCouponHold(t, open) })
 	t.Run("ScopeIDsBelongToTheShop", func(t *testing.T) { testScopeIDs(t, open) })
 }
@@ -231,6 +232,53 @@ func testClaims(t *testing.T, open Opener) {
 	got, _ := ps.Template(ctx, e.Shop.ID, tpl.ID)
 	if ok.Load() != 50 || got.Issued != 50 {
 		t.Fatalf("%d claims succeeded, template issued %d; want exactly 50", ok.Load(), got.Issued)
+	}
+}
+
+// testClaimsOnce: concurrent claims under one Idempotency-Key issue one
+// coupon, and every attempt answers it (the losers as replays).
+func testClaimsOnce(t *testing.T, open Opener) {
+	e, ps := promoEnv(t, open)
+	tpl, err := ps.SaveTemplate(ctx, e.Admin, &promotion.Template{CouponTemplate: pricing.CouponTemplate{Kind: pricing.ThresholdOff, Off: 500, Scope: pricing.Scope{All: true}},
+		TotalQuantity: 100, PerCustomerClaims: 5, ValidDays: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custs, err := e.Svc.UpsertCustomers(ctx, e.Admin, []commerce.Customer{{ExternalID: "once"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 12
+	ids := make([]string, n)
+	var fresh atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, replayed, err := ps.ClaimCouponOnce(ctx, e.Shop.ID, tpl.ID, custs[0].ID, "claim-key")
+			if err != nil {
+				t.Errorf("claim %d: %v", i, err)
+				return
+			}
+			if !replayed {
+				fresh.Add(1)
+			}
+			ids[i] = c.ID
+		}()
+	}
+	wg.Wait()
+	got, _ := ps.Template(ctx, e.Shop.ID, tpl.ID)
+	if fresh.Load() != 1 || got.Issued != 1 {
+		t.Fatalf("%d fresh claims, template issued %d; want one", fresh.Load(), got.Issued)
+	}
+	for i := range ids {
+		if ids[i] != ids[0] {
+			t.Fatalf("attempt %d got coupon %s, attempt 0 %s", i, ids[i], ids[0])
+		}
+	}
+	if c, replayed, err := ps.ClaimCouponOnce(ctx, e.Shop.ID, tpl.ID, custs[0].ID, "another-key"); err != nil || replayed || c.ID == ids[0] {
+		t.Fatalf("a new key: %+v %v %v", c, replayed, err)
 	}
 }
 

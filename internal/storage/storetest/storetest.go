@@ -46,6 +46,7 @@ func NewEnv(t *testing.T, open Opener) *Env {
 // Run runs the whole contract against open.
 func Run(t *testing.T, open Opener) {
 	t.Run("ShopsAndKeys", func(t *testing.T) { testShopsAndKeys(t, open) })
+	t.Run("PaymentCallbackSecrets", func(t *testing.T) { testPaymentCallbackSecrets(t, open) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, open) })
 	t.Run("Customers", func(t *testing.T) { testCustomers(t, open) })
 	t.Run("OrderLifecycle", func(t *testing.T) { testOrderLifecycle(t, open) })
