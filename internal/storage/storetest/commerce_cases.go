@@ -562,7 +562,7 @@ func testPaymentCallbackSecrets(t *testing.T, open Opener) {
 			t.Errorf("%s: %v; want 401", name, err)
 		}
 	}
-	audit, _ := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.Page{})
+	audit, _ := e.Svc.ListAudit(ctx, e.Shop.ID, commerce.AuditFilter{}, commerce.Page{})
 	n := 0
 	for _, a := range audit {
 		if a.Entity == "payment_callback_secret" {
