@@ -132,6 +132,11 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			s.writeProblem(hctx(), rerr)
 			return
 		}
+		badText, terr := eventTextRejections(body) // textcheck.go
+		if terr != nil {
+			s.writeErr(hctx(), terr)
+			return
+		}
 		// Decode the batch once; only a batch with an item that does not
 		// decode (a string for an amount, a bad ts) is decoded again item
 		// by item, so that item alone is refused.
@@ -170,6 +175,9 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 				evs = append(evs, e)
 				idx = append(idx, i)
 			}
+		}
+		if len(badText) > 0 {
+			evs, idx, rejected = dropBadText(evs, idx, rejected, badText)
 		}
 		acc, dups, rej, err := s.cfg.Analytics.Ingest(r.Context(), caller.ShopID(), evs, false)
 		if err != nil {

@@ -147,7 +147,7 @@ func New(cfg Config) *Server {
 	}
 	plain["ingest-events"] = s.eventsHandler
 	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.authenticate, s.checkInput)
 
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -337,6 +337,9 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 func (s *Server) plainAuth(op *huma.Operation, w http.ResponseWriter, r *http.Request) (c Caller, hctx func() huma.Context, ok bool) {
 	hctx = func() huma.Context { return humago.NewContext(op, r, w) }
 	c, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
+	if err == nil {
+		err = checkParams(op, r) // textcheck.go
+	}
 	if err != nil {
 		s.writeErr(hctx(), err)
 		return c, hctx, false
