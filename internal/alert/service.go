@@ -277,6 +277,15 @@ func (s *Service) CreateWebhook(ctx context.Context, a commerce.Actor, in Webhoo
 	if err := CheckURL(in.URL); err != nil {
 		return nil, err
 	}
+	if err := commerce.CheckFreeText("description", in.Description, false, commerce.MaxNameLen); err != nil {
+		return nil, err
+	}
+	if err := commerce.CheckText("url", in.URL, false, 2000); err != nil {
+		return nil, err
+	}
+	if err := commerce.CheckText("secret", in.Secret, false, 200); err != nil {
+		return nil, err
+	}
 	if in.Secret != "" && (len(in.Secret) < 16 || len(in.Secret) > 200) {
 		return nil, commerce.Invalid("secret", "out_of_range", "secret is 16 to 200 characters")
 	}

@@ -111,6 +111,9 @@ func (s *Service) CreateShop(ctx context.Context, name, timeZone string) (*Shop,
 	if strings.TrimSpace(name) == "" {
 		return nil, Invalid("name", "required", "a shop needs a name")
 	}
+	if err := checkText("name", name, true, MaxNameLen); err != nil {
+		return nil, err
+	}
 	if timeZone == "" {
 		timeZone = DefaultTimeZone
 	}
@@ -184,6 +187,9 @@ func (s *Service) UpdateShopSettings(ctx context.Context, a Actor, name, timeZon
 		if strings.TrimSpace(*name) == "" {
 			return nil, Invalid("name", "required", "a shop needs a name")
 		}
+		if err := checkText("name", *name, true, MaxNameLen); err != nil {
+			return nil, err
+		}
 		sh.Name = *name
 	}
 	if timeZone != nil {
@@ -239,6 +245,9 @@ func HashKey(secret string) []byte {
 func (s *Service) CreateAPIKey(ctx context.Context, shopID, role, name string) (*APIKey, string, error) {
 	if !validRole(role) {
 		return nil, "", Invalid("role", "invalid_enum", "role must be one of %s", strings.Join(Roles, ", "))
+	}
+	if err := checkText("name", name, false, MaxNameLen); err != nil {
+		return nil, "", err
 	}
 	if _, err := s.Shop(ctx, shopID); err != nil {
 		return nil, "", err

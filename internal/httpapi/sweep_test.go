@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 	"github.com/carnivalhq/carnival/internal/alert"
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
+	"github.com/carnivalhq/carnival/internal/pricing"
+	"github.com/carnivalhq/carnival/internal/promotion"
 	"github.com/carnivalhq/carnival/internal/review"
 )
 
@@ -420,4 +423,68 @@ func (sw *sweep) setAt(doc any, s map[string]any, path []any, v any) any {
 		return a
 	}
 	return doc
+}
+
+// TestTheDomainRefusesWhatTheAPIRefuses calls the services directly, as a
+// caller that is not the API would: names, descriptions and ids with NUL,
+// control characters or invalid UTF-8 are refused with invalid_text on
+// both engines, and nothing is stored.
+func TestTheDomainRefusesWhatTheAPIRefuses(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnvOn(t, engine, nil, 25800)
+			ctx := context.Background()
+			admin := commerce.Actor{ShopID: e.shop.ID, KeyID: "key_test", Role: commerce.RoleAdmin}
+			as := alert.New(e.store, e.svc, alert.Options{Campaigns: e.cfg.Campaigns, Metrics: e.store, Logger: slog.New(slog.NewTextHandler(testLog, nil))})
+			ps := e.cfg.Promotions
+			sw := &sweep{e: e}
+			before := sw.fingerprint(t)
+			for _, bad := range []string{"a\x00b", "\xff\xfe", "a\x01b", "a\nb"} {
+				name := bad
+				cases := []struct {
+					what, field string
+					err         error
+				}{}
+				add := func(what, field string, err error) {
+					cases = append(cases, struct {
+						what, field string
+						err         error
+					}{what, field, err})
+				}
+				_, err := e.svc.CreateShop(ctx, name, "")
+				add("create shop", "name", err)
+				_, err = e.svc.UpdateShopSettings(ctx, admin, &name, nil, commerce.SettingsPatch{})
+				add("rename shop", "name", err)
+				_, _, err = e.svc.CreateAPIKey(ctx, e.shop.ID, commerce.RoleAnalyst, name)
+				add("key name", "name", err)
+				_, err = as.CreateRule(ctx, admin, alert.RuleInput{Name: name, Kind: alert.KindStock})
+				add("alert rule name", "name", err)
+				_, err = ps.SaveTemplate(ctx, admin, &promotion.Template{CouponTemplate: pricing.CouponTemplate{Name: name, Kind: pricing.ThresholdOff,
+					Scope: pricing.Scope{All: true}, Threshold: 1000, Off: 100}})
+				add("coupon template name", "name", err)
+				_, _, err = ps.SavePromotion(ctx, admin, &promotion.Promotion{Activity: pricing.Activity{Name: "ok", Kind: pricing.ThresholdOff,
+					Scope: pricing.Scope{SKUIDs: []string{e.sku.ID, name}}, Tiers: []pricing.Tier{{Threshold: 1000, Off: 100}}}}, true)
+				add("promotion scope.sku_ids", "scope.sku_ids[1]", err)
+				_, _, err = ps.SavePromotion(ctx, admin, &promotion.Promotion{Activity: pricing.Activity{Name: name, Kind: pricing.ThresholdOff,
+					Scope: pricing.Scope{All: true}, Tiers: []pricing.Tier{{Threshold: 1000, Off: 100}}}}, true)
+				add("promotion name", "name", err)
+				if bad != "a\nb" { // a description is free text: a line break is fine
+					_, err = as.CreateWebhook(ctx, admin, alert.WebhookInput{URL: "https://hooks.example.com/x", Description: name})
+					add("webhook description", "description", err)
+				}
+				for _, c := range cases {
+					ce, ok := commerce.AsError(c.err)
+					if !ok || ce.Code != "invalid_text" || ce.Field != c.field {
+						t.Errorf("%s %q: %v, want invalid_text at %s", c.what, bad, c.err, c.field)
+					}
+				}
+			}
+			if after := sw.fingerprint(t); after != before {
+				t.Errorf("refused input was stored:\nbefore %s\nafter  %s", before, after)
+			}
+			if _, err := as.CreateWebhook(ctx, admin, alert.WebhookInput{URL: "https://hooks.example.com/x", Description: "line one\nline two"}); err != nil {
+				t.Errorf("a two-line description: %v", err)
+			}
+		})
+	}
 }
