@@ -23,7 +23,7 @@ const PostgresURLEnv = "CARNIVAL_TEST_POSTGRES_URL"
 // OpenPostgres opens a store in a fresh schema of the database named by
 // CARNIVAL_TEST_POSTGRES_URL, dropped when the test ends; it skips the test,
 // saying so, when the variable is not set.
-func OpenPostgres(t testing.TB) *sqlstore.Store {
+func OpenPostgres(t *testing.T) *sqlstore.Store {
 	t.Helper()
 	base := os.Getenv(PostgresURLEnv)
 	if base == "" {
