@@ -157,6 +157,15 @@ func (in *RuleInput) Validate() error {
 	if in.Name == "" {
 		return commerce.Invalid("name", "required", "a rule needs a name")
 	}
+	for _, f := range []struct{ name, v string }{{"name", in.Name}, {"campaign_id", in.CampaignID}, {"kpi", in.KPI}, {"window", in.Window},
+		{"op", in.Op}, {"severity", in.Severity}, {"channel", in.Channel}, {"campaign", in.Campaign}} {
+		if err := commerce.CheckText(f.name, f.v, false, commerce.MaxNameLen); err != nil {
+			return err
+		}
+	}
+	if err := commerce.CheckTexts("kpis", in.KPIs, false, commerce.MaxNameLen); err != nil {
+		return err
+	}
 	if !slices.Contains(Kinds, in.Kind) {
 		return commerce.Invalid("kind", "invalid_kind", "kind is one of %s", strings.Join(Kinds, ", "))
 	}

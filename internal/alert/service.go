@@ -312,6 +312,15 @@ func (s *Service) CreateWebhook(ctx context.Context, a commerce.Actor, in Webhoo
 	if err := CheckURL(in.URL); err != nil {
 		return nil, err
 	}
+	if err := commerce.CheckFreeText("description", in.Description, false, commerce.MaxNameLen); err != nil {
+		return nil, err
+	}
+	if err := commerce.CheckText("url", in.URL, false, 2000); err != nil {
+		return nil, err
+	}
+	if err := commerce.CheckText("secret", in.Secret, false, 200); err != nil {
+		return nil, err
+	}
 	sh, err := s.com.Shop(ctx, a.ShopID)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,8 @@ func TestValidateNamesTheFieldAndCodeOfEachBadEvent(t *testing.T) {
 		{"utm 129 chars", func(e *analytics.Event) { e.UTMCampaign = strings.Repeat("活", 129) }, false, "utm_campaign", "too_long"},
 		{"negative amount", func(e *analytics.Event) { e.Amount = -1 }, false, "amount", "negative"},
 		{"NUL in a UTM code", func(e *analytics.Event) { e.UTMSource = "wx\x00" }, false, "utm_source", "invalid_text"},
+		{"invalid UTF-8 in a URL", func(e *analytics.Event) { e.URL = "https://shop.example/\xff" }, false, "url", "invalid_text"},
+		{"a control character in a session id", func(e *analytics.Event) { e.SessionID = "s\x1b[31m" }, false, "session_id", "invalid_text"},
 		{"NUL in the id", func(e *analytics.Event) { e.ID = "e\x00" }, false, "id", "invalid_id"},
 		{"balance_of too long", func(e *analytics.Event) { e.Type, e.BalanceOf = analytics.OrderPaid, strings.Repeat("o", 65) }, true, "balance_of", "too_long"},
 		{"product view without sku", func(e *analytics.Event) { e.Type = analytics.ProductView }, false, "sku_id", "required"},

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/jsonw"
 )
 
@@ -127,11 +128,10 @@ func Validate(e *Event, now time.Time, server bool) *Rejection {
 		if len(f.v) > f.max && utf8.RuneCountInString(f.v) > f.max {
 			return bad(f.name, "too_long", "%s is longer than %d characters", f.name, f.max)
 		}
-		if !utf8.ValidString(f.v) {
-			return bad(f.name, "invalid_utf8", "%s is not valid UTF-8", f.name)
-		}
-		if strings.IndexByte(f.v, 0) >= 0 { // PostgreSQL text cannot hold NUL: one would stall the rollups
-			return bad(f.name, "invalid_text", "%s contains a NUL character", f.name)
+		// The text rule of every stored string (PostgreSQL text cannot
+		// hold NUL: one would stall the rollups).
+		if p := commerce.TextProblem(f.v, false); p != "" {
+			return bad(f.name, "invalid_text", "%s %s", f.name, p)
 		}
 	}
 	if e.Amount < 0 {

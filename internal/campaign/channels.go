@@ -106,5 +106,5 @@ func (in *SpendInput) Validate() error {
 	if in.Amount <= 0 || in.Amount > money.MaxAmount {
 		return commerce.Invalid("amount", "out_of_range", "amount must be 1 to %d fen", money.MaxAmount)
 	}
-	return commerce.CheckText("note", in.Note, false, commerce.MaxNameLen)
+	return commerce.CheckFreeText("note", in.Note, false, commerce.MaxNameLen)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/carnivalhq/carnival/internal/money"
 )
@@ -21,22 +19,6 @@ const (
 	MaxTags        = 50
 	MaxPointsDelta = 1_000_000_000
 )
-
-func checkText(field, v string, required bool, max int) error {
-	if required && strings.TrimSpace(v) == "" {
-		return Invalid(field, "required", "%s is required", field)
-	}
-	if utf8.RuneCountInString(v) > max {
-		return Invalid(field, "too_long", "%s is longer than %d characters", field, max)
-	}
-	if !utf8.ValidString(v) {
-		return Invalid(field, "invalid_text", "%s is not valid UTF-8", field)
-	}
-	if strings.IndexByte(v, 0) >= 0 { // PostgreSQL text cannot hold NUL
-		return Invalid(field, "invalid_text", "%s contains a NUL character", field)
-	}
-	return nil
-}
 
 func checkAmount(field string, v int64) error {
 	if v < 0 || v > money.MaxAmount {
@@ -226,7 +208,7 @@ func (s *Service) AdjustStock(ctx context.Context, a Actor, skuID string, delta 
 	if delta == 0 || delta > MaxStock || delta < -MaxStock {
 		return nil, Invalid("delta", "out_of_range", "delta must be non-zero and within ±%d", MaxStock)
 	}
-	if err := checkText("note", note, false, MaxNameLen); err != nil {
+	if err := checkFreeText("note", note, false, MaxNameLen); err != nil {
 		return nil, err
 	}
 	before, err := s.SKU(ctx, a.ShopID, skuID)
@@ -250,10 +232,4 @@ func (s *Service) StockMoves(ctx context.Context, shopID, skuID string, p Page) 
 		return nil, err
 	}
 	return s.store.ListStockMoves(ctx, shopID, skuID, p.Normalized())
-}
-
-// CheckText validates a text field the way every commerce input is
-// validated: required, at most max characters, valid UTF-8.
-func CheckText(field, v string, required bool, max int) error {
-	return checkText(field, v, required, max)
 }

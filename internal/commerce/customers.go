@@ -115,7 +115,7 @@ func (s *Service) AdjustPoints(ctx context.Context, a Actor, customerID string, 
 	if delta == 0 || delta > MaxPointsDelta || delta < -MaxPointsDelta {
 		return nil, Invalid("delta", "out_of_range", "delta must be non-zero and within ±%d", MaxPointsDelta)
 	}
-	if err := checkText("reason", reason, true, MaxNameLen); err != nil {
+	if err := checkFreeText("reason", reason, true, MaxNameLen); err != nil {
 		return nil, err
 	}
 	if _, err := s.Customer(ctx, a.ShopID, customerID); err != nil {

@@ -464,7 +464,7 @@ func (s *Service) CancelOrder(ctx context.Context, shopID, id, reason string) (*
 	if reason == "" {
 		reason = "cancelled"
 	}
-	if err := checkText("reason", reason, false, MaxNameLen); err != nil {
+	if err := checkFreeText("reason", reason, false, MaxNameLen); err != nil {
 		return nil, err
 	}
 	err := s.store.CancelOrder(ctx, shopID, id, reason, s.now().UTC(), false)
@@ -556,7 +556,7 @@ func (s *Service) RefundOrder(ctx context.Context, a Actor, id string, req *Refu
 	if len(req.Lines) == 0 && !req.Shipping {
 		return nil, Invalid("lines", "required", "name at least one line to refund, or the shipping")
 	}
-	if err := checkText("reason", req.Reason, false, MaxNameLen); err != nil {
+	if err := checkFreeText("reason", req.Reason, false, MaxNameLen); err != nil {
 		return nil, err
 	}
 	o, err := s.Order(ctx, shopID, id)

@@ -113,6 +113,9 @@ func (s *Service) CreateShop(ctx context.Context, name, timeZone string) (*Shop,
 	if strings.TrimSpace(name) == "" {
 		return nil, Invalid("name", "required", "a shop needs a name")
 	}
+	if err := checkText("name", name, true, MaxNameLen); err != nil {
+		return nil, err
+	}
 	if timeZone == "" {
 		timeZone = DefaultTimeZone
 	}
@@ -190,6 +193,9 @@ func (s *Service) UpdateShopSettings(ctx context.Context, a Actor, name, timeZon
 	if name != nil {
 		if strings.TrimSpace(*name) == "" {
 			return nil, Invalid("name", "required", "a shop needs a name")
+		}
+		if err := checkText("name", *name, true, MaxNameLen); err != nil {
+			return nil, err
 		}
 		sh.Name = *name
 	}
@@ -276,6 +282,9 @@ func (s *Service) CreateAPIKeyBy(ctx context.Context, a Actor, role, name string
 	shopID := a.ShopID
 	if !validRole(role) {
 		return nil, "", Invalid("role", "invalid_enum", "role must be one of %s", strings.Join(Roles, ", "))
+	}
+	if err := checkText("name", name, false, MaxNameLen); err != nil {
+		return nil, "", err
 	}
 	if _, err := s.Shop(ctx, shopID); err != nil {
 		return nil, "", err

@@ -46,8 +46,36 @@ func newEnv(t testing.TB) *env { return newEnvAt(t, nil, 25800) }
 // guard always runs on a settable one) and the SKU at price.
 func newEnvAt(t testing.TB, clk *clock.Settable, price int64) *env {
 	t.Helper()
+	return newEnvOn(t, engineSQLite, clk, price)
+}
+
+// The engines an env runs on.
+const (
+	engineSQLite   = "sqlite"
+	enginePostgres = "postgres"
+)
+
+// engines are the engines a test runs on as sub-tests; on PostgreSQL the
+// sub-test skips, saying so, when CARNIVAL_TEST_POSTGRES_URL is not set.
+var engines = []string{engineSQLite, enginePostgres}
+
+// newEnvOn is newEnvAt on the given engine.
+func newEnvOn(t testing.TB, engine string, clk *clock.Settable, price int64) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.OpenSQLite(t)
+	var st *sqlstore.Store
+	switch engine {
+	case engineSQLite:
+		st = storetest.OpenSQLite(t)
+	case enginePostgres:
+		tt, ok := t.(*testing.T)
+		if !ok {
+			t.Skip("the PostgreSQL env runs in tests only")
+		}
+		st = storetest.OpenPostgres(tt)
+	default:
+		t.Fatalf("unknown engine %q", engine)
+	}
 	opts := commerce.Options{}
 	if clk != nil {
 		opts.Now = clk.Now

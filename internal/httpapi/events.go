@@ -138,6 +138,11 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 			s.writeProblem(hctx(), rerr)
 			return
 		}
+		badText, terr := eventTextRejections(body) // textcheck.go
+		if terr != nil {
+			s.writeErr(hctx(), terr)
+			return
+		}
 		// Decode the batch once; only a batch with an item that does not
 		// decode (a string for an amount, a bad ts, a field the schema
 		// does not have) is decoded again item by item, so that item alone
@@ -181,6 +186,9 @@ func (s *Server) eventsHandler(op *huma.Operation) http.Handler {
 				evs = append(evs, e)
 				idx = append(idx, i)
 			}
+		}
+		if len(badText) > 0 {
+			evs, idx, rejected = dropBadText(evs, idx, rejected, badText)
 		}
 		acc, dups, rej, err := s.cfg.Analytics.Ingest(r.Context(), caller.ShopID(), evs, false)
 		if err != nil {

@@ -92,6 +92,10 @@ func (s *Server) quoteHandler(op *huma.Operation) http.Handler {
 			s.writeProblem(hctx(), huma.NewError(http.StatusBadRequest, "request body is required"))
 			return
 		}
+		if err := checkBodyText(body); err != nil {
+			s.writeProblem(hctx(), problemFrom(err))
+			return
+		}
 		ct := r.Header.Get("Content-Type")
 		var req *commerce.PlaceRequest
 		if ct == "" || ct == "application/json" {

@@ -134,7 +134,9 @@ func New(cfg Config) *Server {
 	hc := huma.DefaultConfig("Carnival API", Version)
 	hc.Info.Description = "Carnival is a campaign operations platform for online stores: catalog, customers, orders with holds, " +
 		"the promotion engine and the peak-load paths. Amounts are integer fen; ids are prefixed strings. " +
-		"Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`."
+		"Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`. " +
+		"Every id, query value, header value and JSON string must be valid UTF-8 without NUL or control characters " +
+		"(free-text `description`, `note`, `reason` and `terms` may hold tabs and line breaks): anything else is 422 `invalid_text`."
 	hc.OpenAPIPath = "/api/v1/openapi"
 	hc.DocsPath = ""
 	hc.SchemasPath = "/api/v1/schemas"
@@ -151,7 +153,7 @@ func New(cfg Config) *Server {
 	}
 	plain["ingest-events"] = s.eventsHandler
 	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
-	s.api.UseMiddleware(s.authenticate, s.requireIdempotency)
+	s.api.UseMiddleware(s.authenticate, s.checkInput, s.requireIdempotency)
 
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -343,6 +345,9 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 func (s *Server) plainAuth(op *huma.Operation, w http.ResponseWriter, r *http.Request) (c Caller, hctx func() huma.Context, ok bool) {
 	hctx = func() huma.Context { return humago.NewContext(op, r, w) }
 	c, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
+	if err == nil {
+		err = checkParams(op, r) // textcheck.go
+	}
 	if err != nil {
 		s.writeErr(hctx(), err)
 		return c, hctx, false

@@ -212,6 +212,9 @@ func (s *Service) SavePromotion(ctx context.Context, a commerce.Actor, p *Promot
 	case pricing.Percent, pricing.Shipping, pricing.Flash, pricing.List:
 		return nil, nil, commerce.Invalid("kind", "invalid_enum", "%q is not a promotion kind (coupons are coupon templates; flash sales have their own API)", p.Kind)
 	}
+	if err := checkActivityText(&p.Activity); err != nil {
+		return nil, nil, err
+	}
 	if err := fieldErr("", pricing.Validate(p.Activity)); err != nil {
 		return nil, nil, err
 	}
@@ -370,6 +373,9 @@ func (s *Service) SaveTemplate(ctx context.Context, a commerce.Actor, t *Templat
 	}
 	if t.Status != "active" && t.Status != "paused" && t.Status != "ended" {
 		return nil, commerce.Invalid("status", "invalid_enum", "status is active, paused or ended")
+	}
+	if err := checkTemplateText(&t.CouponTemplate); err != nil {
+		return nil, err
 	}
 	if err := fieldErr("", pricing.ValidateTemplate(t.CouponTemplate)); err != nil {
 		return nil, err

@@ -243,9 +243,12 @@ func (g *Guard) Metrics() Metrics {
 		BlocksMade: g.blocksMade.Load(), RecordsDropped: g.rec.dropped.Load()}
 }
 
-// normKey returns key, or a hash of it when it is too long to keep.
+// normKey returns key, or a hash of it when it is too long to keep or is
+// not text by commerce's rule (NUL, control characters, invalid UTF-8,
+// which PostgreSQL refuses or the API would not show): its block can then
+// be stored, listed and lifted like any other.
 func normKey(key string) string {
-	if len(key) <= maxKeyLen {
+	if len(key) <= maxKeyLen && commerce.TextProblem(key, false) == "" {
 		return key
 	}
 	sum := sha256.Sum256([]byte(key))
@@ -310,7 +313,8 @@ func (g *Guard) Check(ctx context.Context, shopID, scope string, s Subject, p Po
 // across the shop's scopes; the block is written to the store with an audit
 // entry before Fail returns, and applies in this instance at once. Failures
 // of a key already blocked are not counted, so concurrent failures make one
-// block. A store error is logged: the block still holds in this instance.
+// block. A block the store refuses is logged and dropped, never kept in
+// memory only.
 func (g *Guard) Fail(ctx context.Context, shopID, scope string, s Subject, p Policy, reason string) {
 	p = p.Effective()
 	if p.FailLimit < 0 {
@@ -344,7 +348,11 @@ func (g *Guard) persist(ctx context.Context, b *Block) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := g.store.SaveBlock(ctx, b, audit); err != nil {
-		g.log.Error("guard: save block (it holds in this instance only)", "err", err, "block", b.ID, "shop", b.ShopID, "dimension", b.Dimension)
+		// A block no admin can see or lift is not kept: the key is let
+		// through, and blocked again if it keeps failing once the store
+		// takes blocks.
+		g.blocks.remove(blockKey{b.ShopID, b.Dimension, b.Key})
+		g.log.Error("guard: save block failed; the block is dropped", "err", err, "block", b.ID, "shop", b.ShopID, "dimension", b.Dimension)
 		return
 	}
 	g.log.Info("guard: blocked", "block", b.ID, "shop", b.ShopID, "dimension", b.Dimension, "scope", b.Scope, "reason", b.Reason, "until", b.Until)

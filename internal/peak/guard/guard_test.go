@@ -438,3 +438,39 @@ func TestCloseWritesWhatIsQueued(t *testing.T) {
 		t.Fatalf("refusals after close = %+v", f.store.refusals)
 	}
 }
+
+// A block the store refused (PostgreSQL refusing a key, a database down)
+// is not kept in memory: no admin could see or lift it.
+func TestABlockTheStoreRefusesIsNotKept(t *testing.T) {
+	f := newFixture(t)
+	f.store.saveErr = errors.New("invalid byte sequence for encoding \"UTF8\"")
+	for i := 0; i < 5; i++ {
+		f.g.Fail(ctx, shop, "s", Subject{IP: shopper.IP}, noLimits, "x")
+	}
+	mustAllow(t, f.g, "s", Subject{IP: shopper.IP}, noLimits)
+	if bs, _ := f.g.ListBlocks(ctx, shop, false, commerce.Page{}); len(bs) != 0 {
+		t.Fatalf("blocks = %+v", bs)
+	}
+	// Once the store takes blocks again, the next failures block as usual.
+	f.store.saveErr = nil
+	for i := 0; i < 5; i++ {
+		f.g.Fail(ctx, shop, "s", Subject{IP: shopper.IP}, noLimits, "x")
+	}
+	mustBlock(t, f.g, "s", Subject{IP: shopper.IP}, noLimits, DimIP)
+}
+
+// A key that breaks the text rule (NUL, control characters, invalid
+// UTF-8) is kept hashed, like an overlong one, so the store can hold its
+// block and an admin lift it.
+func TestKeysThatAreNotTextAreHashed(t *testing.T) {
+	for _, k := range []string{"dev\x00ice", "\xff\xfe", "a\x01b", "a\nb"} {
+		if got := normKey(k); !strings.HasPrefix(got, "sha256:") {
+			t.Errorf("normKey(%q) = %q, want a hash", k, got)
+		}
+	}
+	for _, k := range []string{"203.0.113.7", "dev-1", "顾客"} {
+		if got := normKey(k); got != k {
+			t.Errorf("normKey(%q) = %q, want it as is", k, got)
+		}
+	}
+}

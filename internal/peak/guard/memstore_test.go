@@ -20,6 +20,8 @@ type memStore struct {
 	policies map[string]Policy
 	// hold, when set, makes SaveRefusals wait until it is closed.
 	hold chan struct{}
+	// saveErr, when set, is what SaveBlock answers (a store that refuses).
+	saveErr error
 }
 
 func newMemStore() *memStore { return &memStore{policies: map[string]Policy{}} }
@@ -27,6 +29,9 @@ func newMemStore() *memStore { return &memStore{policies: map[string]Policy{}} }
 func (m *memStore) SaveBlock(_ context.Context, b *Block, a *commerce.AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.saveErr != nil {
+		return m.saveErr
+	}
 	m.blocks = append(m.blocks, *b)
 	m.audit = append(m.audit, *a)
 	return nil

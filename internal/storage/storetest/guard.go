@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ func RunGuard(t *testing.T, open Opener) {
 	t.Run("BlockListsPageNewestFirst", func(t *testing.T) { testGuardBlockPages(t, open) })
 	t.Run("RefusalsAreWrittenInBatchesAndFiltered", func(t *testing.T) { testGuardRefusals(t, open) })
 	t.Run("ShopPolicyIsSavedAndAudited", func(t *testing.T) { testGuardPolicy(t, open) })
+	t.Run("AKeyWithInvalidBytesIsBlockedWhereAnAdminCanLiftIt", func(t *testing.T) { testGuardBadKeys(t, open) })
 }
 
 // openGuard starts a guard over e's store and clock that refreshes and
@@ -242,5 +244,29 @@ func testGuardPolicy(t *testing.T, open Opener) {
 	}
 	if n := auditActions(t, e)["guard.policy"]; n != 2 {
 		t.Fatalf("%d guard.policy audit entries, want 2", n)
+	}
+}
+
+// A device or customer key with NUL, control characters or invalid UTF-8
+// (which PostgreSQL text refuses) is blocked under a hash, so the block is
+// stored, listed, survives a restart and can be lifted, on both engines.
+func testGuardBadKeys(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	g := openGuard(t, e)
+	for _, s := range []guard.Subject{{Device: "dev\x00\xff"}, {CustomerID: "cus\x01\xfe"}} {
+		failTimes(g, e.Shop.ID, s, 5)
+		r := wantBlocked(t, g, e.Shop.ID, s)
+		bs, err := g.ListBlocks(ctx, e.Shop.ID, true, commerce.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bs) != 1 || bs[0].ID != r.BlockID || !strings.HasPrefix(bs[0].Key, "sha256:") {
+			t.Fatalf("blocks of %+v = %+v, want block %s under a hashed key", s, bs, r.BlockID)
+		}
+		wantBlocked(t, openGuard(t, e), e.Shop.ID, s) // a restarted instance loads it
+		if err := g.Lift(ctx, e.Shop.ID, r.BlockID, "key:admin"); err != nil {
+			t.Fatalf("lift: %v", err)
+		}
+		wantAllowed(t, g, e.Shop.ID, s)
 	}
 }
