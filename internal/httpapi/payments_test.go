@@ -56,7 +56,7 @@ func TestSignedPaymentCallbackPaysTheOrder(t *testing.T) {
 		"other shop":         {"shop_other", commerce.SignPaymentCallback(sec.Secret, now, []byte(body)), body, 401, "invalid_signature"},
 		"wrong amount":       {e.shop.ID, commerce.SignPaymentCallback(sec.Secret, now, []byte(wrong)), wrong, 409, "amount_mismatch"},
 		"unknown field":      {e.shop.ID, commerce.SignPaymentCallback(sec.Secret, now, []byte(`{"order_id":"x","amount":1,"paid":true}`)), `{"order_id":"x","amount":1,"paid":true}`, 422, "unknown_field"},
-		"NUL order id":       {e.shop.ID, commerce.SignPaymentCallback(sec.Secret, now, []byte(`{"order_id":"o\u0000","amount":1}`)), `{"order_id":"o\u0000","amount":1}`, 422, "invalid_id"},
+		"NUL order id":       {e.shop.ID, commerce.SignPaymentCallback(sec.Secret, now, []byte(`{"order_id":"o\u0000","amount":1}`)), `{"order_id":"o\u0000","amount":1}`, 422, "invalid_text"},
 	} {
 		if st, code := call(c.shop, c.sig, c.body, commerce.RolePublishable); st != c.status || code != c.code {
 			t.Errorf("%s: %d %s; want %d %s", name, st, code, c.status, c.code)
