@@ -179,7 +179,7 @@ func scanCoupon(r rowScanner) (promotion.Coupon, error) {
 }
 
 func (s *Store) Wallet(ctx context.Context, shopID, customerID string) ([]promotion.Coupon, error) {
-	rows, err := s.Query(ctx, `SELECT `+couponCols+` FROM coupons WHERE shop_id = $1 AND customer_id = $2 ORDER BY id`, shopID, customerID)
+	rows, err := s.Query(ctx, `SELECT `+couponCols+` FROM coupons WHERE shop_id = $1 AND customer_id = $2 ORDER BY claimed_at, id`, shopID, customerID)
 	return rowsAll(rows, err, func(r *sql.Rows) (promotion.Coupon, error) { return scanCoupon(r) })
 }
 

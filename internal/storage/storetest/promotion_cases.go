@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/pricing"
@@ -277,8 +279,33 @@ func testClaimsOnce(t *testing.T, open Opener) {
 			t.Fatalf("attempt %d got coupon %s, attempt 0 %s", i, ids[i], ids[0])
 		}
 	}
-	if c, replayed, err := ps.ClaimCouponOnce(ctx, e.Shop.ID, tpl.ID, custs[0].ID, "another-key"); err != nil || replayed || c.ID == ids[0] {
-		t.Fatalf("a new key: %+v %v %v", c, replayed, err)
+	e.Clock.Advance(time.Minute)
+	second, replayed, err := ps.ClaimCouponOnce(ctx, e.Shop.ID, tpl.ID, custs[0].ID, "another-key")
+	if err != nil || replayed || second.ID == ids[0] {
+		t.Fatalf("a new key: %+v %v %v", second, replayed, err)
+	}
+	// A keyed claim's id is a hash, not time-ordered: the wallet still
+	// lists coupons in the order they were claimed.
+	e.Clock.Advance(time.Minute)
+	third, err := ps.ClaimCoupon(ctx, e.Shop.ID, tpl.ID, custs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(time.Minute)
+	fourth, _, err := ps.ClaimCouponOnce(ctx, e.Shop.ID, tpl.ID, custs[0].ID, "a-third-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := e.Store.Wallet(ctx, e.Shop.ID, custs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, c := range w {
+		order = append(order, c.ID)
+	}
+	if want := []string{ids[0], second.ID, third.ID, fourth.ID}; strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Fatalf("wallet order %v; want the order of claiming %v", order, want)
 	}
 }
 
