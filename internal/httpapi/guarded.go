@@ -8,8 +8,8 @@ import (
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
 
-// clientIP is the address the request came from (the peer; Carnival
-// behind a proxy sees the proxy, so put the limits per IP there).
+// clientIP is the address the request came from: the peer, or what a
+// trusted proxy's forwarding headers name (clientip.go).
 func clientIP(ctx context.Context) string {
 	ip, _ := ctx.Value(keyClientIP).(string)
 	return ip

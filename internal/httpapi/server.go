@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,6 +70,10 @@ type Config struct {
 	Review review.Sources
 	// Alerts serves alert rules, alerts and webhooks; nil leaves them out.
 	Alerts *alert.Service
+
+	// TrustedProxies are the proxies whose forwarding headers name the
+	// client IP (clientip.go); none by default.
+	TrustedProxies TrustedProxies
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -261,9 +264,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			ctx = context.WithValue(ctx, keyClientIP, host)
-		}
+		ctx = context.WithValue(ctx, keyClientIP, s.cfg.TrustedProxies.ClientIP(r))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

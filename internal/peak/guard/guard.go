@@ -86,6 +86,11 @@ type Options struct {
 	BatchSize int
 	// PolicyTTL is how long a shop's default policy is cached (default 5 s).
 	PolicyTTL time.Duration
+	// TrustedIP reports an address of a trusted proxy (--trusted-proxies).
+	// Such an address stands for everyone behind the proxy: the guard
+	// never blocks it, nor enforces a block of it made elsewhere, nor
+	// rate-limits it. Nil trusts none.
+	TrustedIP func(ip string) bool
 }
 
 // refreshOverlap is how far back each refresh looks before the previous
@@ -153,6 +158,9 @@ func New(ctx context.Context, store Store, lim Limiter, opts Options) (*Guard, e
 	}
 	if opts.PolicyTTL <= 0 {
 		opts.PolicyTTL = 5 * time.Second
+	}
+	if opts.TrustedIP == nil {
+		opts.TrustedIP = func(string) bool { return false }
 	}
 	if lim == nil {
 		lim = NewMemoryLimiter(opts.Now)
@@ -257,8 +265,14 @@ type dimKey struct {
 	l        Limit
 }
 
-func dims(s Subject, p *Policy) [3]dimKey {
-	return [3]dimKey{{DimIP, normKey(s.IP), p.PerIP}, {DimDevice, normKey(s.Device), p.PerDevice}, {DimCustomer, normKey(s.CustomerID), p.PerCustomer}}
+// dims lists the subject's keys; a trusted proxy's address is left out
+// (it is everyone behind the proxy).
+func (g *Guard) dims(s Subject, p *Policy) [3]dimKey {
+	ip := normKey(s.IP)
+	if ip != "" && g.opts.TrustedIP(ip) {
+		ip = ""
+	}
+	return [3]dimKey{{DimIP, ip, p.PerIP}, {DimDevice, normKey(s.Device), p.PerDevice}, {DimCustomer, normKey(s.CustomerID), p.PerCustomer}}
 }
 
 // LimitKey is the key a rate limit is kept under: per shop, scope,
@@ -276,7 +290,7 @@ func LimitKey(shopID, scope, dim, key string) string {
 // database, and records refusals in the background.
 func (g *Guard) Check(ctx context.Context, shopID, scope string, s Subject, p Policy) error {
 	now := g.now()
-	ds := dims(s, &p)
+	ds := g.dims(s, &p)
 	if g.blocks.any() {
 		for _, d := range ds {
 			if d.key == "" {
@@ -307,7 +321,8 @@ func (g *Guard) Check(ctx context.Context, shopID, scope string, s Subject, p Po
 // Fail records one failed attempt by s at scope (an invalid coupon code, a
 // purchase limit exceeded, a refused attempt) for reason. On each dimension
 // the FailLimit-th failure within FailWindow blocks that key for BlockFor,
-// across the shop's scopes; the block is written to the store with an audit
+// across the shop's scopes (an IP only when p.BlockIPs, and never a trusted
+// proxy's); the block is written to the store with an audit
 // entry before Fail returns, and applies in this instance at once. Failures
 // of a key already blocked are not counted, so concurrent failures make one
 // block. A store error is logged: the block still holds in this instance.
@@ -317,8 +332,8 @@ func (g *Guard) Fail(ctx context.Context, shopID, scope string, s Subject, p Pol
 		return
 	}
 	now := g.now()
-	for _, d := range dims(s, &p) {
-		if d.key == "" {
+	for _, d := range g.dims(s, &p) {
+		if d.key == "" || (d.dim == DimIP && !p.BlockIPs) {
 			continue
 		}
 		bk := blockKey{shopID, d.dim, d.key}
