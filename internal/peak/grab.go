@@ -84,6 +84,18 @@ func (g *Grabs) prime(ctx context.Context, shopID, templateID string) (int64, er
 	return limitOf(t), nil
 }
 
+// reprime forgets that the template was primed and primes it from the
+// database: coupons left are total − issued there. Customers' claims are
+// not loaded (as at the first prime): the database refuses a customer over
+// the limit. Prime leaves an item another node primed meanwhile alone, so
+// concurrent grabs and nodes re-prime once.
+func (g *Grabs) reprime(ctx context.Context, shopID, templateID string) (int64, error) {
+	g.mu.Lock()
+	delete(g.primed, grabItem(templateID))
+	g.mu.Unlock()
+	return g.prime(ctx, shopID, templateID)
+}
+
 func limitOf(t *promotion.Template) int64 {
 	if t.PerCustomerClaims <= 0 {
 		return math.MaxInt64 / 4
@@ -113,7 +125,16 @@ func (g *Grabs) Grab(ctx context.Context, shopID, templateID, customerID, key st
 	if err != nil {
 		return nil, false, err
 	}
-	t, err := g.eng.Admit(ctx, Attempt{Item: item, Shop: shopID, Customer: customerID, Qty: 1, Limit: limit, Key: key, OrderID: commerce.NewID("cpn")})
+	a := Attempt{Item: item, Shop: shopID, Customer: customerID, Qty: 1, Limit: limit, Key: key, OrderID: commerce.NewID("cpn")}
+	t, err := g.eng.Admit(ctx, a)
+	if errors.Is(err, ErrUnknownItem) {
+		// The engine lost the item (Redis restarted without its data):
+		// prime it again from the database, as flash sales are, and retry.
+		if a.Limit, err = g.reprime(ctx, shopID, templateID); err != nil {
+			return nil, false, err
+		}
+		t, err = g.eng.Admit(ctx, a)
+	}
 	switch {
 	case errors.Is(err, ErrSoldOut):
 		return nil, false, gone(templateID)
