@@ -339,7 +339,8 @@ func (s *Service) placeOrder(ctx context.Context, shopID string, req *PlaceReque
 	if err := checkText("Idempotency-Key", idemKey, false, 255); err != nil {
 		return nil, false, err
 	}
-	if err := checkText("requester", req.Requester, false, 2*MaxCodeLen+16); err != nil {
+	// Only a device id can make the requester bad text: an IP cannot.
+	if err := checkText("X-Device-Id", req.Requester, false, 2*MaxCodeLen+16); err != nil {
 		return nil, false, err
 	}
 	cc, err := s.LoadCart(ctx, shopID, req.CustomerID, req.Lines)

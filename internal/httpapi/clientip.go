@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -145,4 +146,22 @@ func parseForwarded(elem string) (netip.Addr, bool) {
 		return parseXFF(strings.Trim(v, `"`))
 	}
 	return netip.Addr{}, false
+}
+
+// requester is who places an anonymous order, for the shop's cap on an
+// anonymous caller's unpaid orders: the device id the storefront sends,
+// else the client IP; "" for a customer's order (the customer is capped).
+// A device id is the finer key (many shoppers share an office or carrier
+// IP); a caller rotating device ids still meets the guard's per-IP rate
+// limit on placing orders.
+func requester(ctx context.Context, customerID, device string) string {
+	switch {
+	case customerID != "":
+		return ""
+	case device != "":
+		return "device:" + device
+	case clientIP(ctx) != "":
+		return "ip:" + clientIP(ctx)
+	}
+	return ""
 }

@@ -48,6 +48,24 @@ func (s *Server) guarded(ctx context.Context, scope, customerID, device string, 
 	return a, nil
 }
 
+// limited checks an attempt against the shop policy's rate limits alone
+// (guard.Limit): for placing orders, which blocks made elsewhere do not
+// refuse. Without a guard every attempt passes.
+func (s *Server) limited(ctx context.Context, scope, customerID, device string) error {
+	if s.cfg.Guard == nil {
+		return nil
+	}
+	shopID := CallerFrom(ctx).ShopID()
+	p, err := s.cfg.Guard.ShopPolicy(ctx, shopID)
+	if err == nil {
+		err = s.cfg.Guard.Limit(ctx, shopID, scope, guard.Subject{CustomerID: customerID, Device: device, IP: clientIP(ctx)}, p)
+	}
+	if err != nil {
+		return s.guardError(ctx, err)
+	}
+	return nil
+}
+
 // failedBy counts err against the attempt's subject when it is the kind of
 // failure scripts and scalpers make — over a limit, an unknown customer or
 // code, too early — so that repeated ones block. Sold out is not one: it is

@@ -289,9 +289,20 @@ func LimitKey(shopID, scope, dim, key string) string {
 // down): the caller answers 503 — the guard fails closed. It reads no
 // database, and records refusals in the background.
 func (g *Guard) Check(ctx context.Context, shopID, scope string, s Subject, p Policy) error {
+	return g.check(ctx, shopID, scope, s, p, true)
+}
+
+// Limit is Check with the rate limits alone: blocks do not refuse. Placing
+// a plain order is limited so, as flash buys are, but a shopper blocked for
+// guessing coupon codes may still buy without codes.
+func (g *Guard) Limit(ctx context.Context, shopID, scope string, s Subject, p Policy) error {
+	return g.check(ctx, shopID, scope, s, p, false)
+}
+
+func (g *Guard) check(ctx context.Context, shopID, scope string, s Subject, p Policy, blocks bool) error {
 	now := g.now()
 	ds := g.dims(s, &p)
-	if g.blocks.any() {
+	if blocks && g.blocks.any() {
 		for _, d := range ds {
 			if d.key == "" {
 				continue

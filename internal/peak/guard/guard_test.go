@@ -488,3 +488,18 @@ func TestATrustedProxyIsNeverBlockedNorLimited(t *testing.T) {
 	mustAllow(t, g, "s", Subject{IP: proxy}, p)
 	mustAllow(t, f.open(nil, func(o *Options) { o.TrustedIP = func(ip string) bool { return ip == proxy } }), "s", Subject{IP: proxy}, p)
 }
+
+func TestLimitAppliesRateLimitsButNotBlocks(t *testing.T) {
+	f := newFixture(t)
+	for i := 0; i < 5; i++ {
+		f.g.Fail(ctx, shop, "coupon-codes", shopper, noLimits, "invalid_coupon_code")
+	}
+	mustBlock(t, f.g, "coupon-codes", shopper, noLimits, DimIP)
+	p := Policy{PerCustomer: Limit{Rate: 1, Per: time.Hour}}
+	if err := f.g.Limit(ctx, shop, "orders", shopper, p); err != nil {
+		t.Fatalf("a blocked shopper's first order: %v", err)
+	}
+	if r := refusal(t, f.g.Limit(ctx, shop, "orders", shopper, p)); r.Rule != RuleRateLimit || r.Dimension != DimCustomer {
+		t.Fatalf("refusal = %+v, want the customer's rate limit", r)
+	}
+}
