@@ -379,7 +379,7 @@ func (s *Store) settleHolds(ctx context.Context, tx *Tx, shopID, id string, comm
 
 func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		n, err := tx.ExecN(ctx, `UPDATE orders SET status = $1, paid_at = $2 WHERE shop_id = $3 AND id = $4 AND status = $5 AND expires_at > $2`,
+		n, err := tx.ExecN(ctx, `UPDATE orders SET status = $1, paid_at = $2, requester = '' WHERE shop_id = $3 AND id = $4 AND status = $5 AND expires_at > $2`,
 			commerce.OrderPaid, TS(at), shopID, id, commerce.OrderPendingPayment)
 		if err != nil {
 			return err
@@ -397,7 +397,7 @@ func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time) e
 
 func (s *Store) CancelOrder(ctx context.Context, shopID, id, reason string, at time.Time, onlyExpired bool) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		q := `UPDATE orders SET status = $1, cancelled_at = $2, cancel_reason = $3 WHERE shop_id = $4 AND id = $5 AND status = $6`
+		q := `UPDATE orders SET status = $1, cancelled_at = $2, cancel_reason = $3, requester = '' WHERE shop_id = $4 AND id = $5 AND status = $6`
 		if onlyExpired {
 			q += ` AND expires_at <= $2`
 		}

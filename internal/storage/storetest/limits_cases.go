@@ -125,6 +125,28 @@ func testUnpaidOrderCap(t *testing.T, open Opener) {
 			t.Fatalf("order with no requester: %v", err)
 		}
 	}
+	// Who an anonymous caller was (a device id, an IP) is kept only while
+	// the order is unpaid.
+	paid, _, err := placeAs("", "ip:198.51.100.7", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, _, err := placeAs("", "ip:198.51.100.7", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if requesterOf(t, e, paid.ID) != "ip:198.51.100.7" {
+		t.Fatal("the requester of an unpaid order was not stored")
+	}
+	if _, err := e.Svc.PayOrder(ctx, e.Shop.ID, paid.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.CancelOrder(ctx, e.Shop.ID, cancelled.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := requesterOf(t, e, paid.ID), requesterOf(t, e, cancelled.ID); a != "" || b != "" {
+		t.Fatalf("requester kept after payment %q and cancellation %q", a, b)
+	}
 	// Orders past their payment timeout no longer count, swept or not.
 	e.Clock.Advance(commerce.DefaultPaymentTimeout + time.Second)
 	if _, _, err := placeAs(cust.ID, "", ""); err != nil {
@@ -190,4 +212,13 @@ func testConcurrentUnpaidOrderCap(t *testing.T, open Opener) {
 	if os, err := e.Svc.ListOrders(ctx, e.Shop.ID, f, commerce.Page{Limit: 100}); err != nil || len(os) != commerce.DefaultMaxUnpaidOrders {
 		t.Fatalf("customer holds %d unpaid orders (%v), want %d", len(os), err, commerce.DefaultMaxUnpaidOrders)
 	}
+}
+
+func requesterOf(t *testing.T, e *Env, orderID string) string {
+	t.Helper()
+	var r string
+	if err := e.Store.Reader().QueryRowContext(ctx, e.Store.Q(`SELECT requester FROM orders WHERE id = $1`), orderID).Scan(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
