@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer rc.Close()
-		redisEng = redis.NewEngine(rc, redis.EngineOptions{Grace: cfg.RedisGrace})
+		redisEng = redis.NewEngine(rc, redis.EngineOptions{Grace: cfg.RedisGrace, Coupons: redis.LookupCoupons(ps)})
 		eng, lim = redisEng, redis.NewLimiter(rc)
 		ready = func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {

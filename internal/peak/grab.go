@@ -48,7 +48,12 @@ func NewGrabs(eng Engine, iss Issuer, now func() time.Time) *Grabs {
 	return &Grabs{eng: eng, iss: iss, now: now, primed: map[string]grabState{}}
 }
 
-func grabItem(templateID string) string { return "grab:" + templateID }
+// GrabItemPrefix starts the engine item of a coupon grab; the rest is the
+// template id. A grab's admissions name coupons (Attempt.OrderID is the
+// coupon's id), so a reconciler settles them by their coupons.
+const GrabItemPrefix = "grab:"
+
+func grabItem(templateID string) string { return GrabItemPrefix + templateID }
 
 // prime loads a template's state into the engine: coupons left and the
 // claim limit. Customers' earlier claims are not loaded: a customer over
@@ -161,6 +166,9 @@ func (g *Grabs) Grab(ctx context.Context, shopID, templateID, customerID, key st
 		return nil, false, &commerce.Error{Kind: commerce.KindConflict, Code: "idempotency_key_reused", Field: "Idempotency-Key",
 			Detail: "this Idempotency-Key was used for a different request"}
 	}
+	// An Abort or Confirm that fails leaves the admission pending; the
+	// engine's reconciler settles it by the coupon after its grace period
+	// (the Redis engine: EngineOptions.Coupons), so the answer stands.
 	c, err := g.iss.ClaimCouponAs(ctx, shopID, templateID, customerID, t.OrderID)
 	if err != nil {
 		_ = g.eng.Abort(ctx, t)

@@ -149,3 +149,51 @@ func TestGrabsComeBackAfterRedisLostItsData(t *testing.T) {
 		wantCode(t, grab(11, ""), "coupons_sold_out")
 	})
 }
+
+// A grab's admission is settled by its coupon, not looked up as an order:
+// a grab that claimed its coupon and lost the confirm keeps its unit, one
+// that never claimed gives it back.
+func TestReconcileSettlesGrabsByTheirCoupons(t *testing.T) {
+	c := testClient(t)
+	bothDatabases(t, func(t *testing.T, open storetest.Opener) {
+		e := storetest.NewEnv(t, open)
+		ps := promotion.New(e.Store, e.Svc)
+		eng := NewEngine(c, EngineOptions{Prefix: testPrefix(t, c), Now: e.Clock.Now, Timeout: rushTimeout, Coupons: LookupCoupons(ps)})
+		tpl, err := ps.SaveTemplate(ctx, e.Admin, &promotion.Template{CouponTemplate: pricing.CouponTemplate{Kind: pricing.ThresholdOff, Threshold: 10000, Off: 2000,
+			Scope: pricing.Scope{All: true}}, TotalQuantity: 5, PerCustomerClaims: 1, ValidDays: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		item := "grab:" + tpl.ID
+		cs := customers(t, e, 3)
+		// Claimed, then the node died before confirming.
+		crashing := peak.NewGrabs(lostConfirm{eng}, ps, e.Clock.Now)
+		kept, _, err := crashing.Grab(ctx, e.Shop.ID, tpl.ID, cs[0].ID, "kept")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Admitted, then the node died before claiming.
+		if _, err := eng.Admit(ctx, peak.Attempt{Item: item, Shop: e.Shop.ID, Customer: cs[1].ID, Qty: 1, Limit: 1, Key: "lost", OrderID: commerce.NewID("cpn")}); err != nil {
+			t.Fatal(err)
+		}
+		if left := remaining(t, eng, item); left != 3 {
+			t.Fatalf("redis has %d left, want 3", left)
+		}
+		e.Clock.Advance(DefaultGrace)
+		got, err := eng.Reconcile(ctx, LookupOrders(e.Svc))
+		if err != nil || got.Confirmed != 1 || got.Aborted != 1 {
+			t.Fatalf("reconciled %+v %v, want the claimed grab confirmed and the lost one aborted", got, err)
+		}
+		if left := remaining(t, eng, item); left != 4 {
+			t.Fatalf("redis has %d left after reconciling, want 4 (5 less the coupon issued)", left)
+		}
+		g := peak.NewGrabs(eng, ps, e.Clock.Now)
+		again, replayed, err := g.Grab(ctx, e.Shop.ID, tpl.ID, cs[0].ID, "kept")
+		if err != nil || !replayed || again.ID != kept.ID {
+			t.Fatalf("replay of the claimed grab: %+v %v %v", again, replayed, err)
+		}
+		if _, _, err := g.Grab(ctx, e.Shop.ID, tpl.ID, cs[1].ID, "lost"); err != nil {
+			t.Fatalf("the lost grab's customer grabs again: %v", err)
+		}
+	})
+}
