@@ -66,32 +66,38 @@ func (t TrustedProxies) contains(a netip.Addr) bool {
 // client itself or by proxies nobody vouches for, and can be spoofed. An
 // entry that is not an address ends the walk at the last trusted hop.
 func (t TrustedProxies) ClientIP(r *http.Request) string {
+	ip, _ := t.clientIP(r)
+	return ip
+}
+
+// clientIP is ClientIP, and whether the address came from a trusted
+// proxy's forwarding headers and is not itself a proxy's.
+func (t TrustedProxies) clientIP(r *http.Request) (string, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	peer, err := netip.ParseAddr(host)
 	if err != nil {
-		return host
+		return host, false
 	}
 	peer = peer.Unmap()
 	if !t.contains(peer) {
-		return peer.String()
+		return peer.String(), false
 	}
+	a := peer
 	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		return t.walk(peer, splitList(xff, parseXFF))
+		a = t.walk(peer, splitList(xff, parseXFF))
+	} else if fwd := r.Header.Values("Forwarded"); len(fwd) > 0 {
+		a = t.walk(peer, splitList(fwd, parseForwarded))
+	} else if real, ok := parseXFF(r.Header.Get("X-Real-IP")); ok {
+		a = real
 	}
-	if fwd := r.Header.Values("Forwarded"); len(fwd) > 0 {
-		return t.walk(peer, splitList(fwd, parseForwarded))
-	}
-	if a, ok := parseXFF(r.Header.Get("X-Real-IP")); ok {
-		return a.String()
-	}
-	return peer.String()
+	return a.String(), !t.contains(a)
 }
 
 // walk goes from the right-most hop leftwards past trusted proxies.
-func (t TrustedProxies) walk(peer netip.Addr, hops []hop) string {
+func (t TrustedProxies) walk(peer netip.Addr, hops []hop) netip.Addr {
 	last := peer
 	for i := len(hops) - 1; i >= 0; i-- {
 		if !hops[i].ok {
@@ -102,7 +108,31 @@ func (t TrustedProxies) walk(peer netip.Addr, hops []hop) string {
 			break
 		}
 	}
-	return last.String()
+	return last
+}
+
+// forwardedKey marks a request whose client IP a trusted proxy forwarded.
+type forwardedKey struct{}
+
+// withClientIP puts the request's client IP in ctx (see clientIP).
+func withClientIP(ctx context.Context, t TrustedProxies, r *http.Request) context.Context {
+	ip, fwd := t.clientIP(r)
+	ctx = context.WithValue(ctx, keyClientIP, ip)
+	if fwd {
+		ctx = context.WithValue(ctx, forwardedKey{}, true)
+	}
+	return ctx
+}
+
+// shopperIP is the client IP when a trusted proxy forwarded it, else "".
+// Orders are placed with a server-side key: without a trusted proxy naming
+// the shopper, the peer is the storefront's own server, whose address
+// stands for every shopper and must not be capped or limited as one.
+func shopperIP(ctx context.Context) string {
+	if fwd, _ := ctx.Value(forwardedKey{}).(bool); fwd {
+		return clientIP(ctx)
+	}
+	return ""
 }
 
 type hop struct {
@@ -150,7 +180,8 @@ func parseForwarded(elem string) (netip.Addr, bool) {
 
 // requester is who places an anonymous order, for the shop's cap on an
 // anonymous caller's unpaid orders: the device id the storefront sends,
-// else the client IP; "" for a customer's order (the customer is capped).
+// else the shopper's IP as a trusted proxy forwarded it (shopperIP); ""
+// for a customer's order (the customer is capped) or when neither is known.
 // A device id is the finer key (many shoppers share an office or carrier
 // IP); a caller rotating device ids still meets the guard's per-IP rate
 // limit on placing orders.
@@ -160,8 +191,8 @@ func requester(ctx context.Context, customerID, device string) string {
 		return ""
 	case device != "":
 		return "device:" + device
-	case clientIP(ctx) != "":
-		return "ip:" + clientIP(ctx)
+	case shopperIP(ctx) != "":
+		return "ip:" + shopperIP(ctx)
 	}
 	return ""
 }

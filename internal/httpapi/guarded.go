@@ -50,7 +50,9 @@ func (s *Server) guarded(ctx context.Context, scope, customerID, device string, 
 
 // limited checks an attempt against the shop policy's rate limits alone
 // (guard.Limit): for placing orders, which blocks made elsewhere do not
-// refuse. Without a guard every attempt passes.
+// refuse. The IP is the shopper's only as a trusted proxy forwarded it
+// (shopperIP): orders come from the storefront's server. Without a guard
+// every attempt passes.
 func (s *Server) limited(ctx context.Context, scope, customerID, device string) error {
 	if s.cfg.Guard == nil {
 		return nil
@@ -58,7 +60,7 @@ func (s *Server) limited(ctx context.Context, scope, customerID, device string) 
 	shopID := CallerFrom(ctx).ShopID()
 	p, err := s.cfg.Guard.ShopPolicy(ctx, shopID)
 	if err == nil {
-		err = s.cfg.Guard.Limit(ctx, shopID, scope, guard.Subject{CustomerID: customerID, Device: device, IP: clientIP(ctx)}, p)
+		err = s.cfg.Guard.Limit(ctx, shopID, scope, guard.Subject{CustomerID: customerID, Device: device, IP: shopperIP(ctx)}, p)
 	}
 	if err != nil {
 		return s.guardError(ctx, err)

@@ -2,11 +2,13 @@ package httpapi_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/httpapi"
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
 
@@ -44,10 +46,26 @@ func TestOrderQuantityCapsAnswer422NamingTheFieldWithTheCap(t *testing.T) {
 	}
 }
 
-func TestAnonymousCallersAreCappedByDeviceElseByIP(t *testing.T) {
+func TestAnonymousCallersAreCappedByDeviceElseByForwardedIP(t *testing.T) {
 	e := newEnv(t)
 	line := map[string]any{"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}
 	place := func(hdr ...string) resp { return e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", line, hdr...) }
+	// Without a device id or a trusted proxy naming the shopper, the peer is
+	// the storefront's server: its address is everyone, and caps no one.
+	for i := 0; i < commerce.DefaultMaxAnonymousUnpaidOrders+1; i++ {
+		if r := place(); r.status != 201 {
+			t.Fatalf("order %d from the storefront server: %d %s", i+1, r.status, r.body)
+		}
+	}
+	// Behind a trusted proxy (here: the storefront server forwarding the
+	// shopper's IP) the forwarded IP is who the shopper is.
+	cfg := e.cfg
+	var err error
+	if cfg.TrustedProxies, err = httpapi.ParseTrustedProxies("127.0.0.0/8,::1"); err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(httpapi.New(cfg).Handler())
+	t.Cleanup(e.srv.Close)
 	for i := 0; i < commerce.DefaultMaxAnonymousUnpaidOrders; i++ {
 		if r := place("X-Device-Id", "dev-a"); r.status != 201 {
 			t.Fatalf("order %d: %d %s", i+1, r.status, r.body)
@@ -63,14 +81,17 @@ func TestAnonymousCallersAreCappedByDeviceElseByIP(t *testing.T) {
 	if r := place("X-Device-Id", "dev-b"); r.status != 201 {
 		t.Fatalf("another device: %d %s", r.status, r.body)
 	}
-	// Without a device id the client IP is who it is.
+	// Without a device id the forwarded client IP is who it is.
 	for i := 0; i < commerce.DefaultMaxAnonymousUnpaidOrders; i++ {
-		if r := place(); r.status != 201 {
+		if r := place("X-Forwarded-For", "198.51.100.9"); r.status != 201 {
 			t.Fatalf("order %d by ip: %d %s", i+1, r.status, r.body)
 		}
 	}
-	if r := place(); r.status != 409 {
+	if r := place("X-Forwarded-For", "198.51.100.9"); r.status != 409 {
 		t.Fatalf("order by ip past the cap: %d %s", r.status, r.body)
+	}
+	if r := place("X-Forwarded-For", "198.51.100.10"); r.status != 201 {
+		t.Fatalf("another shopper's ip: %d %s", r.status, r.body)
 	}
 	// A customer's own orders count for the customer.
 	cust := map[string]any{"customer_id": e.cust.ID, "lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}
@@ -88,6 +109,7 @@ func TestOrderPlacementIsRateLimitedByTheGuard(t *testing.T) {
 	e := newEnv(t)
 	p := guard.DefaultPolicy()
 	p.PerDevice = guard.Limit{Rate: 2, Per: time.Hour}
+	p.PerIP = guard.Limit{Rate: 1, Per: time.Hour}
 	if err := e.guard.SetShopPolicy(context.Background(), e.shop.ID, "test", p); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +124,11 @@ func TestOrderPlacementIsRateLimitedByTheGuard(t *testing.T) {
 	r.json(t, &pb)
 	if r.status != 429 || pb.Code != "rate_limited" || pb.Extra["dimension"] != guard.DimDevice || r.header.Get("Retry-After") == "" {
 		t.Fatalf("third order within the hour: %d %s", r.status, r.body)
+	}
+	// The per-IP limit is not the storefront server's: its address is not
+	// a shopper's unless a trusted proxy forwarded one.
+	if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", line, "X-Device-Id", "dev-other"); r.status != 201 {
+		t.Fatalf("another device from the same server: %d %s", r.status, r.body)
 	}
 	e.guard.Flush()
 	rs, err := e.guard.ListRefusals(context.Background(), e.shop.ID, guard.RefusalFilter{Scope: "orders"}, commerce.Page{})
