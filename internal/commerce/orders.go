@@ -47,8 +47,8 @@ type PlaceRequest struct {
 	NoOrderActivities bool `json:"-"`
 	// Requester is who places an anonymous order, for the shop's cap on an
 	// anonymous caller's unpaid orders: "device:<X-Device-Id>", else
-	// "ip:<client IP>"; "" leaves it uncapped. Set by the API from the
-	// request, never from a body.
+	// "ip:<shopper IP forwarded by a trusted proxy>"; "" leaves it uncapped.
+	// Set by the API from the request, never from a body.
 	Requester string `json:"-"`
 }
 
