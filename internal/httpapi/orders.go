@@ -16,7 +16,7 @@ type cartLineIn struct {
 
 type placeIn struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Replays with the same key return the first answer and place nothing"`
-	Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id: for rate limits, blocking of coupon-code attempts, and the cap on an anonymous shopper's unpaid orders (without it, the shopper is the IP a trusted proxy forwarded, if any)"`
+	Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id, for rate limits and blocking of coupon-code attempts"`
 	Body           struct {
 		CustomerID  string       `json:"customer_id,omitempty" maxLength:"64"`
 		Lines       []cartLineIn `json:"lines" minItems:"1" maxItems:"200" doc:"At most the shop's max_line_quantity units a line and max_order_quantity in all (422 quantity_over_cap)"`
