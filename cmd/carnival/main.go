@@ -48,6 +48,9 @@ type Config struct {
 	// Node names this process among the nodes sharing one database
 	// (analytics.Options.Node).
 	Node string
+	// TrustedProxies lists the proxies (CIDR prefixes or addresses, comma
+	// separated) whose forwarding headers name the client IP.
+	TrustedProxies string
 }
 
 func main() {
@@ -193,6 +196,8 @@ func flagsServe(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.AlertEvery, "alert-every", alertEvery, "how often alert rules are evaluated (env CARNIVAL_ALERT_EVERY)")
 	fs.StringVar(&c.Node, "node", env("node", ""),
 		"this node's name when several nodes share one PostgreSQL: distinct per node and stable across restarts (a StatefulSet pod name); empty for a single node (env CARNIVAL_NODE)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", ""),
+		"proxies whose X-Forwarded-For, Forwarded or X-Real-IP name the client IP: comma-separated CIDR prefixes or addresses, e.g. 10.0.0.0/8; empty trusts none and the client IP is the connection's peer (env CARNIVAL_TRUSTED_PROXIES)")
 }
 
 func flagsFold(fs *flag.FlagSet, c *Config) {

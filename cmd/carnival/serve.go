@@ -29,6 +29,10 @@ import (
 
 func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg.LogLevel, stderr)
+	proxies, err := httpapi.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	tuneGC()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,7 +80,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer rc.Close()
-		redisEng = redis.NewEngine(rc, redis.EngineOptions{Grace: cfg.RedisGrace})
+		redisEng = redis.NewEngine(rc, redis.EngineOptions{Grace: cfg.RedisGrace, Coupons: redis.LookupCoupons(ps)})
 		eng, lim = redisEng, redis.NewLimiter(rc)
 		ready = func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
@@ -99,7 +103,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	gd, err := guard.New(ctx, st, lim, guard.Options{Logger: log})
+	gd, err := guard.New(ctx, st, lim, guard.Options{Logger: log, TrustedIP: proxies.Contains})
 	if err != nil {
 		return err
 	}
@@ -107,7 +111,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
 
 	alerts := alert.New(st, svc, alert.Options{Campaigns: cs, Metrics: st, Logger: log})
 	api := httpapi.New(httpapi.Config{Commerce: svc, Promotions: ps, Flash: flash, Grabs: peak.NewGrabs(eng, ps, nil), Presales: pre, Groups: groups, Campaigns: cs, Guard: gd, Logger: log, Ready: ready,
-		Analytics: ing, AnalyticsStore: st, AnalyticsCache: sketchCache, Review: review.NewSources(cs, st, st), Alerts: alerts})
+		Analytics: ing, AnalyticsStore: st, AnalyticsCache: sketchCache, Review: review.NewSources(cs, st, st), Alerts: alerts,
+		TrustedProxies: proxies})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -65,6 +65,8 @@ var (
 	ErrDuplicate  = errors.New("duplicate")
 	ErrOutOfStock = errors.New("out of stock")
 	ErrStale      = errors.New("state changed") // conditional update matched no row
+	// ErrTooManyUnpaid: the caller already holds Order.MaxUnpaid unpaid orders.
+	ErrTooManyUnpaid = errors.New("too many unpaid orders")
 )
 
 // OutOfStockError says which SKU ran out during a hold.

@@ -45,6 +45,11 @@ type PlaceRequest struct {
 	// NoOrderActivities leaves order-level activities (满减, 满折 …) out
 	// of pricing: a balance order whose presale does not combine with them.
 	NoOrderActivities bool `json:"-"`
+	// Requester is who places an anonymous order, for the shop's cap on an
+	// anonymous caller's unpaid orders: "device:<X-Device-Id>", else
+	// "ip:<shopper IP forwarded by a trusted proxy>"; "" leaves it uncapped.
+	// Set by the API from the request, never from a body.
+	Requester string `json:"-"`
 }
 
 // Reserved is a number of units of one SKU admitted by a peak path.
@@ -283,13 +288,45 @@ func (ListPricer) Price(_ context.Context, cc *CartContext, req *PlaceRequest) (
 // PlaceOrder prices the cart and, in one transaction, writes the order and
 // takes its holds. With an idempotency key a replay returns the first
 // answer (replayed=true) and writes nothing.
+//
+// It is the regular order path, held to the shop's order limits: at most
+// max_line_quantity units a line and max_order_quantity an order (422
+// quantity_over_cap), and at most max_unpaid_orders unpaid orders per
+// customer, or max_anonymous_unpaid_orders per anonymous Requester (409
+// too_many_unpaid_orders). The peak paths (flash sales, group buys,
+// presales) place through PlaceOrderAs under their own per-customer limits.
 func (s *Service) PlaceOrder(ctx context.Context, shopID string, req *PlaceRequest, idemKey string) (o *Order, replayed bool, err error) {
-	return s.PlaceOrderAs(ctx, shopID, req, idemKey, "")
+	return s.placeOrder(ctx, shopID, req, idemKey, "", true)
 }
 
 // PlaceOrderAs is PlaceOrder with the new order's id chosen by the caller
 // (a peak path names the order when it admits the attempt); "" makes one.
+// The shop's order limits do not apply: the peak path has its own.
 func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceRequest, idemKey, orderID string) (o *Order, replayed bool, err error) {
+	return s.placeOrder(ctx, shopID, req, idemKey, orderID, false)
+}
+
+// checkOrderCaps refuses a cart over the shop's quantity caps, naming the
+// line (or "lines" for the order's total) with the cap in extra.
+func checkOrderCaps(st ShopSettings, lines []CartLine) error {
+	var total int64
+	for i, l := range lines {
+		if l.Quantity > st.MaxLineQuantity {
+			e := Invalid(fmt.Sprintf("lines[%d].quantity", i), "quantity_over_cap", "at most %d units of one SKU per order", st.MaxLineQuantity)
+			e.Extra = map[string]any{"cap": st.MaxLineQuantity}
+			return e
+		}
+		total += l.Quantity
+	}
+	if total > st.MaxOrderQuantity {
+		e := Invalid("lines", "quantity_over_cap", "at most %d units per order; this one has %d", st.MaxOrderQuantity, total)
+		e.Extra = map[string]any{"cap": st.MaxOrderQuantity}
+		return e
+	}
+	return nil
+}
+
+func (s *Service) placeOrder(ctx context.Context, shopID string, req *PlaceRequest, idemKey, orderID string, regular bool) (o *Order, replayed bool, err error) {
 	if err := ValidateCart(req.CustomerID, req.Lines, req.Points); err != nil {
 		return nil, false, err
 	}
@@ -302,9 +339,19 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 	if err := checkText("Idempotency-Key", idemKey, false, 255); err != nil {
 		return nil, false, err
 	}
+	// Only a device id can make the requester bad text: an IP cannot.
+	if err := checkText("X-Device-Id", req.Requester, false, 2*MaxCodeLen+16); err != nil {
+		return nil, false, err
+	}
 	cc, err := s.LoadCart(ctx, shopID, req.CustomerID, req.Lines)
 	if err != nil {
 		return nil, false, err
+	}
+	limits := cc.Shop.Settings.Effective()
+	if regular {
+		if err := checkOrderCaps(limits, req.Lines); err != nil {
+			return nil, false, err
+		}
 	}
 	pricer := s.EnginePricer()
 	if req.Pricer != nil {
@@ -332,6 +379,14 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 		Shipping: pr.Shipping, ShippingDiscount: pr.ShippingDiscount, Payable: pr.Payable,
 		Channel: req.Channel, Campaign: req.Campaign, CreatedAt: now, ExpiresAt: now.Add(timeout),
 		Pricing: pr.Explanation,
+	}
+	if regular {
+		switch {
+		case req.CustomerID != "":
+			o.MaxUnpaid = limits.MaxUnpaidOrders
+		case req.Requester != "":
+			o.Requester, o.MaxUnpaid = req.Requester, limits.MaxAnonymousUnpaidOrders
+		}
 	}
 	if !req.PayBy.IsZero() && o.ExpiresAt.After(req.PayBy) {
 		o.ExpiresAt = req.PayBy.UTC()
@@ -382,6 +437,13 @@ func (s *Service) PlaceOrderAs(ctx context.Context, shopID string, req *PlaceReq
 			if l.SKUID == oos.SKUID {
 				e.Field = fmt.Sprintf("lines[%d].quantity", i)
 			}
+		}
+		return nil, false, e
+	case errors.Is(err, ErrTooManyUnpaid):
+		e := Conflict("too_many_unpaid_orders", "%d unpaid orders are already waiting for payment; pay or cancel one first", o.MaxUnpaid)
+		e.Extra = map[string]any{"limit": o.MaxUnpaid}
+		if req.CustomerID != "" {
+			e.Field = "customer_id"
 		}
 		return nil, false, e
 	case errors.Is(err, ErrStale):

@@ -158,7 +158,11 @@ type SettingsPatch struct {
 	MarginFloor           *int64  `json:"margin_floor_bp,omitempty"`
 	MarginMode            *string `json:"margin_mode,omitempty"`
 	// WebhookAllowlist replaces the list (an empty list clears it).
-	WebhookAllowlist *[]string `json:"webhook_allowlist,omitempty" maxItems:"50" doc:"Private destinations alert webhooks may reach anyway: CIDR prefixes (10.0.0.0/8), IP addresses, or host:port (127.0.0.1:9000, alerts.internal:8443). Loopback, link-local, private and unique-local addresses are refused without an entry."`
+	WebhookAllowlist         *[]string `json:"webhook_allowlist,omitempty" maxItems:"50" doc:"Private destinations alert webhooks may reach anyway: CIDR prefixes (10.0.0.0/8), IP addresses, or host:port (127.0.0.1:9000, alerts.internal:8443). Loopback, link-local, private and unique-local addresses are refused without an entry."`
+	MaxLineQuantity          *int64    `json:"max_line_quantity,omitempty" doc:"Most units of one SKU an order may hold (1-1000000; default 99)"`
+	MaxOrderQuantity         *int64    `json:"max_order_quantity,omitempty" doc:"Most units an order may hold in all (1-1000000; default 200)"`
+	MaxUnpaidOrders          *int64    `json:"max_unpaid_orders,omitempty" doc:"Most unpaid orders a customer may hold at once (1-1000; default 5)"`
+	MaxAnonymousUnpaidOrders *int64    `json:"max_anonymous_unpaid_orders,omitempty" doc:"Most unpaid orders an anonymous caller (known by X-Device-Id, else client IP) may hold at once (1-1000; default 5)"`
 }
 
 func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
@@ -167,6 +171,15 @@ func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
 			*dst = *v
 		}
 	}
+	// A shop saved before the order caps existed has them at 0 (the
+	// defaults): they become explicit, so that validation sees real values.
+	e := st.Effective()
+	st.MaxLineQuantity, st.MaxOrderQuantity = e.MaxLineQuantity, e.MaxOrderQuantity
+	st.MaxUnpaidOrders, st.MaxAnonymousUnpaidOrders = e.MaxUnpaidOrders, e.MaxAnonymousUnpaidOrders
+	set(&st.MaxLineQuantity, p.MaxLineQuantity)
+	set(&st.MaxOrderQuantity, p.MaxOrderQuantity)
+	set(&st.MaxUnpaidOrders, p.MaxUnpaidOrders)
+	set(&st.MaxAnonymousUnpaidOrders, p.MaxAnonymousUnpaidOrders)
 	set(&st.PaymentTimeoutSeconds, p.PaymentTimeoutSeconds)
 	set(&st.ShippingFee, p.ShippingFee)
 	set(&st.PointsValueFen, p.PointsValueFen)
@@ -238,6 +251,14 @@ func validateSettings(st ShopSettings) error {
 		return Invalid("settings.margin_floor_bp", "out_of_range", "margin floor must be 0 to 100000 bp")
 	case st.MarginMode != "warn" && st.MarginMode != "block":
 		return Invalid("settings.margin_mode", "invalid_enum", "margin mode is warn or block")
+	case st.MaxLineQuantity < 1 || st.MaxLineQuantity > MaxQuantity:
+		return Invalid("settings.max_line_quantity", "out_of_range", "max line quantity must be 1 to %d", MaxQuantity)
+	case st.MaxOrderQuantity < 1 || st.MaxOrderQuantity > MaxQuantity:
+		return Invalid("settings.max_order_quantity", "out_of_range", "max order quantity must be 1 to %d", MaxQuantity)
+	case st.MaxUnpaidOrders < 1 || st.MaxUnpaidOrders > MaxUnpaidOrdersCap:
+		return Invalid("settings.max_unpaid_orders", "out_of_range", "max unpaid orders must be 1 to %d", MaxUnpaidOrdersCap)
+	case st.MaxAnonymousUnpaidOrders < 1 || st.MaxAnonymousUnpaidOrders > MaxUnpaidOrdersCap:
+		return Invalid("settings.max_anonymous_unpaid_orders", "out_of_range", "max anonymous unpaid orders must be 1 to %d", MaxUnpaidOrdersCap)
 	}
 	return nil
 }

@@ -72,6 +72,15 @@ type ShopSettings struct {
 	// need no entry. Empty: loopback, private, link-local and unique-local
 	// destinations are refused (internal/netguard).
 	WebhookAllowlist []string `json:"webhook_allowlist,omitempty"`
+	// MaxLineQuantity: the most units of one SKU an order may hold.
+	MaxLineQuantity int64 `json:"max_line_quantity"`
+	// MaxOrderQuantity: the most units an order may hold in all.
+	MaxOrderQuantity int64 `json:"max_order_quantity"`
+	// MaxUnpaidOrders: the most unpaid orders a customer may hold at once.
+	MaxUnpaidOrders int64 `json:"max_unpaid_orders"`
+	// MaxAnonymousUnpaidOrders: the most unpaid orders an anonymous caller
+	// (no customer_id; known by X-Device-Id, else by client IP) may hold.
+	MaxAnonymousUnpaidOrders int64 `json:"max_anonymous_unpaid_orders"`
 }
 
 // Default shop settings (PRICING.md, ARCHITECTURE.md).
@@ -80,6 +89,18 @@ const (
 	DefaultShippingFee    = 1000
 	DefaultTimeZone       = "Asia/Shanghai"
 	DefaultCurrency       = "CNY"
+	// Hoarding caps (OPERATIONS.md, "Order limits"): an unpaid order holds
+	// its stock for the payment timeout, so without caps one order can hold
+	// a whole SKU. 99 units a line is the most a consumer storefront offers
+	// in a quantity picker; 200 units an order covers a large family or
+	// office order; 5 unpaid orders lets a shopper retry a payment or split
+	// an order without letting one caller hold stock many times over.
+	DefaultMaxLineQuantity          = 99
+	DefaultMaxOrderQuantity         = 200
+	DefaultMaxUnpaidOrders          = 5
+	DefaultMaxAnonymousUnpaidOrders = 5
+	// MaxUnpaidOrdersCap bounds the unpaid-order settings.
+	MaxUnpaidOrdersCap = 1000
 )
 
 // Effective returns s with every unset field at its default.
@@ -96,6 +117,18 @@ func (s ShopSettings) Effective() ShopSettings {
 	if s.MarginMode == "" {
 		s.MarginMode = "warn"
 	}
+	if s.MaxLineQuantity <= 0 {
+		s.MaxLineQuantity = DefaultMaxLineQuantity
+	}
+	if s.MaxOrderQuantity <= 0 {
+		s.MaxOrderQuantity = DefaultMaxOrderQuantity
+	}
+	if s.MaxUnpaidOrders <= 0 {
+		s.MaxUnpaidOrders = DefaultMaxUnpaidOrders
+	}
+	if s.MaxAnonymousUnpaidOrders <= 0 {
+		s.MaxAnonymousUnpaidOrders = DefaultMaxAnonymousUnpaidOrders
+	}
 	return s
 }
 
@@ -109,6 +142,11 @@ func DefaultSettings() ShopSettings {
 		PointsMaxShare:        5000,
 		MarginFloor:           money.Full,
 		MarginMode:            "warn",
+
+		MaxLineQuantity:          DefaultMaxLineQuantity,
+		MaxOrderQuantity:         DefaultMaxOrderQuantity,
+		MaxUnpaidOrders:          DefaultMaxUnpaidOrders,
+		MaxAnonymousUnpaidOrders: DefaultMaxAnonymousUnpaidOrders,
 	}
 }
 
@@ -285,6 +323,14 @@ type Order struct {
 	Holds []Hold `json:"holds,omitempty"`
 	// Presale is set on a presale's deposit and balance orders.
 	Presale *PresaleLink `json:"presale,omitempty"`
+	// Requester is who placed an anonymous order ("device:<id>" or
+	// "ip:<address>"); "" for customers' orders.
+	Requester string `json:"-"`
+	// MaxUnpaid, when positive, is the most unpaid orders the customer (or,
+	// without one, the Requester) may hold, this one included: the store
+	// counts them in the placing transaction, serialized per caller, and
+	// refuses with ErrTooManyUnpaid.
+	MaxUnpaid int64 `json:"-"`
 }
 
 // OrderLine is one priced line. Payable = ListAmount − every discount.

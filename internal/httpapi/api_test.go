@@ -229,8 +229,9 @@ func TestBadInputIsRejectedWithAProblemNamingTheFieldAndWritesNothing(t *testing
 		{"negative points", "POST", "/api/v1/orders", `{"customer_id":"` + cust + `","points":-100,"lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "validation_failed", "points"},
 		{"campaign too long", "POST", "/api/v1/orders", `{"campaign":"` + strings.Repeat("c", 65) + `","lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "validation_failed", "campaign"},
 		{"campaign with a control character", "POST", "/api/v1/orders", `{"campaign":"d11\u0000","lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "invalid_text", "campaign"},
-		{"more than in stock", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":101}]}`, 409, "out_of_stock", "lines[0].quantity"},
-		{"amount overflow", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":1000000}]}`, 409, "out_of_stock", "lines[0].quantity"},
+		// The shop's line cap (99 by default) comes before the stock.
+		{"more than in stock", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":101}]}`, 422, "quantity_over_cap", "lines[0].quantity"},
+		{"amount overflow", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":1000000}]}`, 422, "quantity_over_cap", "lines[0].quantity"},
 		{"oversize body", "POST", "/api/v1/orders", big, 413, "body_too_large", ""},
 		{"overlong idempotency key", "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":1}]}`, 422, "validation_failed", "Idempotency-Key"},
 		{"pay unknown order", "POST", "/api/v1/orders/ord_nope/pay", nil, 404, "order_not_found", ""},

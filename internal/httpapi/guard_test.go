@@ -16,7 +16,7 @@ func TestAnOperatorSeesAndLiftsABlockOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	bot := guard.Subject{CustomerID: e.cust.ID, Device: "dev-0123456789", IP: "203.0.113.7"}
 	for i := 0; i < 5; i++ {
-		e.guard.Fail(ctx, e.shop.ID, "claim:tpl_1", bot, guard.Policy{}, "invalid_code")
+		e.guard.Fail(ctx, e.shop.ID, "claim:tpl_1", bot, guard.Policy{BlockIPs: true}, "invalid_code")
 	}
 	if _, ok := guard.AsRefusal(e.guard.Check(ctx, e.shop.ID, "flash:s1", bot, guard.Policy{})); !ok {
 		t.Fatal("not blocked after 5 failures")

@@ -8,8 +8,8 @@ import (
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 )
 
-// clientIP is the address the request came from (the peer; Carnival
-// behind a proxy sees the proxy, so put the limits per IP there).
+// clientIP is the address the request came from: the peer, or what a
+// trusted proxy's forwarding headers name (clientip.go).
 func clientIP(ctx context.Context) string {
 	ip, _ := ctx.Value(keyClientIP).(string)
 	return ip
@@ -46,6 +46,26 @@ func (s *Server) guarded(ctx context.Context, scope, customerID, device string, 
 		return nil, s.guardError(ctx, err)
 	}
 	return a, nil
+}
+
+// limited checks an attempt against the shop policy's rate limits alone
+// (guard.Limit): for placing orders, which blocks made elsewhere do not
+// refuse. The IP is the shopper's only as a trusted proxy forwarded it
+// (shopperIP): orders come from the storefront's server. Without a guard
+// every attempt passes.
+func (s *Server) limited(ctx context.Context, scope, customerID, device string) error {
+	if s.cfg.Guard == nil {
+		return nil
+	}
+	shopID := CallerFrom(ctx).ShopID()
+	p, err := s.cfg.Guard.ShopPolicy(ctx, shopID)
+	if err == nil {
+		err = s.cfg.Guard.Limit(ctx, shopID, scope, guard.Subject{CustomerID: customerID, Device: device, IP: shopperIP(ctx)}, p)
+	}
+	if err != nil {
+		return s.guardError(ctx, err)
+	}
+	return nil
 }
 
 // failedBy counts err against the attempt's subject when it is the kind of

@@ -19,7 +19,7 @@ type placeIn struct {
 	Device         string `header:"X-Device-Id" maxLength:"128" doc:"The shopper's device id, for rate limits and blocking of coupon-code attempts"`
 	Body           struct {
 		CustomerID  string       `json:"customer_id,omitempty" maxLength:"64"`
-		Lines       []cartLineIn `json:"lines" minItems:"1" maxItems:"200"`
+		Lines       []cartLineIn `json:"lines" minItems:"1" maxItems:"200" doc:"At most the shop's max_line_quantity units a line and max_order_quantity in all (422 quantity_over_cap)"`
 		CouponCodes []string     `json:"coupon_codes,omitempty" maxItems:"20"`
 		BestCoupons bool         `json:"best_coupons,omitempty" doc:"Let the engine choose the best coupons from the wallet"`
 		Points      int64        `json:"points,omitempty" minimum:"0" maximum:"1000000000"`
@@ -42,6 +42,12 @@ func (s *Server) registerOrders() {
 		for i, l := range in.Body.Lines {
 			req.Lines[i] = commerce.CartLine{SKUID: l.SKUID, Quantity: l.Quantity}
 		}
+		// Every order is rate-limited like a flash buy (an unpaid order
+		// holds stock), and an anonymous one is capped by who placed it.
+		if err := s.limited(ctx, "orders", req.CustomerID, in.Device); err != nil {
+			return nil, err
+		}
+		req.Requester = requester(ctx, req.CustomerID, in.Device)
 		// Orders naming coupon codes are guarded: trying codes is how
 		// codes are guessed, and repeated invalid ones block.
 		var a *attempt

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -74,6 +73,10 @@ type Config struct {
 	// LiveStreamsPerKey caps the live-tile streams one API key holds open
 	// (0: DefaultLiveStreamsPerKey).
 	LiveStreamsPerKey int
+
+	// TrustedProxies are the proxies whose forwarding headers name the
+	// client IP (clientip.go); none by default.
+	TrustedProxies TrustedProxies
 
 	// humaQuote serves the quote through huma like every other operation,
 	// for tests that compare the plain handler with it.
@@ -269,9 +272,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		secureHeaders(w.Header())
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			ctx = context.WithValue(ctx, keyClientIP, host)
-		}
+		ctx = withClientIP(ctx, s.cfg.TrustedProxies, r)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -48,7 +48,12 @@ func NewGrabs(eng Engine, iss Issuer, now func() time.Time) *Grabs {
 	return &Grabs{eng: eng, iss: iss, now: now, primed: map[string]grabState{}}
 }
 
-func grabItem(templateID string) string { return "grab:" + templateID }
+// GrabItemPrefix starts the engine item of a coupon grab; the rest is the
+// template id. A grab's admissions name coupons (Attempt.OrderID is the
+// coupon's id), so a reconciler settles them by their coupons.
+const GrabItemPrefix = "grab:"
+
+func grabItem(templateID string) string { return GrabItemPrefix + templateID }
 
 // prime loads a template's state into the engine: coupons left and the
 // claim limit. Customers' earlier claims are not loaded: a customer over
@@ -84,6 +89,18 @@ func (g *Grabs) prime(ctx context.Context, shopID, templateID string) (int64, er
 	return limitOf(t), nil
 }
 
+// reprime forgets that the template was primed and primes it from the
+// database: coupons left are total − issued there. Customers' claims are
+// not loaded (as at the first prime): the database refuses a customer over
+// the limit. Prime leaves an item another node primed meanwhile alone, so
+// concurrent grabs and nodes re-prime once.
+func (g *Grabs) reprime(ctx context.Context, shopID, templateID string) (int64, error) {
+	g.mu.Lock()
+	delete(g.primed, grabItem(templateID))
+	g.mu.Unlock()
+	return g.prime(ctx, shopID, templateID)
+}
+
 func limitOf(t *promotion.Template) int64 {
 	if t.PerCustomerClaims <= 0 {
 		return math.MaxInt64 / 4
@@ -113,7 +130,16 @@ func (g *Grabs) Grab(ctx context.Context, shopID, templateID, customerID, key st
 	if err != nil {
 		return nil, false, err
 	}
-	t, err := g.eng.Admit(ctx, Attempt{Item: item, Shop: shopID, Customer: customerID, Qty: 1, Limit: limit, Key: key, OrderID: commerce.NewID("cpn")})
+	a := Attempt{Item: item, Shop: shopID, Customer: customerID, Qty: 1, Limit: limit, Key: key, OrderID: commerce.NewID("cpn")}
+	t, err := g.eng.Admit(ctx, a)
+	if errors.Is(err, ErrUnknownItem) {
+		// The engine lost the item (Redis restarted without its data):
+		// prime it again from the database, as flash sales are, and retry.
+		if a.Limit, err = g.reprime(ctx, shopID, templateID); err != nil {
+			return nil, false, err
+		}
+		t, err = g.eng.Admit(ctx, a)
+	}
 	switch {
 	case errors.Is(err, ErrSoldOut):
 		return nil, false, gone(templateID)
@@ -140,6 +166,9 @@ func (g *Grabs) Grab(ctx context.Context, shopID, templateID, customerID, key st
 		return nil, false, &commerce.Error{Kind: commerce.KindConflict, Code: "idempotency_key_reused", Field: "Idempotency-Key",
 			Detail: "this Idempotency-Key was used for a different request"}
 	}
+	// An Abort or Confirm that fails leaves the admission pending; the
+	// engine's reconciler settles it by the coupon after its grace period
+	// (the Redis engine: EngineOptions.Coupons), so the answer stands.
 	c, err := g.iss.ClaimCouponAs(ctx, shopID, templateID, customerID, t.OrderID)
 	if err != nil {
 		_ = g.eng.Abort(ctx, t)

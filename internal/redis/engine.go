@@ -50,6 +50,11 @@ type EngineOptions struct {
 	// Timeout bounds each call to Redis (1 s), whatever the client's own
 	// timeouts and retries are, so a buy fails closed quickly.
 	Timeout time.Duration
+	// Coupons tells the reconciler whether a coupon grab's admission became
+	// a coupon (LookupCoupons); a grab's admission names a coupon, not an
+	// order. Without it, grab admissions are left pending, never given back
+	// blind.
+	Coupons CouponLookup
 }
 
 // Engine is the Redis admission engine for scale-out. Several nodes may

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/peak"
+	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
 // OrderLookup tells whether an order was durably written.
@@ -159,9 +162,19 @@ func (e *Engine) settle(ctx context.Context, item string, m goredis.XMessage, cu
 		return nil
 	}
 	order := field("order")
-	ok, err := exists(ctx, field("shop"), order)
+	var ok bool
+	if strings.HasPrefix(item, peak.GrabItemPrefix) {
+		// A grab's admission names the coupon it claims, not an order.
+		if e.opt.Coupons == nil {
+			out.Waiting++
+			return nil
+		}
+		ok, err = e.opt.Coupons(ctx, field("shop"), field("customer"), order)
+	} else {
+		ok, err = exists(ctx, field("shop"), order)
+	}
 	if err != nil {
-		return fmt.Errorf("reconcile %s: look up order %s: %w", item, order, err)
+		return fmt.Errorf("reconcile %s: look up %s: %w", item, order, err)
 	}
 	if ok {
 		if err := e.confirm(ctx, item, order, field("key")); err != nil {
@@ -178,4 +191,29 @@ func (e *Engine) settle(ctx context.Context, item string, m goredis.XMessage, cu
 		out.Aborted++
 	}
 	return nil
+}
+
+// CouponLookup tells whether a coupon grab's admission was durably written
+// as the customer's coupon.
+type CouponLookup func(ctx context.Context, shopID, customerID, couponID string) (bool, error)
+
+// LookupCoupons answers CouponLookup from the promotion service.
+func LookupCoupons(ps *promotion.Service) CouponLookup {
+	return func(ctx context.Context, shopID, customerID, couponID string) (bool, error) {
+		w, err := ps.Wallet(ctx, shopID, customerID)
+		if ce, ok := commerce.AsError(err); ok && ce.Kind == commerce.KindNotFound {
+			return false, nil // no such customer: no coupon was claimed
+		}
+		if err != nil {
+			return false, err
+		}
+		for _, list := range [][]promotion.Coupon{w.Valid, w.Used, w.Expired} {
+			for _, c := range list {
+				if c.ID == couponID {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	}
 }

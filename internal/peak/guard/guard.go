@@ -86,6 +86,11 @@ type Options struct {
 	BatchSize int
 	// PolicyTTL is how long a shop's default policy is cached (default 5 s).
 	PolicyTTL time.Duration
+	// TrustedIP reports an address of a trusted proxy (--trusted-proxies).
+	// Such an address stands for everyone behind the proxy: the guard
+	// never blocks it, nor enforces a block of it made elsewhere, nor
+	// rate-limits it. Nil trusts none.
+	TrustedIP func(ip string) bool
 }
 
 // refreshOverlap is how far back each refresh looks before the previous
@@ -153,6 +158,9 @@ func New(ctx context.Context, store Store, lim Limiter, opts Options) (*Guard, e
 	}
 	if opts.PolicyTTL <= 0 {
 		opts.PolicyTTL = 5 * time.Second
+	}
+	if opts.TrustedIP == nil {
+		opts.TrustedIP = func(string) bool { return false }
 	}
 	if lim == nil {
 		lim = NewMemoryLimiter(opts.Now)
@@ -260,8 +268,14 @@ type dimKey struct {
 	l        Limit
 }
 
-func dims(s Subject, p *Policy) [3]dimKey {
-	return [3]dimKey{{DimIP, normKey(s.IP), p.PerIP}, {DimDevice, normKey(s.Device), p.PerDevice}, {DimCustomer, normKey(s.CustomerID), p.PerCustomer}}
+// dims lists the subject's keys; a trusted proxy's address is left out
+// (it is everyone behind the proxy).
+func (g *Guard) dims(s Subject, p *Policy) [3]dimKey {
+	ip := normKey(s.IP)
+	if ip != "" && g.opts.TrustedIP(ip) {
+		ip = ""
+	}
+	return [3]dimKey{{DimIP, ip, p.PerIP}, {DimDevice, normKey(s.Device), p.PerDevice}, {DimCustomer, normKey(s.CustomerID), p.PerCustomer}}
 }
 
 // LimitKey is the key a rate limit is kept under: per shop, scope,
@@ -278,9 +292,20 @@ func LimitKey(shopID, scope, dim, key string) string {
 // down): the caller answers 503 — the guard fails closed. It reads no
 // database, and records refusals in the background.
 func (g *Guard) Check(ctx context.Context, shopID, scope string, s Subject, p Policy) error {
+	return g.check(ctx, shopID, scope, s, p, true)
+}
+
+// Limit is Check with the rate limits alone: blocks do not refuse. Placing
+// a plain order is limited so, as flash buys are, but a shopper blocked for
+// guessing coupon codes may still buy without codes.
+func (g *Guard) Limit(ctx context.Context, shopID, scope string, s Subject, p Policy) error {
+	return g.check(ctx, shopID, scope, s, p, false)
+}
+
+func (g *Guard) check(ctx context.Context, shopID, scope string, s Subject, p Policy, blocks bool) error {
 	now := g.now()
-	ds := dims(s, &p)
-	if g.blocks.any() {
+	ds := g.dims(s, &p)
+	if blocks && g.blocks.any() {
 		for _, d := range ds {
 			if d.key == "" {
 				continue
@@ -310,7 +335,8 @@ func (g *Guard) Check(ctx context.Context, shopID, scope string, s Subject, p Po
 // Fail records one failed attempt by s at scope (an invalid coupon code, a
 // purchase limit exceeded, a refused attempt) for reason. On each dimension
 // the FailLimit-th failure within FailWindow blocks that key for BlockFor,
-// across the shop's scopes; the block is written to the store with an audit
+// across the shop's scopes (an IP only when p.BlockIPs, and never a trusted
+// proxy's); the block is written to the store with an audit
 // entry before Fail returns, and applies in this instance at once. Failures
 // of a key already blocked are not counted, so concurrent failures make one
 // block. A block the store refuses is logged and dropped, never kept in
@@ -321,8 +347,8 @@ func (g *Guard) Fail(ctx context.Context, shopID, scope string, s Subject, p Pol
 		return
 	}
 	now := g.now()
-	for _, d := range dims(s, &p) {
-		if d.key == "" {
+	for _, d := range g.dims(s, &p) {
+		if d.key == "" || (d.dim == DimIP && !p.BlockIPs) {
 			continue
 		}
 		bk := blockKey{shopID, d.dim, d.key}

@@ -80,7 +80,7 @@ func mustBlock(t *testing.T, g *Guard, scope string, s Subject, p Policy, dim st
 
 var (
 	shopper  = Subject{CustomerID: "cus_1", Device: "dev-1", IP: "203.0.113.7"}
-	noLimits = Policy{} // rate limits off, failure blocking at the defaults
+	noLimits = Policy{BlockIPs: true} // rate limits off, failure blocking at the defaults, IPs too
 )
 
 func TestARateLimitRefusesWithItsDimensionAndIsRecorded(t *testing.T) {
@@ -174,7 +174,7 @@ func TestFailuresSpreadOverMoreThanTheWindowDoNotBlock(t *testing.T) {
 
 func TestAPolicyMayChangeTheThresholdOrTurnBlockingOff(t *testing.T) {
 	f := newFixture(t)
-	strict := Policy{FailLimit: 2, FailWindow: time.Minute, BlockFor: 5 * time.Minute}
+	strict := Policy{FailLimit: 2, FailWindow: time.Minute, BlockFor: 5 * time.Minute, BlockIPs: true}
 	f.g.Fail(ctx, shop, "s", Subject{IP: "1.1.1.1"}, strict, "x")
 	f.g.Fail(ctx, shop, "s", Subject{IP: "1.1.1.1"}, strict, "x")
 	if r := mustBlock(t, f.g, "s", Subject{IP: "1.1.1.1"}, strict, DimIP); r.RetryAfter != 5*time.Minute {
@@ -472,5 +472,70 @@ func TestKeysThatAreNotTextAreHashed(t *testing.T) {
 		if got := normKey(k); got != k {
 			t.Errorf("normKey(%q) = %q, want it as is", k, got)
 		}
+	}
+}
+
+func TestTheDefaultPolicyBlocksTheShopperButNeverTheIP(t *testing.T) {
+	f := newFixture(t)
+	p := DefaultPolicy()
+	for i := 0; i < 50; i++ {
+		f.g.Fail(ctx, shop, "coupon-codes", shopper, p, "invalid_coupon_code")
+	}
+	mustBlock(t, f.g, "orders", Subject{CustomerID: shopper.CustomerID}, p, DimCustomer)
+	mustBlock(t, f.g, "orders", Subject{Device: shopper.Device}, p, DimDevice)
+	// Everyone else behind the same office NAT still gets through.
+	mustAllow(t, f.g, "orders", Subject{CustomerID: "cus_colleague", Device: "dev-colleague", IP: shopper.IP}, p)
+	if bs := f.store.blocksOf(DimIP, shopper.IP); len(bs) != 0 {
+		t.Fatalf("ip blocks = %+v, want none under the default policy", bs)
+	}
+	// A shop that wants IP blocks says so.
+	on := p
+	on.BlockIPs = true
+	other := Subject{IP: "198.51.100.200"}
+	for i := 0; i < 5; i++ {
+		f.g.Fail(ctx, shop, "coupon-codes", other, on, "invalid_coupon_code")
+	}
+	mustBlock(t, f.g, "orders", other, on, DimIP)
+}
+
+func TestATrustedProxyIsNeverBlockedNorLimited(t *testing.T) {
+	f := newFixture(t)
+	proxy := "10.0.0.1"
+	g := f.open(nil, func(o *Options) { o.TrustedIP = func(ip string) bool { return ip == proxy } })
+	p := Policy{PerIP: Limit{Rate: 1, Per: time.Hour}, BlockIPs: true}
+	for i := 0; i < 20; i++ {
+		g.Fail(ctx, shop, "s", Subject{IP: proxy}, p, "x")
+		mustAllow(t, g, "s", Subject{IP: proxy}, p)
+	}
+	if bs := f.store.blocksOf(DimIP, proxy); len(bs) != 0 {
+		t.Fatalf("blocks of the proxy = %+v, want none", bs)
+	}
+	// A block of the proxy's address made before it was trusted (another
+	// instance, an older configuration) is not enforced either.
+	for i := 0; i < 5; i++ {
+		f.g.Fail(ctx, shop, "s", Subject{IP: proxy}, p, "x")
+	}
+	if bs := f.store.blocksOf(DimIP, proxy); len(bs) != 1 {
+		t.Fatalf("untrusting guard made %d blocks, want 1", len(bs))
+	}
+	if err := g.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustAllow(t, g, "s", Subject{IP: proxy}, p)
+	mustAllow(t, f.open(nil, func(o *Options) { o.TrustedIP = func(ip string) bool { return ip == proxy } }), "s", Subject{IP: proxy}, p)
+}
+
+func TestLimitAppliesRateLimitsButNotBlocks(t *testing.T) {
+	f := newFixture(t)
+	for i := 0; i < 5; i++ {
+		f.g.Fail(ctx, shop, "coupon-codes", shopper, noLimits, "invalid_coupon_code")
+	}
+	mustBlock(t, f.g, "coupon-codes", shopper, noLimits, DimIP)
+	p := Policy{PerCustomer: Limit{Rate: 1, Per: time.Hour}}
+	if err := f.g.Limit(ctx, shop, "orders", shopper, p); err != nil {
+		t.Fatalf("a blocked shopper's first order: %v", err)
+	}
+	if r := refusal(t, f.g.Limit(ctx, shop, "orders", shopper, p)); r.Rule != RuleRateLimit || r.Dimension != DimCustomer {
+		t.Fatalf("refusal = %+v, want the customer's rate limit", r)
 	}
 }

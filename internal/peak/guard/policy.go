@@ -65,6 +65,11 @@ func seconds(s float64) time.Duration {
 // attempts within FailWindow block the customer, device or IP for BlockFor.
 // Zero FailLimit, FailWindow and BlockFor take the defaults (5 in 10 minutes
 // block for 1 hour); a negative FailLimit turns failure blocking off.
+//
+// Failures block customers and devices, and IPs only with BlockIPs: behind
+// a shared NAT, a campus or an office proxy one address stands for many
+// shoppers, and one abuser's failures would lock all of them out. Rate
+// limits per IP apply either way.
 type Policy struct {
 	PerCustomer Limit
 	PerDevice   Limit
@@ -72,6 +77,7 @@ type Policy struct {
 	FailLimit   int
 	FailWindow  time.Duration
 	BlockFor    time.Duration
+	BlockIPs    bool
 }
 
 // Failure-blocking defaults.
@@ -94,7 +100,8 @@ const (
 // DefaultPolicy is the shop default until an operator sets one: a shopper
 // may try 5 times a second (10 at once), a device 10 (20 at once), an IP 50
 // (100 at once, since campus and mobile-carrier NATs put many shoppers behind
-// one address), and 5 failures in 10 minutes block for an hour.
+// one address), and 5 failures in 10 minutes block the customer and the
+// device for an hour — never the IP (BlockIPs is off), for the same reason.
 func DefaultPolicy() Policy {
 	return Policy{
 		PerCustomer: Limit{Rate: 5, Per: time.Second, Burst: 10},
@@ -166,11 +173,12 @@ type policyJSON struct {
 	FailLimit         int     `json:"fail_limit"`
 	FailWindowSeconds float64 `json:"fail_window_seconds"`
 	BlockSeconds      float64 `json:"block_seconds"`
+	BlockIPs          bool    `json:"block_ips,omitempty"`
 }
 
 func (p Policy) MarshalJSON() ([]byte, error) {
 	return json.Marshal(policyJSON{PerCustomer: p.PerCustomer, PerDevice: p.PerDevice, PerIP: p.PerIP, FailLimit: p.FailLimit,
-		FailWindowSeconds: p.FailWindow.Seconds(), BlockSeconds: p.BlockFor.Seconds()})
+		FailWindowSeconds: p.FailWindow.Seconds(), BlockSeconds: p.BlockFor.Seconds(), BlockIPs: p.BlockIPs})
 }
 
 func (p *Policy) UnmarshalJSON(b []byte) error {
@@ -179,6 +187,6 @@ func (p *Policy) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*p = Policy{PerCustomer: j.PerCustomer, PerDevice: j.PerDevice, PerIP: j.PerIP, FailLimit: j.FailLimit,
-		FailWindow: seconds(j.FailWindowSeconds), BlockFor: seconds(j.BlockSeconds)}
+		FailWindow: seconds(j.FailWindowSeconds), BlockFor: seconds(j.BlockSeconds), BlockIPs: j.BlockIPs}
 	return nil
 }

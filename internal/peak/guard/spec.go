@@ -27,17 +27,18 @@ type PolicySpec struct {
 	FailLimit         int       `json:"fail_limit,omitempty" minimum:"-1" maximum:"1000" doc:"Failed attempts within the window that block; 0 = default 5, -1 = never block"`
 	FailWindowSeconds int64     `json:"fail_window_seconds,omitempty" minimum:"0" maximum:"604800" doc:"0 = default 600"`
 	BlockSeconds      int64     `json:"block_seconds,omitempty" minimum:"0" maximum:"2592000" doc:"How long a block lasts; 0 = default 3600"`
+	BlockIPs          bool      `json:"block_ips,omitempty" doc:"Failures also block the client IP (default false: behind a shared NAT or office proxy one IP is many shoppers; customers and devices are always blocked). A trusted proxy's address is never blocked"`
 }
 
 // Policy is the spec as a Policy.
 func (b PolicySpec) Policy() Policy {
 	return Policy{PerCustomer: b.PerCustomer.Limit(), PerDevice: b.PerDevice.Limit(), PerIP: b.PerIP.Limit(), FailLimit: b.FailLimit,
-		FailWindow: time.Duration(b.FailWindowSeconds) * time.Second, BlockFor: time.Duration(b.BlockSeconds) * time.Second}
+		FailWindow: time.Duration(b.FailWindowSeconds) * time.Second, BlockFor: time.Duration(b.BlockSeconds) * time.Second, BlockIPs: b.BlockIPs}
 }
 
 // SpecOf shows a policy on the wire; pass p.Effective() to show zero
 // failure settings as the defaults they stand for.
 func SpecOf(p Policy) PolicySpec {
 	return PolicySpec{PerCustomer: limitSpec(p.PerCustomer), PerDevice: limitSpec(p.PerDevice), PerIP: limitSpec(p.PerIP), FailLimit: p.FailLimit,
-		FailWindowSeconds: int64(p.FailWindow / time.Second), BlockSeconds: int64(p.BlockFor / time.Second)}
+		FailWindowSeconds: int64(p.FailWindow / time.Second), BlockSeconds: int64(p.BlockFor / time.Second), BlockIPs: p.BlockIPs}
 }

@@ -9,6 +9,10 @@ import (
 
 func TestPostgresContract(t *testing.T) { storetest.Run(t, storetest.OpenPostgres) }
 
+func TestPostgresOrderLimitsContract(t *testing.T) {
+	storetest.RunOrderLimits(t, storetest.OpenPostgres)
+}
+
 func TestPostgresPromotionContract(t *testing.T) { storetest.RunPromotions(t, storetest.OpenPostgres) }
 
 func TestPostgresPeakContract(t *testing.T) {

@@ -12,6 +12,8 @@ func open(t *testing.T) *sqlstore.Store { return storetest.OpenSQLite(t) }
 
 func TestSQLiteContract(t *testing.T) { storetest.Run(t, open) }
 
+func TestSQLiteOrderLimitsContract(t *testing.T) { storetest.RunOrderLimits(t, open) }
+
 func TestSQLitePromotionContract(t *testing.T) { storetest.RunPromotions(t, open) }
 
 func TestSQLitePeakContract(t *testing.T) {

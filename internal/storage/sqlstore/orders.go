@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -161,17 +162,22 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 				return nil
 			}
 		}
+		if o.MaxUnpaid > 0 {
+			if err := s.checkUnpaid(ctx, tx, o); err != nil {
+				return err
+			}
+		}
 		for _, i := range order {
 			if err := handlers[i].Take(ctx, tx, o, &o.Holds[i]); err != nil {
 				return err
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO orders (id, shop_id, customer_id, status, goods_amount, item_discount, order_discount, coupon_discount,
-				points_discount, points_used, shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, pricing, deposit_credit, campaign)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, $18, $19)`,
+				points_discount, points_used, shipping, shipping_discount, payable, refunded_amount, channel, created_at, expires_at, pricing, deposit_credit, campaign, requester)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, $18, $19, $20)`,
 			o.ID, o.ShopID, o.CustomerID, o.Status, o.GoodsAmount, o.ItemDiscount, o.OrderDiscount, o.CouponDiscount,
 			o.PointsDiscount, o.PointsUsed, o.Shipping, o.ShippingDiscount, o.Payable, o.Channel, TS(o.CreatedAt), TS(o.ExpiresAt), nullJSON(o.Pricing), o.DepositCredit,
-			o.Campaign); err != nil {
+			o.Campaign, o.Requester); err != nil {
 			return err
 		}
 		for _, l := range o.Lines {
@@ -192,6 +198,45 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 		return nil
 	})
 	return replay, err
+}
+
+// unpaidLockClass is the first key of the PostgreSQL advisory locks that
+// serialize one caller's placements (the second is a hash of shop and
+// caller); 8008135 is the analytics flush lock.
+const unpaidLockClass = 8008136
+
+// checkUnpaid refuses the order with commerce.ErrTooManyUnpaid when its
+// customer (or, without one, its requester) already holds o.MaxUnpaid − 1
+// unpaid orders whose payment timeout has not passed. Two placements by one
+// caller must not both count below the cap: SQLite has a single writer, so
+// the count and the insert are already serialized; PostgreSQL takes a
+// transaction-scoped advisory lock per shop and caller first (a row lock
+// would need a row, and an anonymous caller has none), and under READ
+// COMMITTED the count that follows sees every order committed by the
+// transaction that held the lock before. It is taken before any hold, in
+// every placement that checks, so it cannot join a lock cycle.
+func (s *Store) checkUnpaid(ctx context.Context, tx *Tx, o *commerce.Order) error {
+	col, who := "customer_id", o.CustomerID
+	if who == "" {
+		col, who = "requester", o.Requester
+	}
+	if who == "" {
+		return nil
+	}
+	if s.d.Name != "sqlite" {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+strconv.Itoa(unpaidLockClass)+`, hashtext($1))`, o.ShopID+"\x1f"+col+"\x1f"+who); err != nil {
+			return fmt.Errorf("unpaid-orders lock: %w", err)
+		}
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM orders WHERE shop_id = $1 AND `+col+` = $2 AND status = $3 AND expires_at > $4`,
+		o.ShopID, who, commerce.OrderPendingPayment, TS(o.CreatedAt)).Scan(&n); err != nil {
+		return err
+	}
+	if n >= o.MaxUnpaid {
+		return commerce.ErrTooManyUnpaid
+	}
+	return nil
 }
 
 const orderCols = `id, shop_id, customer_id, status, goods_amount, item_discount, order_discount, coupon_discount, points_discount, points_used,
@@ -335,7 +380,7 @@ func (s *Store) settleHolds(ctx context.Context, tx *Tx, shopID, id string, comm
 
 func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		n, err := tx.ExecN(ctx, `UPDATE orders SET status = $1, paid_at = $2 WHERE shop_id = $3 AND id = $4 AND status = $5 AND expires_at > $2`,
+		n, err := tx.ExecN(ctx, `UPDATE orders SET status = $1, paid_at = $2, requester = '' WHERE shop_id = $3 AND id = $4 AND status = $5 AND expires_at > $2`,
 			commerce.OrderPaid, TS(at), shopID, id, commerce.OrderPendingPayment)
 		if err != nil {
 			return err
@@ -353,7 +398,7 @@ func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time) e
 
 func (s *Store) CancelOrder(ctx context.Context, shopID, id, reason string, at time.Time, onlyExpired bool) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		q := `UPDATE orders SET status = $1, cancelled_at = $2, cancel_reason = $3 WHERE shop_id = $4 AND id = $5 AND status = $6`
+		q := `UPDATE orders SET status = $1, cancelled_at = $2, cancel_reason = $3, requester = '' WHERE shop_id = $4 AND id = $5 AND status = $6`
 		if onlyExpired {
 			q += ` AND expires_at <= $2`
 		}

@@ -38,7 +38,7 @@ func openGuard(t *testing.T, e *Env) *guard.Guard {
 
 func failTimes(g *guard.Guard, shopID string, s guard.Subject, n int) {
 	for i := 0; i < n; i++ {
-		g.Fail(ctx, shopID, "claim:tpl_1", s, guard.Policy{}, "invalid_code")
+		g.Fail(ctx, shopID, "claim:tpl_1", s, guard.Policy{BlockIPs: true}, "invalid_code")
 	}
 }
 
