@@ -488,8 +488,20 @@ func (s *Service) ListOrders(ctx context.Context, shopID string, f OrderFilter, 
 // Paying after the payment timeout fails with payment_timeout; a race
 // between payment and timeout has exactly one winner.
 func (s *Service) PayOrder(ctx context.Context, shopID, id string) (*Order, error) {
+	return s.PayOrderBy(ctx, Actor{ShopID: shopID}, id)
+}
+
+// PayOrderBy is PayOrder recorded as a's doing: the payment is a money
+// move, audited (action pay, the amount) in the transaction that records it.
+func (s *Service) PayOrderBy(ctx context.Context, a Actor, id string) (*Order, error) {
+	shopID := a.ShopID
 	now := s.now().UTC()
-	err := s.store.PayOrder(ctx, shopID, id, now)
+	before, err := s.Order(ctx, shopID, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.PayOrder(ctx, shopID, id, now,
+		s.Audit(a, "pay", "order", id, nil, map[string]any{"amount": int64(before.Payable), "customer_id": before.CustomerID}))
 	if errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound) {
 		o, gerr := s.Order(ctx, shopID, id)
 		if gerr != nil {

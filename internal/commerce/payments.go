@@ -126,7 +126,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, shopID string, cb PaymentC
 	if o.Status != OrderPendingPayment && o.Status != OrderCancelled {
 		return o, nil
 	}
-	return s.PayOrder(ctx, shopID, cb.OrderID)
+	return s.PayOrderBy(ctx, Actor{ShopID: shopID, Name: ActorPaymentCallback}, cb.OrderID)
 }
 
 // plainID reports whether id is valid UTF-8 without control characters,

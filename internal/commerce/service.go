@@ -84,13 +84,23 @@ type Actor struct {
 	ShopID string
 	KeyID  string
 	Role   string
+	// Name names an actor that is not a key (e.g. ActorPaymentCallback);
+	// empty with no key is the server itself, "system".
+	Name string
 }
 
+// ActorPaymentCallback is the actor of a payment the shop's signed
+// payment-provider callback confirmed.
+const ActorPaymentCallback = "payment_callback"
+
 func (a Actor) String() string {
-	if a.KeyID == "" {
-		return "system"
+	switch {
+	case a.KeyID != "":
+		return "key:" + a.KeyID
+	case a.Name != "":
+		return a.Name
 	}
-	return "key:" + a.KeyID
+	return "system"
 }
 
 // Audit builds an audit entry for a change an actor made, stamped with the

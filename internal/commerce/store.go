@@ -163,7 +163,7 @@ type OrderStore interface {
 	ListOrders(ctx context.Context, shopID string, f OrderFilter, p Page) ([]Order, error)
 	// PayOrder moves a pending order that has not expired at 'at' to paid and
 	// commits its holds; ErrStale if the order was not pending or had expired.
-	PayOrder(ctx context.Context, shopID, id string, at time.Time) error
+	PayOrder(ctx context.Context, shopID, id string, at time.Time, audit *AuditEntry) error
 	// CancelOrder moves a pending order to cancelled and releases its holds.
 	// With onlyExpired it does so only if the order expired at 'at' (the
 	// payment timeout); ErrStale when the condition does not hold.

@@ -101,7 +101,10 @@ func (s *Server) registerOrders() {
 			})
 	}
 	svc := s.cfg.Commerce
-	transition("pay-order", "/api/v1/orders/{id}/pay", "Record the payment of a pending order (fails after the payment timeout)", rolesStorefront, svc.PayOrder)
+	transition("pay-order", "/api/v1/orders/{id}/pay", "Record the payment of a pending order (fails after the payment timeout)", rolesStorefront,
+		func(ctx context.Context, _, id string) (*commerce.Order, error) {
+			return svc.PayOrderBy(ctx, CallerFrom(ctx).Actor(), id)
+		})
 	transition("cancel-order", "/api/v1/orders/{id}/cancel", "Cancel a pending order and release its holds", rolesStorefront,
 		func(ctx context.Context, shopID, id string) (*commerce.Order, error) {
 			return svc.CancelOrder(ctx, shopID, id, "cancelled")

@@ -378,7 +378,7 @@ func (s *Store) settleHolds(ctx context.Context, tx *Tx, shopID, id string, comm
 	return nil
 }
 
-func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time) error {
+func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time, audit *commerce.AuditEntry) error {
 	return s.Write(ctx, func(tx *Tx) error {
 		n, err := tx.ExecN(ctx, `UPDATE orders SET status = $1, paid_at = $2, requester = '' WHERE shop_id = $3 AND id = $4 AND status = $5 AND expires_at > $2`,
 			commerce.OrderPaid, TS(at), shopID, id, commerce.OrderPendingPayment)
@@ -391,6 +391,11 @@ func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time) e
 		if _, err := tx.Exec(ctx, `UPDATE customers SET first_paid_at = $1 WHERE id = (SELECT customer_id FROM orders WHERE id = $2)
 			AND first_paid_at IS NULL`, TS(at), id); err != nil {
 			return err
+		}
+		if audit != nil {
+			if err := InsertAudit(ctx, tx, audit); err != nil {
+				return err
+			}
 		}
 		return s.settleHolds(ctx, tx, shopID, id, true, at)
 	})

@@ -50,8 +50,31 @@ func testMoneyMovesNamed(t *testing.T, open Opener) {
 
 	a := e.SeedSKU(t, "A", 3333, 10)
 	o := place(t, e, "", commerce.CartLine{SKUID: a.ID, Quantity: 3})
-	if _, err := e.Svc.PayOrder(ctx, e.Shop.ID, o.ID); err != nil {
+	if _, err := e.Svc.PayOrderBy(ctx, clerk, o.ID); err != nil {
 		t.Fatal(err)
+	}
+	// The payment is a money move too: audited with the key that recorded it.
+	pay := auditOf(t, e, commerce.AuditFilter{Action: "pay", EntityID: o.ID})
+	var paid struct {
+		Amount int64 `json:"amount"`
+	}
+	if len(pay) != 1 || pay[0].Actor != "key:key_clerk" || pay[0].Entity != "order" || json.Unmarshal(pay[0].After, &paid) != nil || paid.Amount != int64(o.Payable) || paid.Amount < 3*3333 {
+		t.Fatalf("payment audit = %+v", pay)
+	}
+	// A payment confirmed by the shop's signed callback names the callback.
+	o2 := place(t, e, "", commerce.CartLine{SKUID: a.ID, Quantity: 1})
+	if _, err := e.Svc.PayOrderBy(ctx, commerce.Actor{ShopID: e.Shop.ID, Name: commerce.ActorPaymentCallback}, o2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if pay := auditOf(t, e, commerce.AuditFilter{Action: "pay", EntityID: o2.ID}); len(pay) != 1 || pay[0].Actor != commerce.ActorPaymentCallback {
+		t.Fatalf("callback payment audit = %+v", pay)
+	}
+	// A payment that fails writes nothing.
+	if _, err := e.Svc.PayOrderBy(ctx, clerk, o.ID); err == nil {
+		t.Fatal("paid twice")
+	}
+	if pay := auditOf(t, e, commerce.AuditFilter{Action: "pay", EntityID: o.ID}); len(pay) != 1 {
+		t.Fatalf("a refused payment was audited: %+v", pay)
 	}
 	since := e.Clock.Now()
 	if _, err := e.Svc.RefundOrder(ctx, clerk, o.ID, &commerce.RefundRequest{Lines: []commerce.RefundRequestLine{{No: 1, Quantity: 1}}, Reason: "damaged"}); err != nil {

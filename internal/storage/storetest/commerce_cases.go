@@ -444,7 +444,7 @@ func testPayVersusTimeout(t *testing.T, open Opener) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if err := e.Store.PayOrder(ctx, e.Shop.ID, id, payAt); err == nil {
+			if err := e.Store.PayOrder(ctx, e.Shop.ID, id, payAt, nil); err == nil {
 				paid.Add(1)
 			} else if !errors.Is(err, commerce.ErrStale) {
 				t.Errorf("pay: %v", err)
