@@ -3,9 +3,7 @@ package alert
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
@@ -17,12 +15,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/netguard"
+	"github.com/carnivalhq/carnival/internal/signature"
 )
 
 // Claimed is a delivery leased to one deliverer, with where to send it.
@@ -89,51 +86,15 @@ func Jittered(d time.Duration, r float64) time.Duration {
 	return d + time.Duration((r*0.2-0.1)*float64(d))
 }
 
-// Sign is the Carnival-Signature header value of body sent at t:
-// "t=<unix>,v1=<hex HMAC-SHA256 of "<unix>.<body>" keyed with the secret>".
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
-}
+// Sign is the Carnival-Signature header value of body sent at t (package
+// signature: the scheme payment callbacks use too).
+func Sign(secret string, t time.Time, body []byte) string { return signature.Sign(secret, t, body) }
 
 // Verify checks a Carnival-Signature header against body, as a receiver
 // does: a v1 signature must match and t must be within tolerance of now
 // (replays of old deliveries are refused).
 func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var ts int64 = -1
-	var sigs []string
-	for _, part := range strings.Split(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return errors.New("bad timestamp")
-			}
-			ts = n
-		case "v1":
-			sigs = append(sigs, v)
-		}
-	}
-	if ts < 0 || len(sigs) == 0 {
-		return errors.New("no timestamp or signature")
-	}
-	t := time.Unix(ts, 0)
-	if d := now.Sub(t); d > tolerance || d < -tolerance {
-		return errors.New("timestamp outside the tolerance")
-	}
-	want := Sign(secret, t, body)
-	_, wantSig, _ := strings.Cut(want, ",v1=")
-	for _, s := range sigs {
-		if hmac.Equal([]byte(s), []byte(wantSig)) {
-			return nil
-		}
-	}
-	return errors.New("signature mismatch")
+	return signature.Verify(secret, header, body, now, tolerance)
 }
 
 // DelivererOptions configure a Deliverer.

@@ -2,16 +2,13 @@ package commerce
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/carnivalhq/carnival/internal/signature"
 )
 
 // PaymentCallbackTolerance is how far a signed payment callback's timestamp
@@ -42,16 +39,10 @@ type PaymentCallback struct {
 	Amount  int64  `json:"amount"`
 }
 
-// SignPaymentCallback is the Carnival-Signature header value for body at t:
-// t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under secret>, the scheme
-// Carnival's own webhooks use.
+// SignPaymentCallback is the Carnival-Signature header value for body at t,
+// the scheme Carnival's own webhooks use (package signature).
 func SignPaymentCallback(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+	return signature.Sign(secret, t, body)
 }
 
 var errBadSignature = &Error{Kind: KindUnauthorized, Code: "invalid_signature", Field: "Carnival-Signature",
@@ -60,7 +51,7 @@ var errBadSignature = &Error{Kind: KindUnauthorized, Code: "invalid_signature", 
 // VerifyPaymentCallback checks signature against body with the shop's
 // secret: 401 invalid_signature when the shop has no secret or no v1
 // matches, 401 signature_expired when t is outside the tolerance.
-func (s *Service) VerifyPaymentCallback(ctx context.Context, shopID, signature string, body []byte) error {
+func (s *Service) VerifyPaymentCallback(ctx context.Context, shopID, header string, body []byte) error {
 	if !plainID(shopID) {
 		return errBadSignature
 	}
@@ -71,38 +62,12 @@ func (s *Service) VerifyPaymentCallback(ctx context.Context, shopID, signature s
 	if err != nil {
 		return err
 	}
-	var ts string
-	var sigs [][]byte
-	for _, part := range strings.Split(signature, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
-			}
-		}
-	}
-	unix, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return errBadSignature
-	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	want := m.Sum(nil)
-	ok := false
-	for _, sig := range sigs {
-		ok = hmac.Equal(sig, want) || ok
-	}
-	if !ok {
-		return errBadSignature
-	}
-	if d := s.now().Sub(time.Unix(unix, 0)); d > PaymentCallbackTolerance || d < -PaymentCallbackTolerance {
+	switch err := signature.Verify(secret, header, body, s.now(), PaymentCallbackTolerance); {
+	case errors.Is(err, signature.ErrExpired):
 		return &Error{Kind: KindUnauthorized, Code: "signature_expired", Field: "Carnival-Signature",
 			Detail: "the payment callback's timestamp is more than 5 minutes from the server's clock"}
+	case err != nil:
+		return errBadSignature
 	}
 	return nil
 }
