@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -277,5 +278,40 @@ func TestGuessingCouponCodesBlocks(t *testing.T) {
 	if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"customer_id": e.cust.ID,
 		"lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}); r.status != http.StatusCreated {
 		t.Fatalf("an order without codes: %d %s", r.status, r.body)
+	}
+}
+
+// Buys come from the storefront's servers: without a trusted proxy the
+// peer is that server, which stands for every shopper, so a per-IP limit
+// does not count it; with the server trusted, the shopper's forwarded IP
+// is limited.
+func TestPerIPLimitsCountTheShopperNotTheStorefrontServer(t *testing.T) {
+	e := newEnv(t)
+	s := e.liveSale(t, map[string]any{"per_ip": map[string]any{"rate": 1, "per_seconds": 3600, "burst": 1}})
+	buy := func(device string) resp {
+		return e.do(commerce.RoleStorefront, "POST", "/api/v1/flash-sales/"+s.ID+"/buy", map[string]any{"sku_id": e.sku.ID, "customer_id": e.cust.ID},
+			"X-Device-Id", device, "X-Forwarded-For", "198.51.100.23")
+	}
+	for i := 0; i < 2; i++ {
+		if r := buy(fmt.Sprintf("phone-%d", i)); r.status != http.StatusCreated {
+			t.Fatalf("buy %d through an untrusted peer: %d %s", i, r.status, r.body)
+		}
+	}
+	tp, err := httpapi.ParseTrustedProxies("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.TrustedProxies = tp
+	e.srv = httptest.NewServer(httpapi.New(e.cfg).Handler())
+	t.Cleanup(e.srv.Close)
+	s = e.liveSale(t, map[string]any{"per_ip": map[string]any{"rate": 1, "per_seconds": 3600, "burst": 1}})
+	if r := buy("phone-a"); r.status != http.StatusCreated {
+		t.Fatalf("first buy from the forwarded IP: %d %s", r.status, r.body)
+	}
+	r := buy("phone-b")
+	var p httpapi.Problem
+	r.json(t, &p)
+	if r.status != http.StatusTooManyRequests || p.Code != "rate_limited" || p.Extra["dimension"] != "ip" {
+		t.Fatalf("second buy from the forwarded IP: %d %s", r.status, r.body)
 	}
 }

@@ -27,12 +27,16 @@ type attempt struct {
 
 // guarded checks an attempt against the guard before it runs: rate limits
 // per customer, device and IP, and blocks. own is a sale's own policy (nil:
-// the shop's). Without a guard every attempt passes.
+// the shop's). Buys, grabs and claims come with the storefront's secret
+// key from its servers, so the IP is the shopper's only as a trusted proxy
+// forwarded it (shopperIP): the storefront server's own address stands for
+// every shopper and is never limited or blocked as one. Without a guard
+// every attempt passes.
 func (s *Server) guarded(ctx context.Context, scope, customerID, device string, own *guard.PolicySpec) (*attempt, error) {
 	if s.cfg.Guard == nil {
 		return nil, nil
 	}
-	a := &attempt{s: s, shopID: CallerFrom(ctx).ShopID(), scope: scope, subj: guard.Subject{CustomerID: customerID, Device: device, IP: clientIP(ctx)}}
+	a := &attempt{s: s, shopID: CallerFrom(ctx).ShopID(), scope: scope, subj: guard.Subject{CustomerID: customerID, Device: device, IP: shopperIP(ctx)}}
 	if own != nil {
 		a.policy = own.Policy()
 	} else {
