@@ -140,16 +140,10 @@ func TestSavingAPromotionChecksItsFieldsConflictsAndMargin(t *testing.T) {
 
 func TestCouponsAreClaimedOnceAndAppearInTheWallet(t *testing.T) {
 	e := newEnv(t)
-	r := e.do(commerce.RoleOperator, "POST", "/api/v1/coupon-templates", map[string]any{"name": "无门槛5元", "kind": "threshold_off", "off": 500,
-		"scope": map[string]any{"all": true}, "total_quantity": 10, "valid_days": 7})
-	if r.status != 201 {
-		t.Fatalf("template: %d %s", r.status, r.body)
-	}
-	var tpl promotion.Template
-	r.json(t, &tpl)
+	tpl := e.fiveYuanTemplate(t)
 	claim := map[string]any{"template_id": tpl.ID, "customer_id": e.cust.ID}
 	var c promotion.Coupon
-	r = e.do(commerce.RoleStorefront, "POST", "/api/v1/coupons/claim", claim)
+	r := e.do(commerce.RoleStorefront, "POST", "/api/v1/coupons/claim", claim)
 	r.json(t, &c)
 	if r.status != 201 || len(c.Code) < 12 || strings.ContainsAny(c.Code, "01OIL") {
 		t.Fatalf("claim: %d %+v", r.status, c)
@@ -269,13 +263,7 @@ func TestMarginBlockModeRefusesOrdersUnderTheFloor(t *testing.T) {
 
 func TestIssuedCouponsAreAuditedWithTheOperator(t *testing.T) {
 	e := newEnv(t)
-	r := e.do(commerce.RoleOperator, "POST", "/api/v1/coupon-templates", map[string]any{"name": "无门槛5元", "kind": "threshold_off", "off": 500,
-		"scope": map[string]any{"all": true}, "total_quantity": 10, "valid_days": 7})
-	if r.status != 201 {
-		t.Fatalf("template: %d %s", r.status, r.body)
-	}
-	var tpl promotion.Template
-	r.json(t, &tpl)
+	tpl := e.fiveYuanTemplate(t)
 	if r := e.do(commerce.RoleOperator, "POST", "/api/v1/coupon-templates/"+tpl.ID+"/issue", map[string]any{"customer_ids": []string{e.cust.ID, "cus_nobody"}}); r.status != 200 {
 		t.Fatalf("issue: %d %s", r.status, r.body)
 	}
@@ -290,4 +278,18 @@ func TestIssuedCouponsAreAuditedWithTheOperator(t *testing.T) {
 	if len(audit.Items) != 1 {
 		t.Fatalf("%d issue entries after a claim", len(audit.Items))
 	}
+}
+
+// fiveYuanTemplate saves a 无门槛5元 coupon template of ten coupons, valid
+// seven days, as an operator.
+func (e *env) fiveYuanTemplate(t testing.TB) promotion.Template {
+	t.Helper()
+	r := e.do(commerce.RoleOperator, "POST", "/api/v1/coupon-templates", map[string]any{"name": "无门槛5元", "kind": "threshold_off", "off": 500,
+		"scope": map[string]any{"all": true}, "total_quantity": 10, "valid_days": 7})
+	if r.status != 201 {
+		t.Fatalf("template: %d %s", r.status, r.body)
+	}
+	var tpl promotion.Template
+	r.json(t, &tpl)
+	return tpl
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/commerce"
 	"github.com/carnivalhq/carnival/internal/httpapi"
-	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
 // quoteEnv is an env with promotions, a coupon in the wallet, and a second
@@ -43,10 +42,7 @@ func newQuoteEnv(t testing.TB) *quoteEnv {
 			t.Fatalf("promotion: %d %s", r.status, r.body)
 		}
 	}
-	r := e.do(commerce.RoleOperator, "POST", "/api/v1/coupon-templates", map[string]any{"name": "无门槛5元", "kind": "threshold_off", "off": 500,
-		"scope": map[string]any{"all": true}, "total_quantity": 10, "valid_days": 7})
-	var tpl promotion.Template
-	r.json(t, &tpl)
+	tpl := e.fiveYuanTemplate(t)
 	if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/coupons/claim", map[string]any{"template_id": tpl.ID, "customer_id": e.cust.ID}); r.status != 201 {
 		t.Fatalf("claim: %d %s", r.status, r.body)
 	}
