@@ -49,6 +49,11 @@ func scanShop(r rowScanner) (commerce.Shop, error) {
 		return sh, err
 	}
 	sh.CreatedAt = FromTS(created)
+	// Settings added after a shop was saved are absent from its JSON and
+	// read as their defaults (the order caps came later than the rest).
+	d := commerce.DefaultSettings()
+	sh.Settings = commerce.ShopSettings{MaxLineQuantity: d.MaxLineQuantity, MaxOrderQuantity: d.MaxOrderQuantity,
+		MaxUnpaidOrders: d.MaxUnpaidOrders, MaxAnonymousUnpaidOrders: d.MaxAnonymousUnpaidOrders}
 	return sh, json.Unmarshal([]byte(st), &sh.Settings)
 }
 

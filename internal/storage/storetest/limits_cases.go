@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
 
 // RunOrderLimits runs the order-limit cases: quantity caps and the cap on
@@ -15,6 +16,33 @@ func RunOrderLimits(t *testing.T, open Opener) {
 	t.Run("QuantityCaps", func(t *testing.T) { testQuantityCaps(t, open) })
 	t.Run("UnpaidOrderCap", func(t *testing.T) { testUnpaidOrderCap(t, open) })
 	t.Run("ConcurrentUnpaidOrderCap", func(t *testing.T) { testConcurrentUnpaidOrderCap(t, open) })
+	t.Run("SettingsSavedBeforeTheCapsReadAsDefaults", func(t *testing.T) { testSettingsBeforeCaps(t, open) })
+}
+
+// A shop saved before the order caps existed has no such keys in its
+// stored settings: it reads (and answers GET /api/v1/shop) with the
+// defaults, not 0.
+func testSettingsBeforeCaps(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	const old = `{"payment_timeout_seconds":600,"shipping_fee":800,"points_value_fen":1,"points_multiple":100,"points_max_share_bp":5000,"margin_floor_bp":10000,"margin_mode":"warn"}`
+	if err := e.Store.Write(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE shops SET settings = $1 WHERE id = $2`, old, e.Shop.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := e.Store.GetShop(ctx, e.Shop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sh.Settings
+	if st.ShippingFee != 800 || st.PaymentTimeoutSeconds != 600 {
+		t.Fatalf("stored settings not read: %+v", st)
+	}
+	if st.MaxLineQuantity != commerce.DefaultMaxLineQuantity || st.MaxOrderQuantity != commerce.DefaultMaxOrderQuantity ||
+		st.MaxUnpaidOrders != commerce.DefaultMaxUnpaidOrders || st.MaxAnonymousUnpaidOrders != commerce.DefaultMaxAnonymousUnpaidOrders {
+		t.Fatalf("caps of an old shop read as %d/%d/%d/%d; want the defaults", st.MaxLineQuantity, st.MaxOrderQuantity, st.MaxUnpaidOrders, st.MaxAnonymousUnpaidOrders)
+	}
 }
 
 func wantProblem(t *testing.T, err error, kind commerce.Kind, code, field string, extraKey string, extra int64) {
