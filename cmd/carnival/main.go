@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // shop time zones resolve where the host has no zone database
 
 	"github.com/carnivalhq/carnival/internal/netguard"
 	"github.com/carnivalhq/carnival/internal/storage/postgres"

@@ -18,6 +18,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/localtime"
 	"github.com/carnivalhq/carnival/internal/netguard"
 )
 
@@ -530,7 +531,12 @@ func (s *Service) apply(ctx context.Context, r *Rule, fp string, ch Change, hook
 	}
 	var ds []Delivery
 	if ch.Event != "" {
-		body, err := json.Marshal(Payload{Event: ch.Event, ShopID: r.ShopID, RuleName: r.Name, Alert: *ch.Alert, At: now.UTC()})
+		// A receiver reads the times in the shop's offset, as the API answers them.
+		loc, err := s.com.ShopLocation(ctx, r.ShopID)
+		if err != nil {
+			return err
+		}
+		body, err := json.Marshal(localtime.In(Payload{Event: ch.Event, ShopID: r.ShopID, RuleName: r.Name, Alert: *ch.Alert, At: now}, loc))
 		if err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func (v Views) Live(ctx context.Context, shopID string, now time.Time, loc *time
 	if err != nil {
 		return nil, err
 	}
-	t := &Tiles{AsOf: now.UTC(), Day: dateOf(today), GMV: c.GMV, Orders: c.Orders, PaidAmount: c.PaidAmount, PaidOrders: c.PaidOrders,
+	t := &Tiles{AsOf: now.In(loc), Day: dateOf(today), GMV: c.GMV, Orders: c.Orders, PaidAmount: c.PaidAmount, PaidOrders: c.PaidOrders,
 		UV: d.UV, PayingCustomers: d.PayingCustomers, Refunds: c.Refunds, CancelledOrders: c.CancelledOrders, CancelledAmount: c.CancelledAmount,
 		ConversionBP: Ratio(d.PayingCustomers, d.UV, 10000), AOV: Ratio(c.PaidAmount, d.PayingCustomers, 1)}
 	start := l.Truncate(time.Minute).Add(-(LiveMinutes - 1) * time.Minute)

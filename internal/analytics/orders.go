@@ -3,7 +3,6 @@ package analytics
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -91,20 +90,5 @@ func ReconcileOrders(ctx context.Context, svc *commerce.Service, in *Ingestor, s
 // or unknown). Zones are loaded once: time.LoadLocation reads the zone
 // database on every call, too slow for every ingested batch.
 func ShopLocation(svc *commerce.Service) func(context.Context, string) (*time.Location, error) {
-	var zones sync.Map // name → *time.Location
-	return func(ctx context.Context, shopID string) (*time.Location, error) {
-		shop, err := svc.Shop(ctx, shopID)
-		if err != nil {
-			return nil, err
-		}
-		if v, ok := zones.Load(shop.TimeZone); ok {
-			return v.(*time.Location), nil
-		}
-		loc, err := time.LoadLocation(shop.TimeZone)
-		if err != nil {
-			loc = time.UTC
-		}
-		zones.Store(shop.TimeZone, loc)
-		return loc, nil
-	}
+	return svc.ShopLocation
 }

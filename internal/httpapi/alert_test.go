@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carnivalhq/carnival/internal/alert"
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -246,6 +248,15 @@ func TestAuditFiltersOverHTTP(t *testing.T) {
 	e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?actor=key:nobody", nil).json(t, &next)
 	if len(next.Items) != 0 {
 		t.Fatalf("actor filter: %+v", next.Items)
+	}
+	// Any offset, with its "+" escaped or sent as it is (arriving as a space).
+	at := audit.Items[0].At
+	for _, q := range []string{"from=" + url.QueryEscape(at.In(time.FixedZone("", 9*3600)).Format(time.RFC3339Nano)),
+		"from=" + at.In(time.FixedZone("", 8*3600)).Format(time.RFC3339Nano), "from=" + at.UTC().Format(time.RFC3339Nano)} {
+		e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?action=update&entity=shop&"+q, nil).json(t, &next)
+		if len(next.Items) != 1 || next.Items[0].ID != audit.Items[0].ID {
+			t.Errorf("%s: %+v", q, next.Items)
+		}
 	}
 	for _, q := range []string{"from=yesterday", "to=2026-13-01T00:00:00Z", "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"} {
 		if r := e.do(commerce.RoleAnalyst, "GET", "/api/v1/audit?"+q, nil); r.status != 422 {

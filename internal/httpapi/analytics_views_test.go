@@ -176,6 +176,10 @@ func TestLiveTilesStreamChangesAndEndAtShutdown(t *testing.T) {
 	if name != "tiles" || first.UV != 0 || first.PaidAmount != 0 || first.Day != day || len(first.LastHour) != 60 || first.AsOf.IsZero() {
 		t.Fatalf("first event %q %+v", name, first)
 	}
+	// as_of is in the shop's offset and names the stream's last minute.
+	if _, off := first.AsOf.Zone(); off != 8*3600 || first.AsOf.Format("2006-01-02T15:04") != first.LastHour[59].Minute {
+		t.Fatalf("as_of %s, last minute %s: want the same shop-local minute at +08:00", first.AsOf.Format(time.RFC3339), first.LastHour[59].Minute)
+	}
 	var o commerce.Order
 	r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", map[string]any{"customer_id": e.cust.ID, "lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}, "Idempotency-Key", "k1")
 	r.json(t, &o)

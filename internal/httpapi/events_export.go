@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/carnivalhq/carnival/internal/analytics"
+	"github.com/carnivalhq/carnival/internal/localtime"
 )
 
 // exportPage is how many raw events one read of an export takes.
@@ -62,11 +63,19 @@ func (s *Server) exportHandler(op *huma.Operation, ex analytics.Exporter) http.H
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.Header().Set("Content-Disposition", `attachment; filename="events-`+q.Get("from")+`-`+q.Get("to")+`.ndjson"`)
 		w.WriteHeader(http.StatusOK)
+		// Events are kept as received, in UTC; they answer in the shop's
+		// offset like every other time (an unreadable shop was refused by
+		// period above).
+		loc, _ := s.cfg.Commerce.ShopLocation(ctx, caller.ShopID())
 		var buf []byte
 		for {
 			buf = buf[:0]
 			for _, e := range page {
-				buf = append(buf, e.Body...)
+				if loc != nil {
+					buf = append(buf, localtime.Snapshot([]byte(e.Body), loc)...)
+				} else {
+					buf = append(buf, e.Body...)
+				}
 				buf = append(buf, '\n')
 			}
 			if _, err := w.Write(buf); err != nil {

@@ -46,6 +46,10 @@ func TestRawEventsExportByShopLocalDays(t *testing.T) {
 			got[1].ID != "morning" || got[1].CustomerID != "c1" || got[1].URL != `https://shop.example/p?q="x"` {
 			t.Fatalf("page %d: exported %+v", page, got)
 		}
+		// Events answer in the shop's offset, as every time does.
+		if !bytes.Contains(r.body, []byte(`"ts":"2026-11-11T00:00:00+08:00"`)) || !bytes.Contains(r.body, []byte(`"ts":"2026-11-11T08:00:00+08:00"`)) {
+			t.Fatalf("page %d: times not in the shop's offset: %s", page, r.body)
+		}
 		restore()
 	}
 	if r := e.do(commerce.RoleAnalyst, "GET", "/api/v1/events/export?from=2026-11-10&to=2026-11-11", nil); r.status != 200 || bytes.Count(r.body, []byte("\n")) != 1 {

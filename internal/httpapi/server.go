@@ -144,6 +144,9 @@ func New(cfg Config) *Server {
 	hc.DocsPath = ""
 	hc.SchemasPath = "/api/v1/schemas"
 	hc.Formats = jsonFormats() // decode errors name the field (decode.go)
+	// Times answer in the shop's offset (localtime.go), before the schema
+	// link is added so the cached walk sees the operations' own types.
+	hc.Transformers = append([]huma.Transformer{s.shopTimes}, hc.Transformers...)
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key made with `carnival keys create` or POST /api/v1/keys."},
 	}

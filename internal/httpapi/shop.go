@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/localtime"
 	"github.com/carnivalhq/carnival/internal/netguard"
 )
 
@@ -138,7 +140,9 @@ func (s *Server) registerShop() {
 				if t.v == "" {
 					continue
 				}
-				at, err := time.Parse(time.RFC3339Nano, t.v)
+				// Any offset; a "+" sent unescaped in a query arrives as a
+				// space ("…T00:00:00 08:00"), read as the "+" it was.
+				at, err := time.Parse(time.RFC3339Nano, strings.Replace(t.v, " ", "+", 1))
 				if err != nil {
 					return nil, s.fail(ctx, commerce.Invalid(t.field, "invalid_time", "%s must be an RFC 3339 time, e.g. 2026-11-11T00:00:00+08:00", t.field))
 				}
@@ -152,6 +156,11 @@ func (s *Server) registerShop() {
 			if !slices.Contains(rolesWrite, c.Key.Role) {
 				for i := range items {
 					items[i].Before, items[i].After = netguard.RedactJSON(items[i].Before), netguard.RedactJSON(items[i].After)
+				}
+			}
+			if loc := s.shopLocation(ctx); loc != nil {
+				for i := range items {
+					items[i].Before, items[i].After = localtime.Snapshot(items[i].Before, loc), localtime.Snapshot(items[i].After, loc)
 				}
 			}
 			return listOf(items, in.Limit, func(a commerce.AuditEntry) string { return a.ID }), nil

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -640,6 +641,22 @@ func testAlertWebhookRetry(t *testing.T, open Opener) {
 	}
 	if string(srv.bodies[0]) != string(body) {
 		t.Fatal("the retry sent another body")
+	}
+	// The payload's times are in the shop's offset (Asia/Shanghai).
+	var p struct {
+		At    string `json:"at"`
+		Alert struct {
+			FirstSeen string `json:"first_seen"`
+			LastSeen  string `json:"last_seen"`
+		} `json:"alert"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{p.At, p.Alert.FirstSeen, p.Alert.LastSeen} {
+		if !strings.HasSuffix(v, "+08:00") {
+			t.Fatalf("payload times %q %q %q: want the shop's +08:00 in %s", p.At, p.Alert.FirstSeen, p.Alert.LastSeen, body)
+		}
 	}
 }
 
