@@ -94,3 +94,30 @@ func TestTimesAnswerInTheShopsOffset(t *testing.T) {
 		})
 	}
 }
+
+// A refusal that names a time names it in the shop's offset too, in its
+// words and in its members.
+func TestRefusalsNameTimesInTheShopsOffset(t *testing.T) {
+	e := newEnv(t)
+	start := time.Now().Add(24 * time.Hour).Truncate(time.Second)
+	r := e.do(commerce.RoleOperator, "POST", "/api/v1/flash-sales", map[string]any{"name": "明晚 20 点", "starts_at": start, "ends_at": start.Add(time.Hour),
+		"items": []map[string]any{{"sku_id": e.sku.ID, "flash_price": 9900, "allocated": 10, "per_customer_limit": 2}}})
+	if r.status != 201 {
+		t.Fatalf("create sale: %d %s", r.status, r.body)
+	}
+	var s struct{ ID string }
+	r.json(t, &s)
+	r = e.do(commerce.RoleStorefront, "POST", "/api/v1/flash-sales/"+s.ID+"/buy", map[string]any{"sku_id": e.sku.ID, "customer_id": e.cust.ID, "quantity": 1})
+	var p struct {
+		Code     string `json:"code"`
+		Detail   string `json:"detail"`
+		Extra    struct {
+			StartsAt string `json:"starts_at"`
+		} `json:"extra"`
+	}
+	r.json(t, &p)
+	want := start.In(time.FixedZone("", 8*3600)).Format(time.RFC3339)
+	if r.status != 409 || p.Code != "sale_not_started" || p.Extra.StartsAt != want || !strings.Contains(p.Detail, want) {
+		t.Fatalf("%d %s: want starts_at and the detail at %s", r.status, r.body, want)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -37,6 +38,24 @@ func Snapshot(raw json.RawMessage, loc *time.Location) json.RawMessage {
 		out = append(out, `":"`...)
 		out = at.In(loc).AppendFormat(out, time.RFC3339Nano)
 		return append(out, '"')
+	})
+}
+
+// utcTime matches an RFC 3339 time in UTC as time.Format writes it.
+var utcTime = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z\b`)
+
+// Text answers the UTC times written into a message ("starts at
+// 2026-11-11T12:00:00Z") in loc.
+func Text(s string, loc *time.Location) string {
+	if !strings.Contains(s, "Z") {
+		return s
+	}
+	return utcTime.ReplaceAllStringFunc(s, func(m string) string {
+		at, err := time.Parse(time.RFC3339Nano, m)
+		if err != nil {
+			return m
+		}
+		return at.In(loc).Format(time.RFC3339Nano)
 	})
 }
 

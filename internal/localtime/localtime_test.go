@@ -88,3 +88,12 @@ func TestSnapshotInZone(t *testing.T) {
 		t.Errorf("snapshotInZone:\n got %s\nwant %s", got, want)
 	}
 }
+
+func TestText(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	got := Text("sale s1 starts at 2026-11-10T12:00:00Z; deposit from 2026-11-10T12:00:00.25Z; id x2026-11-10T12:00:00Zy", sh)
+	want := "sale s1 starts at 2026-11-10T20:00:00+08:00; deposit from 2026-11-10T20:00:00.25+08:00; id x2026-11-10T12:00:00Zy"
+	if got != want {
+		t.Errorf("Text:\n got %s\nwant %s", got, want)
+	}
+}
