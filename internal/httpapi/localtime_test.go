@@ -109,9 +109,9 @@ func TestRefusalsNameTimesInTheShopsOffset(t *testing.T) {
 	r.json(t, &s)
 	r = e.do(commerce.RoleStorefront, "POST", "/api/v1/flash-sales/"+s.ID+"/buy", map[string]any{"sku_id": e.sku.ID, "customer_id": e.cust.ID, "quantity": 1})
 	var p struct {
-		Code     string `json:"code"`
-		Detail   string `json:"detail"`
-		Extra    struct {
+		Code   string `json:"code"`
+		Detail string `json:"detail"`
+		Extra  struct {
 			StartsAt string `json:"starts_at"`
 		} `json:"extra"`
 	}
