@@ -128,6 +128,14 @@ type CustomerStore interface {
 	// records the move and audit in the same transaction.
 	AdjustPoints(ctx context.Context, shopID string, mv PointsMove, audit *AuditEntry) (*Customer, error)
 	ListPointsMoves(ctx context.Context, shopID, customerID string, p Page) ([]PointsMove, error)
+	// RecallCustomers scans up to limit of the shop's customers after the
+	// id after, in id order, and returns those f keeps (never an erased
+	// one) with their last paid order's time; next is the last id scanned,
+	// "" when no customer is left.
+	RecallCustomers(ctx context.Context, shopID string, f RecallFilter, after string, limit int) (rows []RecallRow, next string, err error)
+	// AppendAudit writes an audit entry on its own (for reads that are
+	// audited, such as exports of personal data).
+	AppendAudit(ctx context.Context, audit *AuditEntry) error
 }
 
 // Idem ties a mutating request to its Idempotency-Key: the store records it

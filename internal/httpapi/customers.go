@@ -48,6 +48,7 @@ const customerWriteDoc = "Changes only the fields sent: a field left out keeps i
 	"The audit log records who changed which fields, without the contact values."
 
 func (s *Server) registerCustomers() {
+	s.registerCustomerExport()
 	type upsert struct {
 		Body struct {
 			Items []customerIn `json:"items" minItems:"1" maxItems:"1000"`

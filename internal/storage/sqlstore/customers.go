@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -229,3 +230,86 @@ func (s *Store) ListPointsMoves(ctx context.Context, shopID, customerID string, 
 		return m, err
 	})
 }
+
+func (s *Store) AppendAudit(ctx context.Context, audit *commerce.AuditEntry) error {
+	return s.Write(ctx, func(tx *Tx) error { return InsertAudit(ctx, tx, audit) })
+}
+
+// likeEscape escapes LIKE's wildcards and its escape character '\'.
+var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func (s *Store) RecallCustomers(ctx context.Context, shopID string, f commerce.RecallFilter, after string, limit int) ([]commerce.RecallRow, string, error) {
+	// The page is cut on the ids scanned, so that a filter keeping few
+	// customers still moves forward by limit at a time.
+	rows, err := s.Query(ctx, `SELECT id FROM customers WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, after, limit)
+	ids, err := rowsAll(rows, err, func(r *sql.Rows) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, "", err
+	}
+	last := ids[len(ids)-1]
+	next := last
+	if len(ids) < limit {
+		next = ""
+	}
+	var l setList
+	where := []string{"c.shop_id = " + l.arg(shopID), "c.id > " + l.arg(after), "c.id <= " + l.arg(last), "c.erased_at IS NULL"}
+	if f.Tier != "" {
+		where = append(where, "c.tier = "+l.arg(f.Tier))
+	}
+	if f.Consent != nil {
+		where = append(where, "c.marketing_consent = "+l.arg(b2i(*f.Consent)))
+	}
+	if f.Tag != "" {
+		// A coarse match on the stored JSON array; the exact one is below.
+		quoted := tagsJSON([]string{f.Tag})
+		where = append(where, `c.tags LIKE `+l.arg("%"+likeEscape.Replace(quoted[1:len(quoted)-1])+"%")+` ESCAPE '\'`)
+	}
+	const paid = `SELECT 1 FROM orders o WHERE o.shop_id = c.shop_id AND o.customer_id = c.id AND o.paid_at IS NOT NULL`
+	if f.NoPaidSince != nil {
+		where = append(where, "NOT EXISTS ("+paid+" AND o.paid_at >= "+l.arg(TS(*f.NoPaidSince))+")")
+	}
+	if f.EverPaid != nil {
+		cond := "EXISTS (" + paid + ")"
+		if !*f.EverPaid {
+			cond = "NOT " + cond
+		}
+		where = append(where, cond)
+	}
+	q := `SELECT ` + recallCols + `, (SELECT MAX(o.paid_at) FROM orders o WHERE o.shop_id = c.shop_id AND o.customer_id = c.id) AS last_paid
+		FROM customers c WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.id`
+	res, err := s.Query(ctx, q, l.args...)
+	out, err := rowsAll(res, err, func(r *sql.Rows) (commerce.RecallRow, error) {
+		var row commerce.RecallRow
+		var lastPaid sql.NullInt64
+		c, err := scanCustomer(withLast{r, &lastPaid})
+		row.Customer, row.LastPaidAt = c, FromNullTS(lastPaid)
+		return row, err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if f.Tag != "" {
+		kept := out[:0]
+		for _, r := range out {
+			if slices.Contains(r.Tags, f.Tag) {
+				kept = append(kept, r)
+			}
+		}
+		out = kept
+	}
+	return out, next, nil
+}
+
+// recallCols are customerCols of the customers aliased c.
+var recallCols = "c." + strings.Join(strings.Split(strings.Join(strings.Fields(customerCols), " "), ", "), ", c.")
+
+// withLast scans a customer row followed by one more column into last.
+type withLast struct {
+	r    rowScanner
+	last *sql.NullInt64
+}
+
+func (w withLast) Scan(dest ...any) error { return w.r.Scan(append(dest, w.last)...) }
