@@ -81,18 +81,47 @@ func (s *Service) ListCategories(ctx context.Context, shopID string) ([]Category
 	return s.store.ListCategories(ctx, shopID)
 }
 
-// UpsertProducts validates and applies a bulk upsert of products with SKUs.
+// UpsertProducts creates or updates products with SKUs by code, writing
+// every field of each (an empty category clears it; an empty SKU name is
+// the product's; an empty status is active; a nil Stock leaves stock as it
+// is). MergeProducts writes only the fields a caller sent.
 func (s *Service) UpsertProducts(ctx context.Context, a Actor, items []ProductUpsert) ([]SKU, error) {
+	ps := make([]ProductPatch, len(items))
+	for i, p := range items {
+		pp := ProductPatch{Code: p.Code, Name: &p.Name, CategoryID: &p.CategoryID, Status: orActive(p.Status)}
+		if p.SKUs == nil {
+			pp.SKUs = []SKUPatch{}
+		}
+		for _, k := range p.SKUs {
+			name := k.Name
+			if name == "" {
+				name = p.Name
+			}
+			pp.SKUs = append(pp.SKUs, SKUPatch{Code: k.Code, Name: &name, Price: &k.Price, Cost: &k.Cost, Stock: k.Stock,
+				SafetyStock: &k.SafetyStock, Status: orActive(k.Status)})
+		}
+		ps[i] = pp
+	}
+	return s.MergeProducts(ctx, a, ps)
+}
+
+func orActive(status string) *string {
+	if status == "" {
+		status = SKUActive
+	}
+	return &status
+}
+
+// MergeProducts validates and applies a bulk upsert of products with SKUs,
+// keyed by code, changing only the fields each patch sets. A new product
+// needs a name and SKUs, a new SKU a price (422 required naming them).
+func (s *Service) MergeProducts(ctx context.Context, a Actor, items []ProductPatch) ([]SKU, error) {
 	if len(items) == 0 || len(items) > MaxBulkItems {
 		return nil, Invalid("items", "bad_count", "send 1 to %d products", MaxBulkItems)
 	}
-	cats, err := s.store.ListCategories(ctx, a.ShopID)
+	known, err := s.categoryIDs(ctx, a.ShopID)
 	if err != nil {
 		return nil, err
-	}
-	known := make(map[string]bool, len(cats))
-	for _, c := range cats {
-		known[c.ID] = true
 	}
 	productCodes := map[string]bool{}
 	skuCodes := map[string]bool{}
@@ -107,19 +136,10 @@ func (s *Service) UpsertProducts(ctx context.Context, a Actor, items []ProductUp
 			return nil, Invalid(f+".code", "duplicate", "product code %q appears twice", p.Code)
 		}
 		productCodes[p.Code] = true
-		if err := checkText(f+".name", p.Name, true, MaxNameLen); err != nil {
+		if err := p.check(f+".", known); err != nil {
 			return nil, err
 		}
-		if p.CategoryID != "" && !known[p.CategoryID] {
-			return nil, Invalid(f+".category_id", "unknown_category", "category %q does not exist", p.CategoryID)
-		}
-		if p.Status == "" {
-			p.Status = SKUActive
-		}
-		if p.Status != SKUActive && p.Status != SKUInactive {
-			return nil, Invalid(f+".status", "invalid_enum", "status is active or inactive")
-		}
-		if len(p.SKUs) == 0 {
+		if p.SKUs != nil && len(p.SKUs) == 0 {
 			return nil, Invalid(f+".skus", "required", "a product needs at least one SKU")
 		}
 		for j := range p.SKUs {
@@ -132,29 +152,8 @@ func (s *Service) UpsertProducts(ctx context.Context, a Actor, items []ProductUp
 				return nil, Invalid(g+".code", "duplicate", "SKU code %q appears twice", k.Code)
 			}
 			skuCodes[k.Code] = true
-			if k.Name == "" {
-				k.Name = p.Name
-			}
-			if err := checkText(g+".name", k.Name, true, MaxNameLen); err != nil {
+			if err := k.check(g + "."); err != nil {
 				return nil, err
-			}
-			if err := checkAmount(g+".price", k.Price); err != nil {
-				return nil, err
-			}
-			if err := checkAmount(g+".cost", k.Cost); err != nil {
-				return nil, err
-			}
-			if k.Stock != nil && (*k.Stock < 0 || *k.Stock > MaxStock) {
-				return nil, Invalid(g+".stock", "out_of_range", "stock must be 0 to %d", MaxStock)
-			}
-			if k.SafetyStock < 0 || k.SafetyStock > MaxStock {
-				return nil, Invalid(g+".safety_stock", "out_of_range", "safety stock must be 0 to %d", MaxStock)
-			}
-			if k.Status == "" {
-				k.Status = SKUActive
-			}
-			if k.Status != SKUActive && k.Status != SKUInactive {
-				return nil, Invalid(g+".status", "invalid_enum", "status is active or inactive")
 			}
 			nSKU++
 		}
@@ -164,10 +163,70 @@ func (s *Service) UpsertProducts(ctx context.Context, a Actor, items []ProductUp
 	}
 	skus, err := s.store.UpsertProducts(ctx, a.ShopID, items, s.newID, s.now().UTC(), s.Audit(a, "upsert", "products", "", nil, items))
 	s.skus.clear()
+	var me *MissingError
+	if errors.As(err, &me) {
+		return nil, me.invalid()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("upsert products: %w", err)
 	}
 	return skus, nil
+}
+
+func (s *Service) categoryIDs(ctx context.Context, shopID string) (map[string]bool, error) {
+	cats, err := s.store.ListCategories(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(cats))
+	for _, c := range cats {
+		known[c.ID] = true
+	}
+	return known, nil
+}
+
+// PatchProduct changes the name, category or status of the shop's product
+// id, as p sets them (p's code and SKUs are ignored); its SKUs follow a
+// new category. Audited with before and after.
+func (s *Service) PatchProduct(ctx context.Context, a Actor, id string, p ProductPatch) (*Product, error) {
+	p.Code, p.SKUs = "", nil
+	known, err := s.categoryIDs(ctx, a.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.check("", known); err != nil {
+		return nil, err
+	}
+	before, err := s.Product(ctx, a.ShopID, id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.store.PatchProduct(ctx, a.ShopID, id, p, s.now().UTC(), s.Audit(a, "update", "product", id, before, p))
+	s.skus.clear()
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound("product", id)
+	}
+	return out, err
+}
+
+// PatchSKU changes the fields p sets of the shop's SKU id (p's code is
+// ignored); a stock it sets is recorded in the ledger. Audited with before
+// and after.
+func (s *Service) PatchSKU(ctx context.Context, a Actor, id string, p SKUPatch) (*SKU, error) {
+	p.Code = ""
+	if err := p.check(""); err != nil {
+		return nil, err
+	}
+	before, err := s.SKU(ctx, a.ShopID, id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.store.PatchSKU(ctx, a.ShopID, id, p, s.newID("stk"), s.now().UTC(), s.Audit(a, "update", "sku", id, before, p))
+	s.skus.drop(a.ShopID + "/" + id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound("sku", id)
+	}
+	return out, err
 }
 
 // Product returns a product.

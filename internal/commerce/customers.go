@@ -4,71 +4,81 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
-// UpsertCustomers creates or updates customers by external id.
+// UpsertCustomers creates or updates customers by external id, writing
+// every field of each (an empty one clears it). MergeCustomers writes only
+// the fields a caller sent.
 func (s *Service) UpsertCustomers(ctx context.Context, a Actor, cs []Customer) ([]Customer, error) {
-	if len(cs) == 0 || len(cs) > MaxBulkItems {
+	ps := make([]CustomerPatch, len(cs))
+	for i, c := range cs {
+		ps[i] = FullCustomerPatch(c)
+	}
+	return s.MergeCustomers(ctx, a, ps)
+}
+
+// MergeCustomers creates or updates customers by external id, changing
+// only the fields each patch sets; a new customer takes the empty value of
+// every field left out.
+func (s *Service) MergeCustomers(ctx context.Context, a Actor, ps []CustomerPatch) ([]Customer, error) {
+	if len(ps) == 0 || len(ps) > MaxBulkItems {
 		return nil, Invalid("items", "bad_count", "send 1 to %d customers", MaxBulkItems)
 	}
 	seen := map[string]bool{}
-	for i := range cs {
-		c := &cs[i]
+	for i := range ps {
+		p := &ps[i]
 		f := fmt.Sprintf("items[%d]", i)
-		if err := checkText(f+".external_id", c.ExternalID, true, MaxCodeLen); err != nil {
+		if err := checkText(f+".external_id", p.ExternalID, true, MaxCodeLen); err != nil {
 			return nil, err
 		}
-		if seen[c.ExternalID] {
-			return nil, Invalid(f+".external_id", "duplicate", "external id %q appears twice", c.ExternalID)
+		if seen[p.ExternalID] {
+			return nil, Invalid(f+".external_id", "duplicate", "external id %q appears twice", p.ExternalID)
 		}
-		seen[c.ExternalID] = true
-		for _, t := range []struct {
-			field, v string
-		}{{".name", c.Name}, {".phone", c.Phone}, {".email", c.Email}, {".tier", c.Tier}} {
-			if err := checkText(f+t.field, t.v, false, MaxNameLen); err != nil {
-				return nil, err
-			}
+		seen[p.ExternalID] = true
+		if err := p.check(f + "."); err != nil {
+			return nil, err
 		}
-		if c.GrowthValue < 0 || c.GrowthValue > MaxPointsDelta {
-			return nil, Invalid(f+".growth_value", "out_of_range", "growth value must be 0 to %d", MaxPointsDelta)
-		}
-		if len(c.Tags) > MaxTags {
-			return nil, Invalid(f+".tags", "too_many", "at most %d tags", MaxTags)
-		}
-		for j, t := range c.Tags {
-			if err := checkText(fmt.Sprintf("%s.tags[%d]", f, j), t, true, MaxCodeLen); err != nil {
-				return nil, err
-			}
-		}
-		if c.TimeZone != "" {
-			if _, err := time.LoadLocation(c.TimeZone); err != nil {
-				return nil, Invalid(f+".time_zone", "invalid_time_zone", "unknown time zone %q", c.TimeZone)
-			}
-		}
-		if c.Tags == nil {
-			c.Tags = []string{}
-		}
-		c.ShopID = a.ShopID
 	}
-	// The audit entry names who changed which customers' tier, growth and
-	// tags, without personal fields (analysts read the audit log).
-	type audited struct {
-		ExternalID  string   `json:"external_id"`
-		Tier        string   `json:"tier,omitempty"`
-		GrowthValue int64    `json:"growth_value"`
-		Tags        []string `json:"tags,omitempty"`
+	// The audit entry names who changed which fields of which customers,
+	// with the values of those that are not personal.
+	after := make([]auditedCustomerPatch, len(ps))
+	for i, p := range ps {
+		after[i] = auditCustomerPatch(p)
 	}
-	after := make([]audited, len(cs))
-	for i, c := range cs {
-		after[i] = audited{ExternalID: c.ExternalID, Tier: c.Tier, GrowthValue: c.GrowthValue, Tags: c.Tags}
-	}
-	out, err := s.store.UpsertCustomers(ctx, a.ShopID, cs, s.newID, s.now().UTC(), s.Audit(a, "upsert", "customers", "", nil, after))
+	out, err := s.store.UpsertCustomers(ctx, a.ShopID, ps, s.newID, s.now().UTC(), s.Audit(a, "upsert", "customers", "", nil, after))
 	s.customers.clear()
 	if err != nil {
 		return nil, fmt.Errorf("upsert customers: %w", err)
 	}
 	return out, nil
+}
+
+// PatchCustomer changes the fields p sets of the shop's customer id (p's
+// ExternalID is ignored). An erased customer cannot be given personal data
+// again: 409 customer_erased.
+func (s *Service) PatchCustomer(ctx context.Context, a Actor, id string, p CustomerPatch) (*Customer, error) {
+	p.ExternalID = ""
+	if err := p.check(""); err != nil {
+		return nil, err
+	}
+	before, err := s.Customer(ctx, a.ShopID, id)
+	if err != nil {
+		return nil, err
+	}
+	if before.ErasedAt != nil {
+		return nil, Conflict("customer_erased", "customer %q was erased", id)
+	}
+	defer s.customers.drop(a.ShopID + "/" + id)
+	was := CustomerPatch{Tier: &before.Tier, GrowthValue: &before.GrowthValue, Tags: &before.Tags,
+		MarketingConsent: &before.MarketingConsent, TimeZone: &before.TimeZone}
+	c, err := s.store.PatchCustomer(ctx, a.ShopID, id, p, s.now().UTC(), s.Audit(a, "update", "customer", id, was, auditCustomerPatch(p)))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, NotFound("customer", id)
+	case errors.Is(err, ErrStale):
+		return nil, Conflict("customer_erased", "customer %q was erased", id)
+	}
+	return c, err
 }
 
 // Customer returns a customer, unmasked (the caller checks the role).
@@ -82,14 +92,25 @@ func (s *Service) Customer(ctx context.Context, shopID, id string) (*Customer, e
 
 // ListCustomers pages through customers with personal fields masked.
 func (s *Service) ListCustomers(ctx context.Context, shopID string, p Page) ([]Customer, error) {
-	cs, err := s.store.ListCustomers(ctx, shopID, p.Normalized())
-	if err != nil {
-		return nil, err
-	}
+	cs, err := s.ListCustomersUnmasked(ctx, shopID, p)
 	for i := range cs {
 		cs[i] = cs[i].Masked()
 	}
-	return cs, nil
+	return cs, err
+}
+
+// ListCustomersUnmasked pages through customers with their contact fields,
+// for callers whose role sees them (SeesContact).
+func (s *Service) ListCustomersUnmasked(ctx context.Context, shopID string, p Page) ([]Customer, error) {
+	return s.store.ListCustomers(ctx, shopID, p.Normalized())
+}
+
+// SeesContact reports whether a key of role sees customers' contact
+// fields (name, phone, e-mail) in full: an admin, and an operator, who
+// runs recalls and service. Analysts see them masked; storefront and
+// publishable keys read no customer records.
+func SeesContact(role string) bool {
+	return role == RoleAdmin || role == RoleOperator
 }
 
 // EraseCustomer anonymises a customer's personal data and keeps the orders.

@@ -79,9 +79,20 @@ type CatalogStore interface {
 	UpsertCategories(ctx context.Context, shopID string, cats []Category, audit *AuditEntry) error
 	ListCategories(ctx context.Context, shopID string) ([]Category, error)
 	// UpsertProducts creates or updates products and their SKUs by code,
-	// assigning ids with newID, recording stock changes in the ledger, all in
-	// one transaction. It returns the SKUs as stored, in input order.
-	UpsertProducts(ctx context.Context, shopID string, items []ProductUpsert, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]SKU, error)
+	// writing only the fields each patch sets, assigning ids with newID,
+	// recording stock changes in the ledger, all in one transaction; a SKU
+	// takes its product's category. A patch that would create a product
+	// without a name or SKUs, or a SKU without a price, fails with a
+	// *MissingError and writes nothing. It returns the SKUs of the patches
+	// as stored, in input order.
+	UpsertProducts(ctx context.Context, shopID string, items []ProductPatch, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]SKU, error)
+	// PatchProduct writes the fields p sets of product id (not its code or
+	// SKUs; a new category moves its SKUs too): ErrNotFound when the shop has
+	// no such product.
+	PatchProduct(ctx context.Context, shopID, id string, p ProductPatch, at time.Time, audit *AuditEntry) (*Product, error)
+	// PatchSKU writes the fields p sets of SKU id (not its code), recording a
+	// stock change in the ledger: ErrNotFound when the shop has no such SKU.
+	PatchSKU(ctx context.Context, shopID, id string, p SKUPatch, moveID string, at time.Time, audit *AuditEntry) (*SKU, error)
 	GetProduct(ctx context.Context, shopID, id string) (*Product, error)
 	ListProducts(ctx context.Context, shopID string, p Page) ([]Product, error)
 	// ProductsByID returns the shop's products found among ids; missing
@@ -100,10 +111,15 @@ type CatalogStore interface {
 
 // CustomerStore keeps customers and the points ledger.
 type CustomerStore interface {
-	// UpsertCustomers creates or updates customers by external id; the
-	// returned customers carry their ids; audit is written in the same
-	// transaction.
-	UpsertCustomers(ctx context.Context, shopID string, cs []Customer, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]Customer, error)
+	// UpsertCustomers creates or updates customers by external id, writing
+	// only the fields each patch sets (a new customer has the empty value
+	// of the others); the returned customers are as stored, in input order;
+	// audit is written in the same transaction.
+	UpsertCustomers(ctx context.Context, shopID string, ps []CustomerPatch, newID func(prefix string) string, at time.Time, audit *AuditEntry) ([]Customer, error)
+	// PatchCustomer writes the fields p sets of customer id (not its
+	// external id): ErrNotFound when the shop has no such customer, ErrStale
+	// when it was erased.
+	PatchCustomer(ctx context.Context, shopID, id string, p CustomerPatch, at time.Time, audit *AuditEntry) (*Customer, error)
 	GetCustomer(ctx context.Context, shopID, id string) (*Customer, error)
 	ListCustomers(ctx context.Context, shopID string, p Page) ([]Customer, error)
 	// EraseCustomer anonymises personal fields; orders are kept.
@@ -112,6 +128,14 @@ type CustomerStore interface {
 	// records the move and audit in the same transaction.
 	AdjustPoints(ctx context.Context, shopID string, mv PointsMove, audit *AuditEntry) (*Customer, error)
 	ListPointsMoves(ctx context.Context, shopID, customerID string, p Page) ([]PointsMove, error)
+	// RecallCustomers scans up to limit of the shop's customers after the
+	// id after, in id order, and returns those f keeps (never an erased
+	// one) with their last paid order's time; next is the last id scanned,
+	// "" when no customer is left.
+	RecallCustomers(ctx context.Context, shopID string, f RecallFilter, after string, limit int) (rows []RecallRow, next string, err error)
+	// AppendAudit writes an audit entry on its own (for reads that are
+	// audited, such as exports of personal data).
+	AppendAudit(ctx context.Context, audit *AuditEntry) error
 }
 
 // Idem ties a mutating request to its Idempotency-Key: the store records it

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -15,23 +16,65 @@ type categoryIn struct {
 	Name     string `json:"name" minLength:"1" maxLength:"200"`
 }
 
+// SKUPatch holds a SKU's writable fields, each optional: an upsert or
+// PATCH changes only the fields sent. cost and safety_stock clear to 0 on
+// null; name, price, stock and status cannot be cleared.
+type SKUPatch struct {
+	Name        Optional[string] `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"A new SKU takes the product's name when this is left out"`
+	Price       Optional[int64]  `json:"price,omitempty" minimum:"0" maximum:"1000000000000000" doc:"List price, fen; required for a new SKU"`
+	Cost        Optional[int64]  `json:"cost,omitempty" minimum:"0" maximum:"1000000000000000" nullable:"true" doc:"Unit cost, fen (for the margin guard); null clears it to 0"`
+	Stock       Optional[int64]  `json:"stock,omitempty" minimum:"0" maximum:"1000000000" doc:"Units free to sell (the change is in the stock ledger); left out, stock stays as it is"`
+	SafetyStock Optional[int64]  `json:"safety_stock,omitempty" minimum:"0" maximum:"1000000000" nullable:"true" doc:"null clears it to 0"`
+	Status      Optional[string] `json:"status,omitempty" enum:"active,inactive" doc:"A new SKU is active unless this says otherwise"`
+}
+
+func (f SKUPatch) patch(code, prefix string) (commerce.SKUPatch, error) {
+	k := commerce.SKUPatch{Code: code, Cost: clearable(f.Cost), SafetyStock: clearable(f.SafetyStock)}
+	var err error
+	if k.Name, err = required(f.Name, prefix+"name"); err != nil {
+		return k, err
+	}
+	if k.Price, err = required(f.Price, prefix+"price"); err != nil {
+		return k, err
+	}
+	if k.Stock, err = required(f.Stock, prefix+"stock"); err != nil {
+		return k, err
+	}
+	k.Status, err = required(f.Status, prefix+"status")
+	return k, err
+}
+
 type skuIn struct {
-	Code        string `json:"code" minLength:"1" maxLength:"64" doc:"Your SKU code, unique in the shop"`
-	Name        string `json:"name,omitempty" maxLength:"200" doc:"Defaults to the product name"`
-	Price       int64  `json:"price" minimum:"0" maximum:"1000000000000000" doc:"List price, fen"`
-	Cost        int64  `json:"cost,omitempty" minimum:"0" maximum:"1000000000000000" doc:"Unit cost, fen (for the margin guard)"`
-	Stock       *int64 `json:"stock,omitempty" minimum:"0" maximum:"1000000000" doc:"Units free to sell; omitted leaves stock as it is"`
-	SafetyStock int64  `json:"safety_stock,omitempty" minimum:"0" maximum:"1000000000"`
-	Status      string `json:"status,omitempty" enum:"active,inactive"`
+	Code string `json:"code" minLength:"1" maxLength:"64" doc:"Your SKU code, unique in the shop"`
+	SKUPatch
+}
+
+// ProductPatch holds a product's own writable fields, each optional.
+// category_id clears on null or ""; name and status cannot be cleared.
+type ProductPatch struct {
+	Name       Optional[string] `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"Required for a new product"`
+	CategoryID Optional[string] `json:"category_id,omitempty" maxLength:"64" nullable:"true" doc:"The product's category, which its SKUs share; null or \"\" clears it"`
+	Status     Optional[string] `json:"status,omitempty" enum:"active,inactive" doc:"A new product is active unless this says otherwise"`
+}
+
+func (f ProductPatch) patch(code, prefix string) (commerce.ProductPatch, error) {
+	p := commerce.ProductPatch{Code: code, CategoryID: clearable(f.CategoryID)}
+	var err error
+	if p.Name, err = required(f.Name, prefix+"name"); err != nil {
+		return p, err
+	}
+	p.Status, err = required(f.Status, prefix+"status")
+	return p, err
 }
 
 type productIn struct {
-	Code       string  `json:"code" minLength:"1" maxLength:"64" doc:"Your product code, unique in the shop"`
-	Name       string  `json:"name" minLength:"1" maxLength:"200"`
-	CategoryID string  `json:"category_id,omitempty" maxLength:"64"`
-	Status     string  `json:"status,omitempty" enum:"active,inactive"`
-	SKUs       []skuIn `json:"skus" minItems:"1" maxItems:"100"`
+	Code string `json:"code" minLength:"1" maxLength:"64" doc:"Your product code, unique in the shop"`
+	ProductPatch
+	SKUs Optional[[]skuIn] `json:"skus,omitempty" nullable:"false" minItems:"1" maxItems:"100" doc:"SKUs to create or change, by code (required for a new product); SKUs left out stay as they are"`
 }
+
+const catalogWriteDoc = "Changes only the fields sent: a field left out keeps its value; `null` (or `\"\"` for category_id) " +
+	"clears a field that may be empty (category_id, cost, safety_stock); name, price, stock and status cannot be cleared (422 required)."
 
 func (s *Server) registerCatalog() {
 	type upsertCategories struct {
@@ -65,21 +108,73 @@ func (s *Server) registerCatalog() {
 			Items []productIn `json:"items" minItems:"1" maxItems:"1000"`
 		}
 	}
-	huma.Register(s.api, op("upsert-products", http.MethodPut, "/api/v1/products", "Create or update products and their SKUs by code (bulk)", "Catalog", rolesWrite),
+	up := op("upsert-products", http.MethodPut, "/api/v1/products", "Create or update products and their SKUs by code (bulk; only the fields sent change)", "Catalog", rolesWrite)
+	up.Description = "A new product needs name and skus, a new SKU a price (422 required naming them); a SKU always has its product's category. " + catalogWriteDoc
+	huma.Register(s.api, up,
 		func(ctx context.Context, in *upsertProducts) (*struct{ Body List[commerce.SKU] }, error) {
-			items := make([]commerce.ProductUpsert, len(in.Body.Items))
+			items := make([]commerce.ProductPatch, len(in.Body.Items))
 			for i, p := range in.Body.Items {
-				items[i] = commerce.ProductUpsert{Code: p.Code, Name: p.Name, CategoryID: p.CategoryID, Status: p.Status}
-				for _, k := range p.SKUs {
-					items[i].SKUs = append(items[i].SKUs, commerce.SKUUpsert{Code: k.Code, Name: k.Name, Price: k.Price, Cost: k.Cost,
-						Stock: k.Stock, SafetyStock: k.SafetyStock, Status: k.Status})
+				f := fmt.Sprintf("items[%d].", i)
+				pp, err := p.patch(p.Code, f)
+				if err != nil {
+					return nil, s.fail(ctx, err)
 				}
+				if p.SKUs.Sent && p.SKUs.Null {
+					return nil, s.fail(ctx, fieldRequired(f+"skus"))
+				}
+				if p.SKUs.Sent {
+					pp.SKUs = []commerce.SKUPatch{}
+				}
+				for j, k := range p.SKUs.Value {
+					kp, err := k.patch(k.Code, fmt.Sprintf("%sskus[%d].", f, j))
+					if err != nil {
+						return nil, s.fail(ctx, err)
+					}
+					pp.SKUs = append(pp.SKUs, kp)
+				}
+				items[i] = pp
 			}
-			out, err := s.cfg.Commerce.UpsertProducts(ctx, CallerFrom(ctx).Actor(), items)
+			out, err := s.cfg.Commerce.MergeProducts(ctx, CallerFrom(ctx).Actor(), items)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
 			return &struct{ Body List[commerce.SKU] }{Body: List[commerce.SKU]{Items: out}}, nil
+		})
+	type patchProduct struct {
+		ID   string `path:"id" maxLength:"64"`
+		Body ProductPatch
+	}
+	pp := op("patch-product", http.MethodPatch, "/api/v1/products/{id}", "Change some fields of a product (audited)", "Catalog", rolesWrite)
+	pp.Description = catalogWriteDoc + " A new category moves the product's SKUs with it. The code and SKUs do not change here (PATCH /api/v1/skus/{id})."
+	huma.Register(s.api, pp,
+		func(ctx context.Context, in *patchProduct) (*struct{ Body *commerce.Product }, error) {
+			p, err := in.Body.patch("", "")
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out, err := s.cfg.Commerce.PatchProduct(ctx, CallerFrom(ctx).Actor(), in.ID, p)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body *commerce.Product }{Body: out}, nil
+		})
+	type patchSKU struct {
+		ID   string `path:"id" maxLength:"64"`
+		Body SKUPatch
+	}
+	ps := op("patch-sku", http.MethodPatch, "/api/v1/skus/{id}", "Change some fields of a SKU (audited)", "Catalog", rolesWrite)
+	ps.Description = catalogWriteDoc + " A stock sent sets the free stock, recorded in the stock ledger. The code, product and category do not change here."
+	huma.Register(s.api, ps,
+		func(ctx context.Context, in *patchSKU) (*struct{ Body *commerce.SKU }, error) {
+			k, err := in.Body.patch("", "")
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out, err := s.cfg.Commerce.PatchSKU(ctx, CallerFrom(ctx).Actor(), in.ID, k)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body *commerce.SKU }{Body: out}, nil
 		})
 	huma.Register(s.api, op("list-products", http.MethodGet, "/api/v1/products", "List products", "Catalog", rolesRead),
 		func(ctx context.Context, in *pageInput) (*struct{ Body List[commerce.Product] }, error) {

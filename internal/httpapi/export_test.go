@@ -14,3 +14,11 @@ func SetExportPage(n int) (restore func()) {
 	exportPage = n
 	return func() { exportPage = old }
 }
+
+// SetRecallPage sets how many customers one read of the recall export
+// scans and returns a function restoring it.
+func SetRecallPage(n int) (restore func()) {
+	old := recallPage
+	recallPage = n
+	return func() { recallPage = old }
+}

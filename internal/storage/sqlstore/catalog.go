@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -46,52 +47,21 @@ func (s *Store) CategoryAncestors(ctx context.Context, shopID, categoryID string
 	return out, nil
 }
 
-func (s *Store) UpsertProducts(ctx context.Context, shopID string, items []commerce.ProductUpsert, newID func(string) string, at time.Time, audit *commerce.AuditEntry) ([]commerce.SKU, error) {
+func (s *Store) UpsertProducts(ctx context.Context, shopID string, items []commerce.ProductPatch, newID func(string) string, at time.Time, audit *commerce.AuditEntry) ([]commerce.SKU, error) {
 	var out []commerce.SKU
 	err := s.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
 		ts := TS(at)
-		for _, p := range items {
-			var productID string
-			if err := tx.QueryRow(ctx, `INSERT INTO products (id, shop_id, code, name, category_id, status, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-				ON CONFLICT (shop_id, code) DO UPDATE SET name = excluded.name, category_id = excluded.category_id,
-					status = excluded.status, updated_at = excluded.updated_at
-				RETURNING id`, newID("prd"), shopID, p.Code, p.Name, p.CategoryID, p.Status, ts).Scan(&productID); err != nil {
+		for i, p := range items {
+			productID, name, category, err := upsertProduct(ctx, tx, shopID, i, p, newID, ts)
+			if err != nil {
 				return err
 			}
-			for _, k := range p.SKUs {
-				var id string
-				var old int64
-				err := tx.QueryRow(ctx, `SELECT id, stock FROM skus WHERE shop_id = $1 AND code = $2`, shopID, k.Code).Scan(&id, &old)
-				isNew := errors.Is(err, sql.ErrNoRows)
-				if err != nil && !isNew {
-					return err
+			for j, k := range p.SKUs {
+				sku, err := upsertSKU(ctx, tx, shopID, productID, name, category, k, newID, at)
+				if errors.Is(err, errMissingPrice) {
+					return &commerce.MissingError{Item: i, SKU: j, Fields: []string{"price"}}
 				}
-				stock := old
-				if k.Stock != nil {
-					stock = *k.Stock
-				}
-				if isNew {
-					id = newID("sku")
-					_, err = tx.Exec(ctx, `INSERT INTO skus (id, shop_id, product_id, code, name, category_id, price, cost, stock, held, sold, safety_stock, status, updated_at)
-						VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10, $11, $12)`,
-						id, shopID, productID, k.Code, k.Name, p.CategoryID, k.Price, k.Cost, stock, k.SafetyStock, k.Status, ts)
-				} else {
-					_, err = tx.Exec(ctx, `UPDATE skus SET product_id = $1, name = $2, category_id = $3, price = $4, cost = $5,
-						stock = $6, safety_stock = $7, status = $8, updated_at = $9 WHERE id = $10`,
-						productID, k.Name, p.CategoryID, k.Price, k.Cost, stock, k.SafetyStock, k.Status, ts, id)
-				}
-				if err != nil {
-					return err
-				}
-				if stock != old {
-					if err := insertMove(ctx, tx, shopID, commerce.StockMove{ID: newID("stk"), SKUID: id, Reason: commerce.StockAdjust,
-						Delta: stock - old, Note: "catalog upsert", At: at}); err != nil {
-						return err
-					}
-				}
-				sku, err := scanSKU(tx.QueryRow(ctx, `SELECT `+skuCols+` FROM skus WHERE id = $1`, id))
 				if err != nil {
 					return err
 				}
@@ -101,6 +71,213 @@ func (s *Store) UpsertProducts(ctx context.Context, shopID string, items []comme
 		return InsertAudit(ctx, tx, audit)
 	})
 	return out, err
+}
+
+// productSets adds the columns p sets to l.
+func productSets(l *setList, p commerce.ProductPatch) {
+	if p.Name != nil {
+		l.add("name", *p.Name)
+	}
+	if p.CategoryID != nil {
+		l.add("category_id", *p.CategoryID)
+	}
+	if p.Status != nil {
+		l.add("status", *p.Status)
+	}
+}
+
+// upsertProduct writes the product fields p sets, creating the product
+// when its code is new, and moves its SKUs to a category p sets. It
+// returns the product's id, name and category as they now are.
+func upsertProduct(ctx context.Context, tx *Tx, shopID string, i int, p commerce.ProductPatch, newID func(string) string, ts int64) (id, name, category string, err error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		var l setList
+		productSets(&l, p)
+		l.add("updated_at", ts)
+		q := `UPDATE products SET ` + l.sql() + ` WHERE shop_id = ` + l.arg(shopID) + ` AND code = ` + l.arg(p.Code) + ` RETURNING id, name, category_id`
+		err = tx.QueryRow(ctx, q, l.args...).Scan(&id, &name, &category)
+		if err == nil {
+			if p.CategoryID != nil {
+				_, err = tx.Exec(ctx, `UPDATE skus SET category_id = $1 WHERE shop_id = $2 AND product_id = $3`, category, shopID, id)
+			}
+			return id, name, category, err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", "", "", err
+		}
+		var missing []string
+		if p.Name == nil {
+			missing = append(missing, "name")
+		}
+		if len(p.SKUs) == 0 {
+			missing = append(missing, "skus")
+		}
+		if missing != nil {
+			return "", "", "", &commerce.MissingError{Item: i, SKU: -1, Fields: missing}
+		}
+		status := commerce.SKUActive
+		if p.Status != nil {
+			status = *p.Status
+		}
+		id, name, category = newID("prd"), *p.Name, deref(p.CategoryID)
+		n, err := tx.ExecN(ctx, `INSERT INTO products (id, shop_id, code, name, category_id, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (shop_id, code) DO NOTHING`, id, shopID, p.Code, name, category, status, ts)
+		if err != nil || n == 1 {
+			return id, name, category, err
+		}
+		// Another writer created the code meanwhile: update it instead.
+	}
+	return "", "", "", fmt.Errorf("product %q: %w", p.Code, commerce.ErrStale)
+}
+
+// errMissingPrice: a new SKU was sent without a price.
+var errMissingPrice = errors.New("a new SKU needs a price")
+
+// skuSets adds the columns k sets, but stock, to l.
+func skuSets(l *setList, k commerce.SKUPatch) {
+	if k.Name != nil {
+		l.add("name", *k.Name)
+	}
+	if k.Price != nil {
+		l.add("price", *k.Price)
+	}
+	if k.Cost != nil {
+		l.add("cost", *k.Cost)
+	}
+	if k.SafetyStock != nil {
+		l.add("safety_stock", *k.SafetyStock)
+	}
+	if k.Status != nil {
+		l.add("status", *k.Status)
+	}
+}
+
+// upsertSKU writes the fields k sets of the SKU with k's code, creating it
+// under the product when the code is new (named after the product unless k
+// names it); the SKU takes the product and its category either way.
+func upsertSKU(ctx context.Context, tx *Tx, shopID, productID, productName, category string, k commerce.SKUPatch, newID func(string) string, at time.Time) (commerce.SKU, error) {
+	ts := TS(at)
+	var id string
+	for attempt := 0; id == "" && attempt < 2; attempt++ {
+		var l setList
+		l.add("product_id", productID)
+		l.add("category_id", category)
+		skuSets(&l, k)
+		l.add("updated_at", ts)
+		q := `UPDATE skus SET ` + l.sql() + ` WHERE shop_id = ` + l.arg(shopID) + ` AND code = ` + l.arg(k.Code) + ` RETURNING id`
+		err := tx.QueryRow(ctx, q, l.args...).Scan(&id)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return commerce.SKU{}, err
+		}
+		if k.Price == nil {
+			return commerce.SKU{}, errMissingPrice
+		}
+		name, status := productName, commerce.SKUActive
+		if k.Name != nil {
+			name = *k.Name
+		}
+		if k.Status != nil {
+			status = *k.Status
+		}
+		newSKU := newID("sku")
+		n, err := tx.ExecN(ctx, `INSERT INTO skus (id, shop_id, product_id, code, name, category_id, price, cost, stock, held, sold, safety_stock, status, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, $9, $10, $11) ON CONFLICT (shop_id, code) DO NOTHING`,
+			newSKU, shopID, productID, k.Code, name, category, *k.Price, deref(k.Cost), deref(k.SafetyStock), status, ts)
+		if err != nil {
+			return commerce.SKU{}, err
+		}
+		if n == 1 {
+			id = newSKU
+		}
+	}
+	if id == "" {
+		return commerce.SKU{}, fmt.Errorf("sku %q: %w", k.Code, commerce.ErrStale)
+	}
+	if k.Stock != nil {
+		if err := setStock(ctx, tx, shopID, id, *k.Stock, newID("stk"), "catalog upsert", at); err != nil {
+			return commerce.SKU{}, err
+		}
+	}
+	return scanSKU(tx.QueryRow(ctx, `SELECT `+skuCols+` FROM skus WHERE id = $1`, id))
+}
+
+// setStock sets SKU id's free stock to v, recording the change in the
+// ledger. An earlier update in tx has locked the row.
+func setStock(ctx context.Context, tx *Tx, shopID, id string, v int64, moveID, note string, at time.Time) error {
+	var old int64
+	if err := tx.QueryRow(ctx, `SELECT stock FROM skus WHERE id = $1`, id).Scan(&old); err != nil {
+		return err
+	}
+	if v == old {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE skus SET stock = $1 WHERE id = $2`, v, id); err != nil {
+		return err
+	}
+	return insertMove(ctx, tx, shopID, commerce.StockMove{ID: moveID, SKUID: id, Reason: commerce.StockAdjust, Delta: v - old, Note: note, At: at})
+}
+
+func (s *Store) PatchProduct(ctx context.Context, shopID, id string, p commerce.ProductPatch, at time.Time, audit *commerce.AuditEntry) (*commerce.Product, error) {
+	var out commerce.Product
+	err := s.Write(ctx, func(tx *Tx) error {
+		var l setList
+		productSets(&l, p)
+		l.add("updated_at", TS(at))
+		q := `UPDATE products SET ` + l.sql() + ` WHERE shop_id = ` + l.arg(shopID) + ` AND id = ` + l.arg(id)
+		n, err := tx.ExecN(ctx, q, l.args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return commerce.ErrNotFound
+		}
+		if p.CategoryID != nil {
+			if _, err := tx.Exec(ctx, `UPDATE skus SET category_id = $1 WHERE shop_id = $2 AND product_id = $3`, *p.CategoryID, shopID, id); err != nil {
+				return err
+			}
+		}
+		if out, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productCols+` FROM products WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return InsertAudit(ctx, tx, audit)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Store) PatchSKU(ctx context.Context, shopID, id string, p commerce.SKUPatch, moveID string, at time.Time, audit *commerce.AuditEntry) (*commerce.SKU, error) {
+	var out commerce.SKU
+	err := s.Write(ctx, func(tx *Tx) error {
+		var l setList
+		skuSets(&l, p)
+		l.add("updated_at", TS(at))
+		q := `UPDATE skus SET ` + l.sql() + ` WHERE shop_id = ` + l.arg(shopID) + ` AND id = ` + l.arg(id)
+		n, err := tx.ExecN(ctx, q, l.args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return commerce.ErrNotFound
+		}
+		if p.Stock != nil {
+			if err := setStock(ctx, tx, shopID, id, *p.Stock, moveID, "sku patch", at); err != nil {
+				return err
+			}
+		}
+		if out, err = scanSKU(tx.QueryRow(ctx, `SELECT `+skuCols+` FROM skus WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return InsertAudit(ctx, tx, audit)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func insertMove(ctx context.Context, tx *Tx, shopID string, m commerce.StockMove) error {

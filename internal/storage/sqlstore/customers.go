@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -31,21 +34,82 @@ func scanCustomer(r rowScanner) (commerce.Customer, error) {
 	return c, json.Unmarshal([]byte(tags), &c.Tags)
 }
 
-func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerce.Customer, newID func(string) string, at time.Time, audit *commerce.AuditEntry) ([]commerce.Customer, error) {
-	out := make([]commerce.Customer, 0, len(cs))
+// setList builds the SET list of a partial update: only the columns a
+// patch sets, with their arguments numbered from 1.
+type setList struct {
+	cols []string
+	args []any
+}
+
+func (l *setList) add(col string, v any) {
+	l.args = append(l.args, v)
+	l.cols = append(l.cols, col+" = $"+strconv.Itoa(len(l.args)))
+}
+
+// arg appends an argument that is not a column and returns its placeholder.
+func (l *setList) arg(v any) string {
+	l.args = append(l.args, v)
+	return "$" + strconv.Itoa(len(l.args))
+}
+
+func (l *setList) sql() string { return strings.Join(l.cols, ", ") }
+
+// customerSets adds the columns p sets to l.
+func customerSets(l *setList, p commerce.CustomerPatch) {
+	for _, c := range []struct {
+		col string
+		v   *string
+	}{{"name", p.Name}, {"phone", p.Phone}, {"email", p.Email}, {"tier", p.Tier}, {"time_zone", p.TimeZone}} {
+		if c.v != nil {
+			l.add(c.col, *c.v)
+		}
+	}
+	if p.GrowthValue != nil {
+		l.add("growth_value", *p.GrowthValue)
+	}
+	if p.Tags != nil {
+		l.add("tags", tagsJSON(*p.Tags))
+	}
+	if p.MarketingConsent != nil {
+		l.add("marketing_consent", b2i(*p.MarketingConsent))
+	}
+}
+
+func tagsJSON(tags []string) string {
+	if tags == nil {
+		tags = []string{}
+	}
+	b, _ := json.Marshal(tags)
+	return string(b)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func (s *Store) UpsertCustomers(ctx context.Context, shopID string, ps []commerce.CustomerPatch, newID func(string) string, at time.Time, audit *commerce.AuditEntry) ([]commerce.Customer, error) {
+	out := make([]commerce.Customer, 0, len(ps))
 	err := s.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
-		for _, c := range cs {
-			tags, _ := json.Marshal(c.Tags)
+		for _, p := range ps {
+			// A new customer takes every value (the empty one where the patch
+			// has none); an existing one changes only the columns set.
+			set := []string{"updated_at = excluded.updated_at"}
+			for _, col := range p.Fields() {
+				set = append(set, col+" = excluded."+col)
+			}
 			var id string
 			if err := tx.QueryRow(ctx, `INSERT INTO customers (id, shop_id, external_id, name, phone, email, tier, growth_value, points, points_held,
 					tags, marketing_consent, time_zone, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11, $12, $12)
-				ON CONFLICT (shop_id, external_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, email = excluded.email,
-					tier = excluded.tier, growth_value = excluded.growth_value, tags = excluded.tags,
-					marketing_consent = excluded.marketing_consent, time_zone = excluded.time_zone, updated_at = excluded.updated_at
+				ON CONFLICT (shop_id, external_id) DO UPDATE SET `+strings.Join(set, ", ")+`
 				RETURNING id`,
-				newID("cus"), shopID, c.ExternalID, c.Name, c.Phone, c.Email, c.Tier, c.GrowthValue, string(tags), b2i(c.MarketingConsent), c.TimeZone, TS(at)).Scan(&id); err != nil {
+				newID("cus"), shopID, p.ExternalID, deref(p.Name), deref(p.Phone), deref(p.Email), deref(p.Tier), deref(p.GrowthValue),
+				tagsJSON(deref(p.Tags)), b2i(deref(p.MarketingConsent)), deref(p.TimeZone), TS(at)).Scan(&id); err != nil {
 				return err
 			}
 			got, err := scanCustomer(tx.QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, id))
@@ -57,6 +121,37 @@ func (s *Store) UpsertCustomers(ctx context.Context, shopID string, cs []commerc
 		return InsertAudit(ctx, tx, audit)
 	})
 	return out, err
+}
+
+func (s *Store) PatchCustomer(ctx context.Context, shopID, id string, p commerce.CustomerPatch, at time.Time, audit *commerce.AuditEntry) (*commerce.Customer, error) {
+	var out commerce.Customer
+	err := s.Write(ctx, func(tx *Tx) error {
+		var l setList
+		customerSets(&l, p)
+		l.add("updated_at", TS(at))
+		q := `UPDATE customers SET ` + l.sql() + ` WHERE shop_id = ` + l.arg(shopID) + ` AND id = ` + l.arg(id) + ` AND erased_at IS NULL`
+		n, err := tx.ExecN(ctx, q, l.args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var erased sql.NullInt64
+			if err := tx.QueryRow(ctx, `SELECT erased_at FROM customers WHERE shop_id = $1 AND id = $2`, shopID, id).Scan(&erased); errors.Is(err, sql.ErrNoRows) {
+				return commerce.ErrNotFound
+			} else if err != nil {
+				return err
+			}
+			return commerce.ErrStale
+		}
+		if out, err = scanCustomer(tx.QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return InsertAudit(ctx, tx, audit)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func (s *Store) GetCustomer(ctx context.Context, shopID, id string) (*commerce.Customer, error) {
@@ -135,3 +230,86 @@ func (s *Store) ListPointsMoves(ctx context.Context, shopID, customerID string, 
 		return m, err
 	})
 }
+
+func (s *Store) AppendAudit(ctx context.Context, audit *commerce.AuditEntry) error {
+	return s.Write(ctx, func(tx *Tx) error { return InsertAudit(ctx, tx, audit) })
+}
+
+// likeEscape escapes LIKE's wildcards and its escape character '\'.
+var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func (s *Store) RecallCustomers(ctx context.Context, shopID string, f commerce.RecallFilter, after string, limit int) ([]commerce.RecallRow, string, error) {
+	// The page is cut on the ids scanned, so that a filter keeping few
+	// customers still moves forward by limit at a time.
+	rows, err := s.Query(ctx, `SELECT id FROM customers WHERE shop_id = $1 AND id > $2 ORDER BY id LIMIT $3`, shopID, after, limit)
+	ids, err := rowsAll(rows, err, func(r *sql.Rows) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, "", err
+	}
+	last := ids[len(ids)-1]
+	next := last
+	if len(ids) < limit {
+		next = ""
+	}
+	var l setList
+	where := []string{"c.shop_id = " + l.arg(shopID), "c.id > " + l.arg(after), "c.id <= " + l.arg(last), "c.erased_at IS NULL"}
+	if f.Tier != "" {
+		where = append(where, "c.tier = "+l.arg(f.Tier))
+	}
+	if f.Consent != nil {
+		where = append(where, "c.marketing_consent = "+l.arg(b2i(*f.Consent)))
+	}
+	if f.Tag != "" {
+		// A coarse match on the stored JSON array; the exact one is below.
+		quoted := tagsJSON([]string{f.Tag})
+		where = append(where, `c.tags LIKE `+l.arg("%"+likeEscape.Replace(quoted[1:len(quoted)-1])+"%")+` ESCAPE '\'`)
+	}
+	const paid = `SELECT 1 FROM orders o WHERE o.shop_id = c.shop_id AND o.customer_id = c.id AND o.paid_at IS NOT NULL`
+	if f.NoPaidSince != nil {
+		where = append(where, "NOT EXISTS ("+paid+" AND o.paid_at >= "+l.arg(TS(*f.NoPaidSince))+")")
+	}
+	if f.EverPaid != nil {
+		cond := "EXISTS (" + paid + ")"
+		if !*f.EverPaid {
+			cond = "NOT " + cond
+		}
+		where = append(where, cond)
+	}
+	q := `SELECT ` + recallCols + `, (SELECT MAX(o.paid_at) FROM orders o WHERE o.shop_id = c.shop_id AND o.customer_id = c.id) AS last_paid
+		FROM customers c WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.id`
+	res, err := s.Query(ctx, q, l.args...)
+	out, err := rowsAll(res, err, func(r *sql.Rows) (commerce.RecallRow, error) {
+		var row commerce.RecallRow
+		var lastPaid sql.NullInt64
+		c, err := scanCustomer(withLast{r, &lastPaid})
+		row.Customer, row.LastPaidAt = c, FromNullTS(lastPaid)
+		return row, err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if f.Tag != "" {
+		kept := out[:0]
+		for _, r := range out {
+			if slices.Contains(r.Tags, f.Tag) {
+				kept = append(kept, r)
+			}
+		}
+		out = kept
+	}
+	return out, next, nil
+}
+
+// recallCols are customerCols of the customers aliased c.
+var recallCols = "c." + strings.Join(strings.Split(strings.Join(strings.Fields(customerCols), " "), ", "), ", c.")
+
+// withLast scans a customer row followed by one more column into last.
+type withLast struct {
+	r    rowScanner
+	last *sql.NullInt64
+}
+
+func (w withLast) Scan(dest ...any) error { return w.r.Scan(append(dest, w.last)...) }

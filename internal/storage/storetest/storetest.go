@@ -49,6 +49,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("PaymentCallbackSecrets", func(t *testing.T) { testPaymentCallbackSecrets(t, open) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, open) })
 	t.Run("Customers", func(t *testing.T) { testCustomers(t, open) })
+	t.Run("PartialCustomerWrites", func(t *testing.T) { testPartialCustomerWrites(t, open) })
+	t.Run("PartialCatalogWrites", func(t *testing.T) { testPartialCatalogWrites(t, open) })
 	t.Run("OrderLifecycle", func(t *testing.T) { testOrderLifecycle(t, open) })
 	t.Run("PaymentTimeout", func(t *testing.T) { testPaymentTimeout(t, open) })
 	t.Run("Refunds", func(t *testing.T) { testRefunds(t, open) })
