@@ -172,7 +172,7 @@ type ChannelPatch struct {
 	Budget      *money.Money `json:"budget,omitempty" doc:"Planned budget in fen"`
 }
 
-func set[T any](dst *T, v *T) {
+func setIfGiven[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
@@ -186,12 +186,12 @@ func (s *Service) UpdateChannel(ctx context.Context, a commerce.Actor, campaignI
 		return nil, err
 	}
 	in := ChannelInput{Kind: ch.Kind, Name: ch.Name, UTMSource: ch.UTMSource, UTMMedium: ch.UTMMedium, UTMCampaign: ch.UTMCampaign, Budget: ch.Budget}
-	set(&in.Kind, p.Kind)
-	set(&in.Name, p.Name)
-	set(&in.UTMSource, p.UTMSource)
-	set(&in.UTMMedium, p.UTMMedium)
-	set(&in.UTMCampaign, p.UTMCampaign)
-	set(&in.Budget, p.Budget)
+	setIfGiven(&in.Kind, p.Kind)
+	setIfGiven(&in.Name, p.Name)
+	setIfGiven(&in.UTMSource, p.UTMSource)
+	setIfGiven(&in.UTMMedium, p.UTMMedium)
+	setIfGiven(&in.UTMCampaign, p.UTMCampaign)
+	setIfGiven(&in.Budget, p.Budget)
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -272,8 +272,8 @@ func (s *Service) UpdateMilestone(ctx context.Context, a commerce.Actor, campaig
 	if m.OffsetDays == nil {
 		in.DueOn = m.DueOn
 	}
-	set(&in.Name, p.Name)
-	set(&in.Owner, p.Owner)
+	setIfGiven(&in.Name, p.Name)
+	setIfGiven(&in.Owner, p.Owner)
 	switch {
 	case p.OffsetDays != nil:
 		in.OffsetDays, in.DueOn = p.OffsetDays, ""
