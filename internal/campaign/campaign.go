@@ -266,6 +266,7 @@ func (c *Campaign) TargetToDate(loc *time.Location, kpi string, day Day) (int64,
 // Store is what campaigns need from storage. Every write carries its audit
 // entry, written in the same transaction.
 type Store interface {
+	EditStore
 	CreateCampaign(ctx context.Context, c *Campaign, ms []Milestone, audit *commerce.AuditEntry) error
 	// UpdateCampaign replaces the plan of an active campaign (ErrStale when
 	// it has ended).

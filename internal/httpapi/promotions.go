@@ -161,6 +161,20 @@ func (s *Server) registerPromotions() {
 			}
 			return &tplOut{Status: http.StatusOK, Body: t}, nil
 		})
+	for _, st := range []struct{ verb, status, summary string }{
+		{"pause", promotion.TemplatePaused, "Pause a coupon template: no coupon is claimed, grabbed or issued (409 template_paused) and coupons already in wallets do not apply (quote reason paused) until it is resumed; audited"},
+		{"resume", promotion.TemplateActive, "Resume a paused coupon template: claims and its coupons in wallets work again; audited"},
+		{"end", promotion.TemplateEnded, "End a coupon template for good: no more coupons are issued (409 template_ended); coupons already claimed stay redeemable until their own validity ends; audited"},
+	} {
+		huma.Register(s.api, op(st.verb+"-coupon-template", http.MethodPost, "/api/v1/coupon-templates/{id}/"+st.verb, st.summary, "Coupons", rolesWrite),
+			func(ctx context.Context, in *idInput) (*tplOut, error) {
+				t, err := ps.SetTemplateStatus(ctx, CallerFrom(ctx).Actor(), in.ID, st.status)
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				return &tplOut{Status: http.StatusOK, Body: t}, nil
+			})
+	}
 	huma.Register(s.api, op("list-coupon-templates", http.MethodGet, "/api/v1/coupon-templates", "List coupon templates", "Coupons", rolesRead),
 		func(ctx context.Context, _ *struct{}) (*struct{ Body List[promotion.Template] }, error) {
 			out, err := ps.Templates(ctx, CallerFrom(ctx).ShopID())

@@ -192,6 +192,7 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Campaigns != nil {
 		s.registerCampaigns()
+		s.registerCampaignEdits()
 	}
 	if cfg.Campaigns != nil && cfg.Review != nil {
 		s.registerReview()

@@ -99,6 +99,10 @@ func (q *quoter) prepareCoupons() {
 			ci.reason = ReasonExpired
 			continue
 		}
+		if c.Paused {
+			ci.reason = ReasonPaused
+			continue
+		}
 		e = e[:0]
 		validateTemplate(t, &e)
 		if len(e) > 0 {

@@ -29,6 +29,7 @@ func TestNamedCouponsAreValidatedAndEachRejectionExplained(t *testing.T) {
 		{"template uses", coupon("c", ThresholdOff, cash(100, 0)), map[string]Usage{"tpl_c": {Uses: ptr[int64](0)}}, NotApplied{Reason: ReasonUsageLimit}},
 		{"template budget", coupon("c", ThresholdOff, cash(100, 0)), map[string]Usage{"tpl_c": {Budget: ptr[int64](99)}}, NotApplied{Reason: ReasonBudgetExhausted}},
 		{"broken template", coupon("c", Percent), nil, NotApplied{Reason: ReasonInvalid}},
+		{"template paused", coupon("c", ThresholdOff, cash(100, 0), func(c *Coupon) { c.Paused = true }), nil, NotApplied{Reason: ReasonPaused}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -299,6 +299,9 @@ type Coupon struct {
 	ValidUntil time.Time      `json:"valid_until,omitzero"`
 	Status     CouponStatus   `json:"status"`
 	Template   CouponTemplate `json:"template"`
+	// Paused: the coupon's template is paused, so the coupon does not
+	// apply (ReasonPaused) until it is resumed.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // CouponTemplate is what a coupon grants.

@@ -84,12 +84,14 @@ func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *co
 		}
 		for _, cp := range coupons {
 			t := c.templates[cp.TemplateID]
-			if t == nil || t.Status != "active" {
+			if t == nil {
 				continue
 			}
+			// A paused template's coupons are explained, not used; an
+			// ended template's stay good until they expire.
 			p.wall[cp.ID] = cp
 			in.Wallet = append(in.Wallet, pricing.Coupon{ID: cp.ID, Code: cp.Code, TemplateID: cp.TemplateID, ValidFrom: cp.ValidFrom,
-				ValidUntil: cp.ValidUntil, Status: pricing.CouponStatus(cp.Status), Template: t.CouponTemplate})
+				ValidUntil: cp.ValidUntil, Status: pricing.CouponStatus(cp.Status), Template: t.CouponTemplate, Paused: t.Status == TemplatePaused})
 			if t.Limits.any() {
 				refs = append(refs, t.ID)
 			}
@@ -309,7 +311,9 @@ func (s *Service) Price(ctx context.Context, cc *commerce.CartContext, req *comm
 						if na.Reason == pricing.ReasonInvalidCode {
 							return nil, commerce.Invalid(fmt.Sprintf("coupon_codes[%d]", i), "invalid_coupon_code", "coupon code %s is not valid", code)
 						}
-						return nil, commerce.Invalid(fmt.Sprintf("coupon_codes[%d]", i), "coupon_not_applicable", "coupon %s cannot be used: %s", code, na.Reason)
+						e := commerce.Invalid(fmt.Sprintf("coupon_codes[%d]", i), "coupon_not_applicable", "coupon %s cannot be used: %s", code, na.Reason)
+						e.Extra = map[string]any{"reason": na.Reason}
+						return nil, e
 					}
 				}
 			}

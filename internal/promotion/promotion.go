@@ -109,10 +109,15 @@ type Store interface {
 	SaveTemplate(ctx context.Context, t *Template, create bool, audit *commerce.AuditEntry) error
 	GetTemplate(ctx context.Context, shopID, id string) (*Template, error)
 	ListTemplates(ctx context.Context, shopID string) ([]Template, error)
-	// ClaimCoupon issues c if its template has coupons left and the customer
-	// is under perCustomer claims (ErrSoldOut, ErrClaimLimit otherwise),
+	// ClaimCoupon issues c if its template is active (ErrNotActive), has
+	// coupons left and the customer is under perCustomer claims (ErrSoldOut,
+	// ErrClaimLimit otherwise),
 	// writing audit (nil for a customer's own claim) in the same transaction.
 	ClaimCoupon(ctx context.Context, c *Coupon, perCustomer int64, audit *commerce.AuditEntry) error
+	// SetTemplateStatus stores t (its new status) if its stored status is
+	// still from, writing audit in the same transaction: ErrStale when the
+	// status changed meanwhile, ErrNotFound without such a template.
+	SetTemplateStatus(ctx context.Context, t *Template, from string, audit *commerce.AuditEntry) error
 	Wallet(ctx context.Context, shopID, customerID string) ([]Coupon, error)
 	// Usage returns counters by ref and bucket for the customer and day.
 	Usage(ctx context.Context, shopID string, refs []string, customerID, day string) (map[string]map[string]Counter, error)

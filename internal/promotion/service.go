@@ -238,7 +238,7 @@ func (s *Service) SavePromotion(ctx context.Context, a commerce.Actor, p *Promot
 	}
 	templates := make([]pricing.CouponTemplate, 0, len(c.templates))
 	for _, t := range c.templates {
-		if t.Status == "active" {
+		if mayRedeem(t, s.com.Now()) {
 			templates = append(templates, t.CouponTemplate)
 		}
 	}
@@ -474,8 +474,8 @@ func (s *Service) claim(ctx context.Context, shopID, templateID, customerID, cou
 		return nil, commerce.Invalid("customer_id", "customer_erased", "customer %q was erased", customerID)
 	}
 	now := s.com.Now().UTC()
-	if t.Status != "active" {
-		return nil, commerce.Conflict("template_not_active", "coupon template %s is %s", templateID, t.Status)
+	if t.Status != TemplateActive {
+		return nil, notIssuing(templateID, t.Status)
 	}
 	if !t.ValidUntil.IsZero() && !now.Before(t.ValidUntil) {
 		return nil, commerce.Conflict("template_expired", "coupons of %s are no longer valid", templateID)
@@ -506,6 +506,13 @@ func (s *Service) claim(ctx context.Context, shopID, templateID, customerID, cou
 		break
 	}
 	switch {
+	case errors.Is(err, ErrNotActive):
+		// Paused or ended since it was read above.
+		status := "not active"
+		if now, rerr := s.Template(ctx, shopID, templateID); rerr == nil {
+			status = now.Status
+		}
+		return nil, notIssuing(templateID, status)
 	case errors.Is(err, ErrSoldOut):
 		return nil, commerce.Conflict("coupons_sold_out", "coupon template %s has no coupons left", templateID)
 	case errors.Is(err, ErrClaimLimit):

@@ -102,6 +102,35 @@ func (s *Store) SaveTemplate(ctx context.Context, t *promotion.Template, create 
 	})
 }
 
+// SetTemplateStatus stores t with its new status if the stored status is
+// still from: a pause, resume or end decided on what it read never undoes
+// another made meanwhile (ErrStale).
+func (s *Store) SetTemplateStatus(ctx context.Context, t *promotion.Template, from string, audit *commerce.AuditEntry) error {
+	body, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return s.Write(ctx, func(tx *Tx) error {
+		n, err := tx.ExecN(ctx, `UPDATE coupon_templates SET status = $1, body = $2, updated_at = $3 WHERE shop_id = $4 AND id = $5 AND status = $6`,
+			t.Status, string(body), TS(t.UpdatedAt), t.ShopID, t.ID, from)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var one int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM coupon_templates WHERE shop_id = $1 AND id = $2`, t.ShopID, t.ID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return commerce.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			return commerce.ErrStale
+		}
+		return InsertAudit(ctx, tx, audit)
+	})
+}
+
 func scanTemplate(r rowScanner) (promotion.Template, error) {
 	var t promotion.Template
 	var body string
@@ -141,6 +170,10 @@ func (s *Store) ClaimCoupon(ctx context.Context, c *promotion.Coupon, perCustome
 			return err
 		}
 		if n == 0 {
+			var status string
+			if err := tx.QueryRow(ctx, `SELECT status FROM coupon_templates WHERE shop_id = $1 AND id = $2`, c.ShopID, c.TemplateID).Scan(&status); err == nil && status != promotion.TemplateActive {
+				return promotion.ErrNotActive
+			}
 			return promotion.ErrSoldOut
 		}
 		if perCustomer > 0 {

@@ -19,6 +19,10 @@ func RunCampaigns(t *testing.T, open Opener) {
 	t.Run("ChannelsAndIdempotentSpend", func(t *testing.T) { testCampaignSpend(t, open) })
 	t.Run("MilestonesAndCalendar", func(t *testing.T) { testCampaignMilestones(t, open) })
 	t.Run("PacingWithActuals", func(t *testing.T) { testCampaignPacingWithActuals(t, open) })
+	t.Run("AttachAndDetach", func(t *testing.T) { testCampaignAttachments(t, open) })
+	t.Run("ChannelEdits", func(t *testing.T) { testCampaignChannelEdits(t, open) })
+	t.Run("MilestoneEdits", func(t *testing.T) { testCampaignMilestoneEdits(t, open) })
+	t.Run("DeleteWhileUnreferenced", func(t *testing.T) { testCampaignDelete(t, open) })
 }
 
 func campaignEnv(t *testing.T, open Opener) (*Env, *promotion.Service, *campaign.Service) {

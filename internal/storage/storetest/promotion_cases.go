@@ -21,6 +21,7 @@ func RunPromotions(t *testing.T, open Opener) {
 	t.Run("CouponClaimsOncePerIdempotencyKey", func(t *testing.T) { testClaimsOnce(t, open) })
 	t.Run("CouponHeldByAnOrder", func(t *testing.T) { testCouponHold(t, open) })
 	t.Run("ScopeIDsBelongToTheShop", func(t *testing.T) { testScopeIDs(t, open) })
+	t.Run("TemplatePauseResumeEnd", func(t *testing.T) { testTemplateStatus(t, open) })
 }
 
 // testScopeIDs: ProductsByID finds the shop's products only, in chunks,
