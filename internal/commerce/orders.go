@@ -405,7 +405,7 @@ func (s *Service) placeOrder(ctx context.Context, shopID string, req *PlaceReque
 		CouponDiscount: pr.CouponDiscount, PointsDiscount: pr.PointsDiscount, DepositCredit: pr.DepositCredit, PointsUsed: pr.PointsUsed,
 		Shipping: pr.Shipping, ShippingDiscount: pr.ShippingDiscount, Payable: pr.Payable,
 		Channel: req.Channel, Campaign: req.Campaign, CreatedAt: now, ExpiresAt: now.Add(timeout),
-		Pricing: pr.Explanation,
+		Pricing: pr.Explanation, PointsAsked: req.Points,
 	}
 	if regular {
 		switch {
@@ -456,7 +456,14 @@ func (s *Service) placeOrder(ctx context.Context, shopID string, req *PlaceReque
 	}
 	replay, err := s.store.PlaceOrder(ctx, o, idem)
 	var oos *OutOfStockError
+	var short *PointsShortError
 	switch {
+	case errors.As(err, &short):
+		e := Conflict("points_exceed_balance", "%d points asked but the customer has %d free (points held by unpaid orders are not free); ask for at most %d",
+			req.Points, short.Available, short.Available)
+		e.Field = "points"
+		e.Extra = map[string]any{"available": short.Available, "requested": req.Points}
+		return nil, false, e
 	case errors.As(err, &oos):
 		e := Conflict("out_of_stock", "SKU %s does not have %d units left", oos.SKUID, oos.Requested)
 		e.Extra = map[string]any{"sku_id": oos.SKUID}

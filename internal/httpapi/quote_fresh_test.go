@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -190,6 +191,64 @@ func TestQuoteOnAnotherNodeSeesTheCustomersPaymentAtOnce(t *testing.T) {
 			e.mustDo(t, 200, "POST", "/api/v1/orders/"+ord+"/pay", nil)
 			if q := e.quoteAt(t, b, 0); q.applied(offer) {
 				t.Fatalf("node B still offers 新人满减 after node A took the first payment: %+v", q)
+			}
+		})
+	}
+}
+
+// TestOrderAskingForMorePointsThanFreeIsRefused: the quote prices with the
+// free balance and says so in caps; the order is refused with 409
+// points_exceed_balance naming points and the available balance, and writes
+// nothing; a retry of a placed order with its key still replays it.
+func TestOrderAskingForMorePointsThanFreeIsRefused(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnvOn(t, engine, nil, 25800)
+			e.mustDo(t, 200, "POST", "/api/v1/customers/"+e.cust.ID+"/points", map[string]any{"delta": 1200, "reason": "签到"})
+			q := e.quoteAt(t, e.srv.URL, 5000)
+			i := slices.IndexFunc(q.Caps, func(c struct {
+				What      string `json:"what"`
+				Requested int64  `json:"requested"`
+				Allowed   int64  `json:"allowed"`
+			}) bool {
+				return c.What == "points_balance"
+			})
+			if i < 0 || q.Caps[i].Requested != 5000 || q.Caps[i].Allowed != 1200 || q.Totals.PointsUsed != 1200 {
+				t.Fatalf("the quote does not say 1200 of the 5000 points are free: %+v", q)
+			}
+			before := e.counts()
+			body := map[string]any{"customer_id": e.cust.ID, "points": 5000, "lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}}
+			r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", body)
+			var p struct {
+				Code  string `json:"code"`
+				Field string `json:"field"`
+				Extra struct {
+					Available *int64 `json:"available"`
+					Requested int64  `json:"requested"`
+				} `json:"extra"`
+			}
+			r.json(t, &p)
+			if r.status != 409 || p.Code != "points_exceed_balance" || p.Field != "points" || p.Extra.Available == nil || *p.Extra.Available != 1200 || p.Extra.Requested != 5000 {
+				t.Fatalf("an order asking 5000 points of 1200 free: %d %s", r.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+			if after := e.counts(); after != before {
+				t.Fatalf("the refused order wrote:\n%s\n%s", before, after)
+			}
+			// Exactly the free balance is fine; its retry (same key) replays
+			// the order (200, the same body) although the points are now held.
+			body["points"] = 1200
+			first := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", body, "Idempotency-Key", "pts-1")
+			again := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", body, "Idempotency-Key", "pts-1")
+			if first.status != 201 || again.status != 200 || string(first.body) != string(again.body) {
+				t.Fatalf("order with the whole balance and its retry: %d %s / %d %s", first.status, first.body, again.status, again.body)
+			}
+			// Now nothing is free.
+			body["points"] = 100
+			if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", body); r.status != 409 || !strings.Contains(string(r.body), `"available":0`) {
+				t.Fatalf("an order asking 100 points of 0 free: %d %s", r.status, r.body)
 			}
 		})
 	}

@@ -167,6 +167,11 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 				return err
 			}
 		}
+		if o.PointsAsked > 0 && o.CustomerID != "" {
+			if err := checkPointsFree(ctx, tx, o); err != nil {
+				return err
+			}
+		}
 		for _, i := range order {
 			if err := handlers[i].Take(ctx, tx, o, &o.Holds[i]); err != nil {
 				return err
@@ -198,6 +203,24 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 		return nil
 	})
 	return replay, err
+}
+
+// checkPointsFree refuses the order with a commerce.PointsShortError when
+// its customer has fewer than o.PointsAsked points free. The no-op update
+// locks the customer's row (PostgreSQL re-checks the condition on the
+// newest row under READ COMMITTED), so the balance cannot drop under what
+// was asked before the points hold is taken; it runs after the idempotency
+// record, so the retry of a placed order still replays it.
+func checkPointsFree(ctx context.Context, tx *Tx, o *commerce.Order) error {
+	n, err := tx.ExecN(ctx, `UPDATE customers SET points = points WHERE shop_id = $1 AND id = $2 AND points >= $3`, o.ShopID, o.CustomerID, o.PointsAsked)
+	if err != nil || n > 0 {
+		return err
+	}
+	var free int64
+	if err := tx.QueryRow(ctx, `SELECT points FROM customers WHERE shop_id = $1 AND id = $2`, o.ShopID, o.CustomerID).Scan(&free); err != nil {
+		return err
+	}
+	return &commerce.PointsShortError{Available: free}
 }
 
 // unpaidLockClass is the first key of the PostgreSQL advisory locks that

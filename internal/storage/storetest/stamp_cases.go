@@ -12,9 +12,11 @@ import (
 
 // RunCustomerStamps runs the contract quotes rely on to cache customers and
 // wallets across nodes: every change to what a quote reads of a customer
-// raises the customer's change stamp in its own transaction.
+// raises the customer's change stamp in its own transaction; and an order
+// asking for more points than are free is refused, writing nothing.
 func RunCustomerStamps(t *testing.T, open Opener) {
 	t.Run("EveryChangeRaisesTheStamp", func(t *testing.T) { testStampRaised(t, open) })
+	t.Run("PointsBeyondTheFreeBalance", func(t *testing.T) { testPointsShort(t, open) })
 }
 
 func testStampRaised(t *testing.T, open Opener) {
@@ -129,5 +131,44 @@ func testStampRaised(t *testing.T, open Opener) {
 	must(err)
 	if _, err := e.Store.CustomerStamp(ctx, shop2.ID, other.ID); !errors.Is(err, commerce.ErrNotFound) {
 		t.Fatalf("stamp across shops: %v", err)
+	}
+}
+
+// testPointsShort: asking for more points than are free is refused with
+// the free balance, whatever the engine would have used, and writes
+// nothing; the free balance excludes points held by unpaid orders.
+func testPointsShort(t *testing.T, open Opener) {
+	e, _ := promoEnv(t, open)
+	sku := e.SeedSKU(t, "A", 5000, 100)
+	cust := e.SeedCustomer(t, "u-1")
+	if _, err := e.Svc.AdjustPoints(ctx, e.Admin, cust.ID, 1200, "签到"); err != nil {
+		t.Fatal(err)
+	}
+	req := &commerce.PlaceRequest{CustomerID: cust.ID, Lines: []commerce.CartLine{{SKUID: sku.ID, Quantity: 1}}, Points: 1300}
+	count := func() (n int64) {
+		t.Helper()
+		if err := e.Store.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM orders) + (SELECT COUNT(*) FROM holds) + (SELECT COUNT(*) FROM idempotency)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	_, _, err := e.Svc.PlaceOrder(ctx, e.Shop.ID, req, "k-1")
+	ce, ok := commerce.AsError(err)
+	if !ok || ce.Kind != commerce.KindConflict || ce.Code != "points_exceed_balance" || ce.Field != "points" || ce.Extra["available"] != int64(1200) {
+		t.Fatalf("1300 points of 1200: %v (%+v)", err, ce)
+	}
+	if got, _ := e.Svc.Customer(ctx, e.Shop.ID, cust.ID); got.Points != 1200 || got.PointsHeld != 0 || count() != before {
+		t.Fatalf("the refused order wrote: points %d held %d", got.Points, got.PointsHeld)
+	}
+	// The same key now asking what is free places the order.
+	req.Points = 1000
+	if _, _, err := e.Svc.PlaceOrder(ctx, e.Shop.ID, req, "k-2"); err != nil {
+		t.Fatal(err)
+	}
+	req.Points = 300
+	_, _, err = e.Svc.PlaceOrder(ctx, e.Shop.ID, req, "k-3")
+	if ce, ok := commerce.AsError(err); !ok || ce.Code != "points_exceed_balance" || ce.Extra["available"] != int64(200) {
+		t.Fatalf("300 points with 1000 of 1200 held: %v", err)
 	}
 }
