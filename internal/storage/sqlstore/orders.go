@@ -223,6 +223,17 @@ func checkPointsFree(ctx context.Context, tx *Tx, o *commerce.Order) error {
 	return &commerce.PointsShortError{Available: free}
 }
 
+// lockCustomerOf locks the row of the order's customer (none for an
+// anonymous order) before the transaction touches stock or coupons, and
+// raises the customer's change stamp. Placing an order locks the customer
+// (points, or a coupon whose trigger raises the stamp) before its stock;
+// settling or refunding one in the opposite order could deadlock with it.
+func lockCustomerOf(ctx context.Context, tx *Tx, shopID, orderID string) error {
+	_, err := tx.Exec(ctx, `UPDATE customers SET rev = rev + 1 WHERE shop_id = $1 AND id = (SELECT customer_id FROM orders WHERE shop_id = $1 AND id = $2)`,
+		shopID, orderID)
+	return err
+}
+
 // unpaidLockClass is the first key of the PostgreSQL advisory locks that
 // serialize one caller's placements (the second is a hash of shop and
 // caller); 8008135 is the analytics flush lock.
@@ -411,8 +422,11 @@ func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time, a
 		if n == 0 {
 			return commerce.ErrStale
 		}
-		if _, err := tx.Exec(ctx, `UPDATE customers SET first_paid_at = $1 WHERE id = (SELECT customer_id FROM orders WHERE id = $2)
-			AND first_paid_at IS NULL`, TS(at), id); err != nil {
+		// Always matched (COALESCE keeps the first payment): the customer's
+		// row is locked before any hold is settled, as placing an order locks
+		// it before its stock (see lockCustomerOf).
+		if _, err := tx.Exec(ctx, `UPDATE customers SET first_paid_at = COALESCE(first_paid_at, $1) WHERE id = (SELECT customer_id FROM orders WHERE id = $2)`,
+			TS(at), id); err != nil {
 			return err
 		}
 		if audit != nil {
@@ -437,6 +451,9 @@ func (s *Store) CancelOrder(ctx context.Context, shopID, id, reason string, at t
 		if n == 0 {
 			return commerce.ErrStale
 		}
+		if err := lockCustomerOf(ctx, tx, shopID, id); err != nil {
+			return err
+		}
 		return s.settleHolds(ctx, tx, shopID, id, false, at)
 	})
 }
@@ -458,6 +475,9 @@ func (s *Store) FulfilOrder(ctx context.Context, shopID, id string, at time.Time
 func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.Refund, at time.Time, audit *commerce.AuditEntry) (*commerce.Order, error) {
 	var out *commerce.Order
 	err := s.Write(ctx, func(tx *Tx) error {
+		if err := lockCustomerOf(ctx, tx, shopID, id); err != nil {
+			return err
+		}
 		o, err := loadOrder(ctx, tx, shopID, id)
 		if err != nil {
 			return err
