@@ -80,3 +80,13 @@ func (e *OutOfStockError) Error() string {
 }
 
 func (e *OutOfStockError) Unwrap() error { return ErrOutOfStock }
+
+// PointsShortError says an order asked for more points than its customer
+// has free (not held by unpaid orders); Available is what they have.
+type PointsShortError struct {
+	Available int64
+}
+
+func (e *PointsShortError) Error() string {
+	return fmt.Sprintf("only %d points free", e.Available)
+}

@@ -118,6 +118,10 @@ type CartContext struct {
 	Customer *Customer
 	SKUs     map[string]*SKU
 	Now      time.Time
+	// CustomerStamp is the customer's change stamp a quote read (see
+	// customerFor): per-customer caches keyed by it are current. 0 for
+	// orders, which read everything fresh.
+	CustomerStamp int64
 }
 
 // LoadCart reads what pricing a cart needs and rejects unknown or inactive
@@ -129,7 +133,8 @@ func (s *Service) LoadCart(ctx context.Context, shopID, customerID string, lines
 
 // LoadCartForQuote is LoadCart for quotes: SKUs may come from a cache up to
 // skuCacheTTL old (catalog changes through this service drop it at once);
-// the order placed afterwards is priced from fresh rows.
+// the customer comes from a cache only while its change stamp is unchanged
+// (see customerFor). The order placed afterwards is priced from fresh rows.
 func (s *Service) LoadCartForQuote(ctx context.Context, shopID, customerID string, lines []CartLine) (*CartContext, error) {
 	return s.loadCart(ctx, shopID, customerID, lines, true)
 }
@@ -166,19 +171,41 @@ func (s *Service) skusCached(ctx context.Context, shopID string, ids []string) (
 	return out, nil
 }
 
-// customerFor reads a customer, from the quote cache when cached is set.
-func (s *Service) customerFor(ctx context.Context, shopID, id string, cached bool) (*Customer, error) {
+// stamped is a customer as a quote cached it, with the change stamp read
+// before (or with) it.
+type stamped struct {
+	c     *Customer
+	stamp int64
+}
+
+// customerFor reads a customer. For a quote (cached set) it may serve the
+// copy cached by an earlier quote, but only after reading the customer's
+// change stamp fresh and finding it unchanged: the customer's own orders,
+// payments, cancellations, refunds, points moves and coupons raise the stamp
+// in their transaction, so they show in the next quote on every node. The
+// stamp is returned for the quote's other per-customer caches (the wallet);
+// orders read the customer fresh and get no stamp.
+func (s *Service) customerFor(ctx context.Context, shopID, id string, cached bool) (*Customer, int64, error) {
+	if !cached {
+		c, err := s.store.GetCustomer(ctx, shopID, id)
+		return c, 0, err
+	}
 	key := shopID + "/" + id
-	if cached {
-		if c, ok := s.customers.get(key); ok {
-			return c, nil
+	if e, ok := s.customers.get(key); ok {
+		stamp, err := s.store.CustomerStamp(ctx, shopID, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, 0, err
+		}
+		if err == nil && stamp == e.stamp {
+			return e.c, stamp, nil
 		}
 	}
-	c, err := s.store.GetCustomer(ctx, shopID, id)
-	if err == nil {
-		s.customers.put(key, c)
+	c, stamp, err := s.store.GetCustomerStamped(ctx, shopID, id)
+	if err != nil {
+		return nil, 0, err
 	}
-	return c, err
+	s.customers.put(key, stamped{c: c, stamp: stamp})
+	return c, stamp, nil
 }
 
 func (s *Service) loadCart(ctx context.Context, shopID, customerID string, lines []CartLine, cached bool) (*CartContext, error) {
@@ -188,7 +215,7 @@ func (s *Service) loadCart(ctx context.Context, shopID, customerID string, lines
 		return nil, err
 	}
 	if customerID != "" {
-		c, err := s.customerFor(ctx, shopID, customerID, cached)
+		c, stamp, err := s.customerFor(ctx, shopID, customerID, cached)
 		if errors.Is(err, ErrNotFound) {
 			return nil, Invalid("customer_id", "unknown_customer", "customer %q does not exist", customerID)
 		}
@@ -198,7 +225,7 @@ func (s *Service) loadCart(ctx context.Context, shopID, customerID string, lines
 		if c.ErasedAt != nil {
 			return nil, Invalid("customer_id", "customer_erased", "customer %q was erased", customerID)
 		}
-		cc.Customer = c
+		cc.Customer, cc.CustomerStamp = c, stamp
 	}
 	ids := make([]string, len(lines))
 	for i, l := range lines {
@@ -378,7 +405,7 @@ func (s *Service) placeOrder(ctx context.Context, shopID string, req *PlaceReque
 		CouponDiscount: pr.CouponDiscount, PointsDiscount: pr.PointsDiscount, DepositCredit: pr.DepositCredit, PointsUsed: pr.PointsUsed,
 		Shipping: pr.Shipping, ShippingDiscount: pr.ShippingDiscount, Payable: pr.Payable,
 		Channel: req.Channel, Campaign: req.Campaign, CreatedAt: now, ExpiresAt: now.Add(timeout),
-		Pricing: pr.Explanation,
+		Pricing: pr.Explanation, PointsAsked: req.Points,
 	}
 	if regular {
 		switch {
@@ -429,7 +456,14 @@ func (s *Service) placeOrder(ctx context.Context, shopID string, req *PlaceReque
 	}
 	replay, err := s.store.PlaceOrder(ctx, o, idem)
 	var oos *OutOfStockError
+	var short *PointsShortError
 	switch {
+	case errors.As(err, &short):
+		e := Conflict("points_exceed_balance", "%d points asked but the customer has %d free (points held by unpaid orders are not free); ask for at most %d",
+			req.Points, short.Available, short.Available)
+		e.Field = "points"
+		e.Extra = map[string]any{"available": short.Available, "requested": req.Points}
+		return nil, false, e
 	case errors.As(err, &oos):
 		e := Conflict("out_of_stock", "SKU %s does not have %d units left", oos.SKUID, oos.Requested)
 		e.Extra = map[string]any{"sku_id": oos.SKUID}

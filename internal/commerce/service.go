@@ -33,15 +33,22 @@ type Service struct {
 	// shops and keys are read on every storefront request; they change
 	// rarely, so they are cached briefly (changes made through this
 	// service take effect at once, others within cacheTTL).
-	shops     *ttlCache[*Shop]
-	keys      *ttlCache[*APIKey]
-	skus      *ttlCache[*SKU]      // for quotes only
-	customers *ttlCache[*Customer] // for quotes only
+	shops *ttlCache[*Shop]
+	keys  *ttlCache[*APIKey]
+	skus  *ttlCache[*SKU] // for quotes only
+	// customers are for quotes only, each with the change stamp it was
+	// read at; a quote serves one only while the stamp in the database is
+	// the same (see customerFor).
+	customers *ttlCache[stamped]
 }
 
-// skuCacheTTL bounds how stale a quote's prices, tier or points balance can
-// be after a change made by another process; orders always read fresh.
+// skuCacheTTL bounds how stale a quote's prices or stock can be after a
+// change made by another process; orders always read fresh.
 const skuCacheTTL = time.Second
+
+// customerCacheTTL only bounds how long an idle customer stays in memory:
+// a cached customer is checked against its stamp on every quote.
+const customerCacheTTL = time.Minute
 
 // cacheTTL bounds how long a shop setting or a revoked key made by another
 // process (another node, the CLI) can go unseen.
@@ -58,7 +65,7 @@ type Options struct {
 // NewService returns a Service over store.
 func NewService(store Store, opt Options) *Service {
 	s := &Service{store: store, now: opt.Now, newID: opt.NewID, shops: newTTLCache[*Shop](cacheTTL), keys: newTTLCache[*APIKey](cacheTTL), skus: newTTLCache[*SKU](skuCacheTTL),
-		customers: newTTLCache[*Customer](skuCacheTTL)}
+		customers: newTTLCache[stamped](customerCacheTTL)}
 	if s.now == nil {
 		s.now = time.Now
 	}

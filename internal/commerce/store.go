@@ -11,6 +11,7 @@ type Store interface {
 	ShopStore
 	CatalogStore
 	CustomerStore
+	CustomerStamps
 	OrderStore
 	// ListAudit lists the audit entries matching f, newest first; the
 	// cursor is the last id seen.
@@ -136,6 +137,19 @@ type CustomerStore interface {
 	// AppendAudit writes an audit entry on its own (for reads that are
 	// audited, such as exports of personal data).
 	AppendAudit(ctx context.Context, audit *AuditEntry) error
+}
+
+// CustomerStamps reads a customer's change stamp: a number the store raises
+// in the same transaction as every change to the customer's row (points
+// held, released, refunded or adjusted, the first payment, tier, tags,
+// erasure) or to their coupons (claimed, locked, used, released). Equal
+// stamps mean nothing a quote reads of the customer changed between two
+// reads, whichever node made the change.
+type CustomerStamps interface {
+	// CustomerStamp returns the stamp alone (ErrNotFound: no customer).
+	CustomerStamp(ctx context.Context, shopID, id string) (int64, error)
+	// GetCustomerStamped is GetCustomer with the stamp of the row it read.
+	GetCustomerStamped(ctx context.Context, shopID, id string) (*Customer, int64, error)
 }
 
 // Idem ties a mutating request to its Idempotency-Key: the store records it

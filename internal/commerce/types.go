@@ -331,6 +331,12 @@ type Order struct {
 	// counts them in the placing transaction, serialized per caller, and
 	// refuses with ErrTooManyUnpaid.
 	MaxUnpaid int64 `json:"-"`
+	// PointsAsked is the points the request asked to use: the store checks,
+	// in the placing transaction before any hold, that the customer has at
+	// least that many free and refuses with PointsShortError otherwise (the
+	// engine may use fewer — the shop's share and multiple — never fewer
+	// because the balance is short).
+	PointsAsked int64 `json:"-"`
 }
 
 // OrderLine is one priced line. Payable = ListAmount − every discount.

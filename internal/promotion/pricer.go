@@ -78,7 +78,7 @@ func (s *Service) prepare(ctx context.Context, cc *commerce.CartContext, req *co
 		}
 	}
 	if custID != "" && (req.BestCoupons || len(req.CouponCodes) > 0) {
-		coupons, err := s.wallet(ctx, cc.Shop.ID, custID, forQuote)
+		coupons, err := s.wallet(ctx, cc.Shop.ID, custID, forQuote, cc.CustomerStamp)
 		if err != nil {
 			return nil, err
 		}
@@ -295,10 +295,6 @@ type explanation struct {
 // Price implements commerce.Pricer: it prices the cart with the engine and
 // lists the holds the order needs beyond stock and points.
 func (s *Service) Price(ctx context.Context, cc *commerce.CartContext, req *commerce.PlaceRequest) (*commerce.Priced, error) {
-	if req.CustomerID != "" {
-		// The order may lock coupons: the next quote reads the wallet anew.
-		defer s.dropWallet(cc.Shop.ID, req.CustomerID)
-	}
 	p, res, err := s.run(ctx, cc, req, false)
 	if err != nil {
 		return nil, err

@@ -24,9 +24,9 @@ type Service struct {
 	// quote takes one for itself.
 	quoters sync.Pool
 
-	// wallets caches customers' coupons for quotes for a second; claims and
-	// orders through this service drop a customer's entry, and orders read
-	// the wallet fresh, so a stale quote can at worst lead to a 409.
+	// wallets caches customers' coupons for quotes, each entry valid while
+	// the customer's change stamp is the one it was read at; orders read
+	// the wallet fresh.
 	wmu     sync.Mutex
 	wallets map[string]walletEntry
 }
@@ -35,40 +35,39 @@ type Service struct {
 // was ≈ 8 % of a quote's CPU).
 func (s *Service) location(name string) (*time.Location, error) { return commerce.LoadLocation(name) }
 
+// walletEntry is a customer's coupons as a quote read them, with the
+// customer's change stamp read before: every coupon change raises the stamp
+// in its transaction, so an entry whose stamp is the customer's current one
+// is current.
 type walletEntry struct {
-	at      time.Time
+	stamp   int64
 	coupons []Coupon
 }
 
-const walletTTL = time.Second
-
-func (s *Service) wallet(ctx context.Context, shopID, customerID string, cached bool) ([]Coupon, error) {
+// wallet reads the customer's coupons. A quote (cached set, stamp read
+// fresh by commerce) may serve the entry an earlier quote stored at the same
+// stamp; orders always read the store.
+func (s *Service) wallet(ctx context.Context, shopID, customerID string, cached bool, stamp int64) ([]Coupon, error) {
 	key := shopID + "/" + customerID
 	if cached {
 		s.wmu.Lock()
 		e, ok := s.wallets[key]
 		s.wmu.Unlock()
-		if ok && time.Since(e.at) < walletTTL {
+		if ok && e.stamp == stamp {
 			return e.coupons, nil
 		}
 	}
 	cs, err := s.store.Wallet(ctx, shopID, customerID)
-	if err != nil {
-		return nil, err
+	if err != nil || !cached {
+		return cs, err
 	}
 	s.wmu.Lock()
 	if len(s.wallets) > 100000 {
 		clear(s.wallets)
 	}
-	s.wallets[key] = walletEntry{at: time.Now(), coupons: cs}
+	s.wallets[key] = walletEntry{stamp: stamp, coupons: cs}
 	s.wmu.Unlock()
 	return cs, nil
-}
-
-func (s *Service) dropWallet(shopID, customerID string) {
-	s.wmu.Lock()
-	delete(s.wallets, shopID+"/"+customerID)
-	s.wmu.Unlock()
 }
 
 // shopCache holds a shop's live promotions and templates for a moment, so
@@ -496,7 +495,6 @@ func (s *Service) claim(ctx context.Context, shopID, templateID, customerID, cou
 	if by != nil {
 		audit = s.audit(*by, "issue", "coupon", c.ID, nil, map[string]string{"template_id": templateID, "customer_id": customerID})
 	}
-	defer s.dropWallet(shopID, customerID)
 	for attempt := 0; ; attempt++ {
 		c.Code = newCode()
 		err = s.store.ClaimCoupon(ctx, c, t.PerCustomerClaims, audit)

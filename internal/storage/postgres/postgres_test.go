@@ -45,3 +45,7 @@ func TestPostgresAnalyticsNodesContract(t *testing.T) {
 }
 
 func TestPostgresAuditContract(t *testing.T) { storetest.RunAudit(t, storetest.OpenPostgres) }
+
+func TestPostgresCustomerStampContract(t *testing.T) {
+	storetest.RunCustomerStamps(t, storetest.OpenPostgres)
+}

@@ -40,3 +40,5 @@ func TestSQLiteAnalyticsNodesContract(t *testing.T) {
 }
 
 func TestSQLiteAuditContract(t *testing.T) { storetest.RunAudit(t, open) }
+
+func TestSQLiteCustomerStampContract(t *testing.T) { storetest.RunCustomerStamps(t, open) }

@@ -167,6 +167,11 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 				return err
 			}
 		}
+		if o.PointsAsked > 0 && o.CustomerID != "" {
+			if err := checkPointsFree(ctx, tx, o); err != nil {
+				return err
+			}
+		}
 		for _, i := range order {
 			if err := handlers[i].Take(ctx, tx, o, &o.Holds[i]); err != nil {
 				return err
@@ -198,6 +203,35 @@ func (s *Store) PlaceOrder(ctx context.Context, o *commerce.Order, idem *commerc
 		return nil
 	})
 	return replay, err
+}
+
+// checkPointsFree refuses the order with a commerce.PointsShortError when
+// its customer has fewer than o.PointsAsked points free. The no-op update
+// locks the customer's row (PostgreSQL re-checks the condition on the
+// newest row under READ COMMITTED), so the balance cannot drop under what
+// was asked before the points hold is taken; it runs after the idempotency
+// record, so the retry of a placed order still replays it.
+func checkPointsFree(ctx context.Context, tx *Tx, o *commerce.Order) error {
+	n, err := tx.ExecN(ctx, `UPDATE customers SET points = points WHERE shop_id = $1 AND id = $2 AND points >= $3`, o.ShopID, o.CustomerID, o.PointsAsked)
+	if err != nil || n > 0 {
+		return err
+	}
+	var free int64
+	if err := tx.QueryRow(ctx, `SELECT points FROM customers WHERE shop_id = $1 AND id = $2`, o.ShopID, o.CustomerID).Scan(&free); err != nil {
+		return err
+	}
+	return &commerce.PointsShortError{Available: free}
+}
+
+// lockCustomerOf locks the row of the order's customer (none for an
+// anonymous order) before the transaction touches stock or coupons, and
+// raises the customer's change stamp. Placing an order locks the customer
+// (points, or a coupon whose trigger raises the stamp) before its stock;
+// settling or refunding one in the opposite order could deadlock with it.
+func lockCustomerOf(ctx context.Context, tx *Tx, shopID, orderID string) error {
+	_, err := tx.Exec(ctx, `UPDATE customers SET rev = rev + 1 WHERE shop_id = $1 AND id = (SELECT customer_id FROM orders WHERE shop_id = $1 AND id = $2)`,
+		shopID, orderID)
+	return err
 }
 
 // unpaidLockClass is the first key of the PostgreSQL advisory locks that
@@ -388,8 +422,11 @@ func (s *Store) PayOrder(ctx context.Context, shopID, id string, at time.Time, a
 		if n == 0 {
 			return commerce.ErrStale
 		}
-		if _, err := tx.Exec(ctx, `UPDATE customers SET first_paid_at = $1 WHERE id = (SELECT customer_id FROM orders WHERE id = $2)
-			AND first_paid_at IS NULL`, TS(at), id); err != nil {
+		// Always matched (COALESCE keeps the first payment): the customer's
+		// row is locked before any hold is settled, as placing an order locks
+		// it before its stock (see lockCustomerOf).
+		if _, err := tx.Exec(ctx, `UPDATE customers SET first_paid_at = COALESCE(first_paid_at, $1) WHERE id = (SELECT customer_id FROM orders WHERE id = $2)`,
+			TS(at), id); err != nil {
 			return err
 		}
 		if audit != nil {
@@ -414,6 +451,9 @@ func (s *Store) CancelOrder(ctx context.Context, shopID, id, reason string, at t
 		if n == 0 {
 			return commerce.ErrStale
 		}
+		if err := lockCustomerOf(ctx, tx, shopID, id); err != nil {
+			return err
+		}
 		return s.settleHolds(ctx, tx, shopID, id, false, at)
 	})
 }
@@ -435,6 +475,9 @@ func (s *Store) FulfilOrder(ctx context.Context, shopID, id string, at time.Time
 func (s *Store) RefundOrder(ctx context.Context, shopID, id string, r commerce.Refund, at time.Time, audit *commerce.AuditEntry) (*commerce.Order, error) {
 	var out *commerce.Order
 	err := s.Write(ctx, func(tx *Tx) error {
+		if err := lockCustomerOf(ctx, tx, shopID, id); err != nil {
+			return err
+		}
 		o, err := loadOrder(ctx, tx, shopID, id)
 		if err != nil {
 			return err
