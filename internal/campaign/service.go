@@ -111,7 +111,8 @@ func (s *Service) Create(ctx context.Context, a commerce.Actor, in Input) (*Camp
 	var ms []Milestone
 	if in.DefaultMilestones {
 		for _, mi := range DefaultMilestones() {
-			ms = append(ms, Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: mi.Name, OffsetDays: mi.OffsetDays, CreatedAt: now})
+			ms = append(ms, Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: mi.Name, OffsetDays: mi.OffsetDays, Anchor: mi.Anchor,
+				CreatedAt: now})
 		}
 	}
 	if err := s.store.CreateCampaign(ctx, c, ms, s.com.Audit(a, "create", "campaign", c.ID, nil, c)); err != nil {
@@ -206,7 +207,7 @@ func (s *Service) finish(c *Campaign, loc *time.Location) {
 	}
 	for i := range c.Milestones {
 		m := &c.Milestones[i]
-		m.DueOn = dueOn(m.OffsetDays, m.DueOn, c.StartsAt, loc)
+		m.DueOn = m.dueOn(c, loc)
 		m.Status = m.StatusAt(now, loc)
 	}
 	sort.SliceStable(c.Milestones, func(i, j int) bool { return c.Milestones[i].DueOn < c.Milestones[j].DueOn })
@@ -296,8 +297,8 @@ func (s *Service) AddMilestone(ctx context.Context, a commerce.Actor, campaignID
 	if err != nil {
 		return nil, err
 	}
-	m := &Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: in.Name, OffsetDays: in.OffsetDays, DueOn: in.DueOn, Owner: in.Owner,
-		CreatedAt: s.com.Now().UTC()}
+	m := &Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: in.Name, OffsetDays: in.OffsetDays, Anchor: in.Anchor, DueOn: in.DueOn,
+		Owner: in.Owner, CreatedAt: s.com.Now().UTC()}
 	if err := s.store.AddMilestone(ctx, m, s.com.Audit(a, "create", "campaign_milestone", m.ID, nil, m)); err != nil {
 		return nil, fmt.Errorf("add milestone: %w", err)
 	}

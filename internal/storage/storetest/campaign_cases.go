@@ -18,6 +18,7 @@ func RunCampaigns(t *testing.T, open Opener) {
 	t.Run("PlanRoundTripAndAudit", func(t *testing.T) { testCampaignPlan(t, open) })
 	t.Run("ChannelsAndIdempotentSpend", func(t *testing.T) { testCampaignSpend(t, open) })
 	t.Run("MilestonesAndCalendar", func(t *testing.T) { testCampaignMilestones(t, open) })
+	t.Run("MilestoneAnchors", func(t *testing.T) { testCampaignMilestoneAnchors(t, open) })
 	t.Run("PacingWithActuals", func(t *testing.T) { testCampaignPacingWithActuals(t, open) })
 }
 
@@ -223,9 +224,9 @@ func testCampaignMilestones(t *testing.T, open Opener) {
 	if first.DueOn != "2026-10-02" || first.Status != campaign.MilestoneOverdue {
 		t.Fatalf("T-30 milestone: %+v", first)
 	}
-	last := c.Milestones[5] // T+1
-	if last.DueOn != "2026-11-02" || last.Status != campaign.MilestoneOverdue {
-		t.Fatalf("T+1 milestone: %+v", last)
+	last := c.Milestones[5] // T+1 after the end
+	if last.Name != "复盘 review" || last.DueOn != "2026-11-15" || last.Status != campaign.MilestoneDue {
+		t.Fatalf("复盘 milestone: %+v", last)
 	}
 	m, err := cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "发货复盘", DueOn: "2026-11-11", Owner: "王五"})
 	if err != nil {
@@ -275,6 +276,100 @@ func testCampaignMilestones(t *testing.T, open Opener) {
 	}
 	if len(cal.Campaigns) != 0 || len(cal.TradeDates) != 1 {
 		t.Fatalf("from 15 November (campaign ends at midnight before it): %+v", cal)
+	}
+}
+
+// testCampaignMilestoneAnchors: the default 预热 milestone follows the
+// plan's preheat phase (T-7 without one) and 复盘 is the day after the
+// window's last shop-local day; both move with the plan.
+func testCampaignMilestoneAnchors(t *testing.T, open Opener) {
+	e, _, cs := campaignEnv(t, open)
+	byName := func(ms []campaign.Milestone) map[string]campaign.Milestone {
+		out := map[string]campaign.Milestone{}
+		for _, m := range ms {
+			out[m.Name] = m
+		}
+		return out
+	}
+	in := double11() // 1–14 Nov, preheat phase from 1 Nov
+	in.DefaultMilestones = true
+	c, err := cs.Create(ctx, e.Admin, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := byName(c.Milestones)
+	if m := ms["预热 preheat starts"]; m.DueOn != "2026-11-01" || m.Anchor != campaign.AnchorPreheat {
+		t.Fatalf("预热 with a preheat phase from 1 Nov: %+v", m)
+	}
+	if m := ms["复盘 review"]; m.DueOn != "2026-11-15" || m.Anchor != campaign.AnchorEnd || m.OffsetDays == nil || *m.OffsetDays != 1 {
+		t.Fatalf("复盘: %+v", m)
+	}
+	if m := ms["立项 kick-off"]; m.DueOn != "2026-10-02" || m.Anchor != campaign.AnchorStart {
+		t.Fatalf("立项: %+v", m)
+	}
+
+	// A preheat phase from 20 Oct 20:00 Shanghai (12:00 UTC) is due that
+	// shop-local day; the campaign ending at 20:00 on 13 Nov is reviewed on
+	// the 14th.
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	early := double11()
+	early.Name, early.DefaultMilestones, early.DayWeights = "双11 早预热", true, nil
+	early.StartsAt = time.Date(2026, 10, 20, 20, 0, 0, 0, sh)
+	early.EndsAt = time.Date(2026, 11, 13, 20, 0, 0, 0, sh)
+	early.Phases = []campaign.Phase{{Kind: campaign.PhasePreheat, StartsAt: time.Date(2026, 10, 24, 20, 0, 0, 0, sh), EndsAt: time.Date(2026, 11, 1, 0, 0, 0, 0, sh)}}
+	ec, err := cs.Create(ctx, e.Admin, early)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms = byName(ec.Milestones)
+	if m := ms["预热 preheat starts"]; m.DueOn != "2026-10-24" {
+		t.Fatalf("预热 with a preheat phase from 24 Oct 20:00: %+v", m)
+	}
+	if m := ms["复盘 review"]; m.DueOn != "2026-11-14" {
+		t.Fatalf("复盘 of a campaign ending 13 Nov 20:00: %+v", m)
+	}
+
+	// Without a preheat phase 预热 is T-7.
+	flat := double11()
+	flat.Name, flat.Phases, flat.DefaultMilestones = "双11 无阶段", nil, true
+	fc, err := cs.Create(ctx, e.Admin, flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := byName(fc.Milestones)["预热 preheat starts"]; m.DueOn != "2026-10-25" {
+		t.Fatalf("预热 without a preheat phase: %+v, want T-7 2026-10-25", m)
+	}
+
+	// Moving the end moves 复盘; adding a preheat phase moves 预热.
+	longer := flat
+	longer.EndsAt = longer.EndsAt.AddDate(0, 0, 2)
+	longer.DayWeights = append(append([]int64{}, flat.DayWeights...), 1, 1)
+	longer.Phases = []campaign.Phase{{Kind: campaign.PhasePreheat, StartsAt: time.Date(2026, 11, 3, 0, 0, 0, 0, sh), EndsAt: time.Date(2026, 11, 5, 0, 0, 0, 0, sh)}}
+	if _, err := cs.Update(ctx, e.Admin, fc.ID, longer); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cs.Get(ctx, e.Shop.ID, fc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms = byName(got.Milestones)
+	if ms["复盘 review"].DueOn != "2026-11-17" || ms["预热 preheat starts"].DueOn != "2026-11-03" {
+		t.Fatalf("after moving the end and adding a preheat phase: %+v", got.Milestones)
+	}
+
+	// A milestone of its own may count from the end; anchor needs an offset.
+	three := int64(3)
+	m, err := cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "结算对账", OffsetDays: &three, Anchor: campaign.AnchorEnd})
+	if err != nil || m.DueOn != "2026-11-17" || m.Anchor != campaign.AnchorEnd {
+		t.Fatalf("T+3 after the end: %+v, %v", m, err)
+	}
+	_, err = cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "x", DueOn: "2026-11-11", Anchor: campaign.AnchorEnd})
+	if ce, ok := commerce.AsError(err); !ok || ce.Field != "anchor" || ce.Code != "anchor_without_offset" {
+		t.Fatalf("anchor with due_on: %v", err)
+	}
+	_, err = cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "x", OffsetDays: &three, Anchor: "middle"})
+	if ce, ok := commerce.AsError(err); !ok || ce.Field != "anchor" || ce.Code != "invalid_enum" {
+		t.Fatalf("unknown anchor: %v", err)
 	}
 }
 
