@@ -60,7 +60,7 @@ type PlanRow struct {
 	TargetToDate *int64 `json:"target_to_date,omitempty" doc:"The target through the review day (the whole target once the window is over)"`
 	Actual       *int64 `json:"actual,omitempty" doc:"Absent when not known"`
 	Attainment   *int64 `json:"attainment_bp,omitempty" doc:"actual / target_to_date, bp"`
-	Status       string `json:"status,omitempty" enum:"on_track,behind,alert"`
+	Status       string `json:"status,omitempty" enum:"on_track,behind,alert,not_started" doc:"not_started (no actual) when the window has not started"`
 }
 
 // PhasePlan is one phase's plan against its actuals.

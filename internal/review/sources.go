@@ -118,6 +118,10 @@ func PlanRows(paces []campaign.KPIPace, actual func(string) *int64, alert int64,
 			row.Target, row.TargetToDate = &t, &ttd
 		}
 		switch {
+		case targeted && p.Status == campaign.PaceNotStarted:
+			row.Status = campaign.PaceNotStarted
+			out = append(out, row)
+			continue
 		case targeted && p.Actual != nil:
 			a := *p.Actual
 			row.Actual = &a

@@ -387,7 +387,11 @@ func (f *fixedActuals) Actuals(_ context.Context, _ *campaign.Campaign, from, th
 
 func (f *fixedActuals) ActualsByDay(_ context.Context, _ *campaign.Campaign, from, through campaign.Day) ([]campaign.DayActuals, error) {
 	f.from, f.through = from, through
-	return nil, nil
+	var out []campaign.DayActuals
+	for d := from; d <= through; d = campaign.AddDays(d, 1) {
+		out = append(out, campaign.DayActuals{Day: d, OnDay: f.got, ToDate: f.got})
+	}
+	return out, nil
 }
 
 func testCampaignPacingWithActuals(t *testing.T, open Opener) {
@@ -397,6 +401,7 @@ func testCampaignPacingWithActuals(t *testing.T, open Opener) {
 	in := double11()
 	in.DayWeights = nil // 14 equal days
 	in.Targets = campaign.Targets{campaign.KPIGMV: 14_000_000_00, campaign.KPIConversionRate: 400, campaign.KPIOrders: 1400}
+	in.Phases[2].Targets = campaign.Targets{campaign.KPIOrders: 300}
 	c, err := cs.Create(ctx, e.Admin, in)
 	if err != nil {
 		t.Fatal(err)
@@ -427,5 +432,87 @@ func testCampaignPacingWithActuals(t *testing.T, open Opener) {
 	}
 	if len(r.KPIs) != 3 {
 		t.Fatalf("%d KPIs", len(r.KPIs))
+	}
+	// The tail (12–14 Nov) has not started: no actual, not_started.
+	tail := r.Phases[2]
+	if len(tail.KPIs) != 1 || tail.KPIs[0].Status != campaign.PaceNotStarted || tail.KPIs[0].Actual != nil || tail.KPIs[0].Attainment != nil {
+		t.Fatalf("tail phase before it starts: %+v", tail.KPIs)
+	}
+
+	// A day that has not come (the 13th, asked on the 11th) is not judged
+	// on zeros: not_started, no actual, the target to date still shown.
+	act.from, act.through = "", ""
+	r, err = cs.Pacing(ctx, e.Shop.ID, c.ID, "2026-11-13")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range append(append([]campaign.KPIPace{}, r.KPIs...), r.Phases[2].KPIs...) {
+		if k.Status != campaign.PaceNotStarted || k.Actual != nil || k.Attainment != nil {
+			t.Errorf("%s on a day to come: status %q actual %v", k.KPI, k.Status, k.Actual)
+		}
+	}
+	if r.KPIs[0].TargetToDate != 13_000_000_00 {
+		t.Errorf("target to the 13th: %d", r.KPIs[0].TargetToDate)
+	}
+	if act.through > "2026-11-11" {
+		t.Errorf("actuals asked through %s, a day that has not come", act.through)
+	}
+
+	// Plan vs actual through the 13th: the 12th and 13th have no actual.
+	pva, err := cs.PlanVsActual(ctx, e.Shop.ID, c.ID, "2026-11-13")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act.through != "2026-11-11" {
+		t.Errorf("plan vs actual asked actuals through %s, want today 2026-11-11", act.through)
+	}
+	gmv := pva.Campaign.KPIs[0]
+	if gmv.KPI != campaign.KPIGMV || len(gmv.Days) != 13 {
+		t.Fatalf("gmv plan: %+v", gmv)
+	}
+	for _, d := range gmv.Days {
+		future := d.Day > "2026-11-11"
+		switch {
+		case future && (d.Status != campaign.PaceNotStarted || d.Actual != nil || d.CumulativeActual != nil || d.Attainment != nil):
+			t.Errorf("%s (to come): %+v", d.Day, d)
+		case !future && (d.Actual == nil || d.Status == campaign.PaceNotStarted || d.Status == ""):
+			t.Errorf("%s (past or today): %+v", d.Day, d)
+		}
+	}
+
+	// A campaign that has not started: every KPI not_started, today and
+	// on its own days.
+	dec := double11()
+	dec.Name, dec.DayWeights = "双12", nil
+	shift := func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
+	dec.StartsAt, dec.EndsAt = shift(dec.StartsAt), shift(dec.EndsAt)
+	for i := range dec.Phases {
+		dec.Phases[i].StartsAt, dec.Phases[i].EndsAt = shift(dec.Phases[i].StartsAt), shift(dec.Phases[i].EndsAt)
+	}
+	d12, err := cs.Create(ctx, e.Admin, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []string{"", "2026-12-01", "2026-12-12"} {
+		r, err := cs.Pacing(ctx, e.Shop.ID, d12.ID, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range r.KPIs {
+			if k.Status != campaign.PaceNotStarted || k.Actual != nil {
+				t.Errorf("campaign not started, day %q: %s status %q actual %v", day, k.KPI, k.Status, k.Actual)
+			}
+		}
+	}
+	pva, err = cs.PlanVsActual(ctx, e.Shop.ID, d12.ID, "2026-12-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range pva.Campaign.KPIs {
+		for _, d := range k.Days {
+			if d.Status != campaign.PaceNotStarted || d.Actual != nil || d.CumulativeActual != nil {
+				t.Errorf("campaign not started, %s %s: %+v", k.KPI, d.Day, d)
+			}
+		}
 	}
 }
