@@ -110,8 +110,8 @@ type PromotionUse struct {
 	Name         string `json:"name"`
 	Orders       int64  `json:"orders" doc:"Orders paid in the window that used it"`
 	DiscountCost int64  `json:"discount_cost" doc:"Discount it gave on those orders, fen"`
-	Issued       *int64 `json:"issued,omitempty" doc:"Coupon templates: coupons issued"`
-	Redeemed     *int64 `json:"redeemed,omitempty" doc:"Coupon templates: coupons used"`
+	Issued       *int64 `json:"issued,omitempty" doc:"Coupon templates: coupons claimed in the window"`
+	Redeemed     *int64 `json:"redeemed,omitempty" doc:"Coupon templates: of those, the ones used by an order paid in the window"`
 	// Base is the denominator of the redemption rate: coupons issued for a
 	// template, paid orders in the window for a promotion.
 	Base       int64  `json:"base"`
@@ -146,7 +146,7 @@ type StockOut struct {
 	Name   string     `json:"name"`
 	Source string     `json:"source" enum:"stock,flash"`
 	SaleID string     `json:"sale_id,omitempty" doc:"The flash sale, for source flash"`
-	At     *time.Time `json:"at,omitempty" doc:"When it first reached zero in the window (stock); absent for flash sales"`
+	At     *time.Time `json:"at,omitempty" doc:"When it reached zero in the window: first time (stock), the reservation that took the last unit (flash)"`
 	Out    bool       `json:"still_out" doc:"Still at zero at the end of the window (stock) or now (flash)"`
 }
 

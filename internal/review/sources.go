@@ -13,13 +13,14 @@ import (
 type Store interface {
 	// PromotionUsage reports, for each promotion and coupon template id
 	// given (in that order), the orders paid in [from, to) that used it
-	// with the discount it gave, and for templates the coupons issued and
-	// used; Base is the paid orders in the window for promotions and the
+	// with the discount it gave, and for templates the coupons issued
+	// (claimed) in [from, to) and, of those, the ones used by an order paid
+	// in it; Base is the paid orders in the window for promotions and the
 	// coupons issued for templates.
 	PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]PromotionUse, error)
 	// StockOuts lists the SKUs whose free stock reached zero in [from, to)
-	// (from the stock ledger) and the flash-sale items that sold out in a
-	// sale overlapping it.
+	// (from the stock ledger) and the flash-sale items whose allocation
+	// sold out in it.
 	StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]StockOut, error)
 }
 
