@@ -156,6 +156,16 @@ type SectionNote struct {
 	Note    string `json:"note"`
 }
 
+// Coverage is the window every figure of a review is bounded by: the
+// campaign's shop-local days, whole, as the half-open [from, to).
+type Coverage struct {
+	From     time.Time `json:"from" doc:"Every figure counts what happened at or after this instant: the shop-local midnight starting the campaign's first day"`
+	To       time.Time `json:"to" doc:"… and before this one: the shop-local midnight after its last day"`
+	FirstDay string    `json:"first_day"`
+	LastDay  string    `json:"last_day"`
+	TimeZone string    `json:"time_zone"`
+}
+
 // CampaignReview is a campaign's review.
 type CampaignReview struct {
 	CampaignID  string    `json:"campaign_id"`
@@ -169,6 +179,8 @@ type CampaignReview struct {
 	StartsAt    time.Time `json:"starts_at"`
 	EndsAt      time.Time `json:"ends_at"`
 	GeneratedAt time.Time `json:"generated_at"`
+	// Window is what every figure below is bounded by.
+	Window Coverage `json:"window" doc:"The window every figure of the review covers (orders paid, coupons issued and redeemed, spend, visits, stock-outs): the campaign's shop-local days, whole"`
 
 	KPIs       []PlanRow       `json:"kpis"`
 	Phases     []PhasePlan     `json:"phases"`
@@ -230,7 +242,8 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 	w := WindowOf(c, loc, now)
 	r := &CampaignReview{CampaignID: c.ID, Name: c.Name, Status: c.Status, TimeZone: loc.String(), FirstDay: w.FirstDay, LastDay: w.LastDay, AsOf: w.AsOf,
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, GeneratedAt: now.UTC(),
-		KPIs: []PlanRow{}, Phases: []PhasePlan{}, Channels: []ChannelReturn{}, Promotions: []PromotionUse{}, Funnel: []FunnelStage{},
+		Window: Coverage{From: w.From, To: w.To, FirstDay: w.FirstDay, LastDay: w.LastDay, TimeZone: loc.String()},
+		KPIs:   []PlanRow{}, Phases: []PhasePlan{}, Channels: []ChannelReturn{}, Promotions: []PromotionUse{}, Funnel: []FunnelStage{},
 		TopSKUs: []TopSKU{}, StockOuts: []StockOut{}, Notes: []SectionNote{}}
 	r.Provisional = c.Status != campaign.StatusEnded && now.Before(c.EndsAt)
 	// use records a source's answer: ErrUnavailable becomes a note and the

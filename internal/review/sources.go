@@ -57,11 +57,29 @@ func (d *Default) totals(ctx context.Context, c *campaign.Campaign, w Window) (a
 	if err != nil {
 		return analytics.KPIs{}, err
 	}
-	var cost int64
-	for _, ch := range c.Channels {
-		cost += ch.Spent
+	cost, err := d.spend(ctx, c, w)
+	if err != nil {
+		return analytics.KPIs{}, err
 	}
 	return analytics.Compute(sum, &dd, cost), nil
+}
+
+// spend is what was posted on the campaign's channels for the window's
+// days: spend booked for a day before or after it is not the window's.
+func (d *Default) spend(ctx context.Context, c *campaign.Campaign, w Window) (int64, error) {
+	var cost int64
+	for _, ch := range c.Channels {
+		entries, err := d.Campaigns.Spend(ctx, c.ShopID, c.ID, ch.ID)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range entries {
+			if e.Day >= w.FirstDay && e.Day <= w.LastDay {
+				cost += int64(e.Amount)
+			}
+		}
+	}
+	return cost, nil
 }
 
 // actualOf maps a campaign KPI to its analytics value.
