@@ -29,7 +29,7 @@ func TestDemoSchedulesAreInShopTime(t *testing.T) {
 		time.Date(2026, 11, 20, 16, 10, 0, 0, time.UTC), // 00:10 the next day
 	} {
 		t.Run(now.In(loc).Format("15:04"), func(t *testing.T) {
-			s := seedSmall(t) // a shop each: the promotions would overlap
+			s := seedTiny(t) // a shop each: the promotions would overlap
 			clk := func() time.Time { return now }
 			com := commerce.NewService(s.st, commerce.Options{Now: clk})
 			ps := promotion.New(s.st, com)
@@ -98,4 +98,21 @@ func TestDemoSchedulesAreInShopTime(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seedTiny seeds a demo shop with a short history: enough catalog and
+// customers for the promotions and flash sales, quick under -race.
+func seedTiny(t *testing.T) *seeded {
+	t.Helper()
+	ctx := context.Background()
+	st := openStore(t)
+	res, err := Seed(ctx, st, Options{Seed: 7, SKUs: 40, Customers: 60, Months: 1, Now: testNow})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	s := &seeded{st: st, svc: commerce.NewService(st, commerce.Options{}), res: res}
+	if s.cs, err = st.ListCustomers(ctx, res.Shop.ID, commerce.Page{Limit: 10}); err != nil || len(s.cs) == 0 {
+		t.Fatalf("customers %v, %v", s.cs, err)
+	}
+	return s
 }
