@@ -291,7 +291,7 @@ func seedDemo(ctx context.Context, st commerce.Store, svc *commerce.Service, ps 
 	if err != nil {
 		return fmt.Errorf("seed demo campaigns: %w", err)
 	}
-	cps, err := demo.SeedCampaigns(ctx, cs, res.Shop.ID, loc, time.Now(), promos)
+	cps, err := demo.SeedCampaigns(ctx, cs, res.Shop.ID, loc, time.Now(), promos, res.Double11)
 	if err != nil {
 		return fmt.Errorf("seed demo campaigns: %w", err)
 	}

@@ -23,10 +23,11 @@ const (
 	KindAnomaly         = "anomaly"          // an hourly counter far from its seasonal baseline
 	KindStock           = "stock"            // SKUs at or below their safety stock
 	KindPromotionBudget = "promotion_budget" // promotions with most of their budget used
+	KindMilestone       = "milestone"        // campaign milestones past their due day, not done
 )
 
 // Kinds lists the rule kinds.
-var Kinds = []string{KindPacing, KindThreshold, KindAnomaly, KindStock, KindPromotionBudget}
+var Kinds = []string{KindPacing, KindThreshold, KindAnomaly, KindStock, KindPromotionBudget, KindMilestone}
 
 // Severities, lowest first: 提醒 reminder, 警告 warning, 紧急 urgent.
 const (
@@ -106,10 +107,10 @@ const (
 // fields apply depends on the kind; the others must be left out.
 type RuleInput struct {
 	Name    string `json:"name" minLength:"1" maxLength:"200" doc:"What the rule is for"`
-	Kind    string `json:"kind" enum:"pacing,threshold,anomaly,stock,promotion_budget"`
+	Kind    string `json:"kind" enum:"pacing,threshold,anomaly,stock,promotion_budget,milestone"`
 	Enabled *bool  `json:"enabled,omitempty" doc:"Default true"`
 	// pacing
-	CampaignID string   `json:"campaign_id,omitempty" maxLength:"64" doc:"pacing: the campaign"`
+	CampaignID string   `json:"campaign_id,omitempty" maxLength:"64" doc:"pacing: the campaign; milestone: only this campaign (default every campaign)"`
 	KPIs       []string `json:"kpis,omitempty" maxItems:"20" doc:"pacing: the campaign KPIs to watch (default all it targets)"`
 	// threshold, anomaly
 	KPI string `json:"kpi,omitempty" maxLength:"40" doc:"threshold: a KPI of docs/METRICS.md; anomaly: an additive hourly counter"`
@@ -191,6 +192,7 @@ func (in *RuleInput) Validate() error {
 		KindAnomaly:         {"kpi", "channel", "campaign", "weeks", "min_volume", "persistence"},
 		KindStock:           {},
 		KindPromotionBudget: {"threshold_bp"},
+		KindMilestone:       {"campaign_id"},
 	}[in.Kind]
 	for _, f := range all {
 		if f.set && !slices.Contains(takes, f.name) {
@@ -278,7 +280,7 @@ type Alert struct {
 	RuleID      string `json:"rule_id"`
 	Kind        string `json:"kind"`
 	Fingerprint string `json:"fingerprint"`
-	Subject     string `json:"subject" doc:"What the alert is about: a KPI, a SKU id, a promotion id"`
+	Subject     string `json:"subject" doc:"What the alert is about: a KPI, a SKU id, a promotion id, a milestone id"`
 	Severity    string `json:"severity" enum:"reminder,warning,urgent"`
 	// Notified is the highest severity notified so far: a rise above it
 	// notifies again.

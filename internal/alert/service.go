@@ -88,10 +88,12 @@ type Store interface {
 	PromotionBudgets(ctx context.Context, shopID string, now time.Time) ([]BudgetUse, error)
 }
 
-// Campaigns is the campaign service pacing rules read.
+// Campaigns is the campaign service pacing and milestone rules read.
 type Campaigns interface {
 	Get(ctx context.Context, shopID, id string) (*campaign.Campaign, error)
 	Pacing(ctx context.Context, shopID, id string, day string) (*campaign.PacingReport, error)
+	// List lists the shop's campaigns by id (without milestone statuses).
+	List(ctx context.Context, shopID string, p commerce.Page) ([]campaign.Campaign, error)
 }
 
 // Metrics are the analytics rollups threshold and anomaly rules read.
@@ -131,7 +133,7 @@ func (s *Service) checkRule(ctx context.Context, shopID string, in *RuleInput) e
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	if in.Kind == KindPacing && s.opts.Campaigns != nil {
+	if (in.Kind == KindPacing || in.Kind == KindMilestone && in.CampaignID != "") && s.opts.Campaigns != nil {
 		if _, err := s.opts.Campaigns.Get(ctx, shopID, in.CampaignID); err != nil {
 			if ce, ok := commerce.AsError(err); ok && ce.Kind == commerce.KindNotFound {
 				return commerce.Invalid("campaign_id", "unknown_campaign", "campaign %q does not exist", in.CampaignID)
@@ -586,6 +588,11 @@ func (s *Service) findings(ctx context.Context, r *Rule, loc *time.Location, now
 		fs, err = s.stock(ctx, r)
 	case KindPromotionBudget:
 		fs, err = s.budgets(ctx, r, now)
+	case KindMilestone:
+		if s.opts.Campaigns == nil {
+			return nil, errNoSource
+		}
+		fs, err = s.milestones(ctx, r, loc, now)
 	default:
 		return nil, errNoSource
 	}

@@ -88,7 +88,7 @@ type Input struct {
 	PromotionIDs      []string   `json:"promotion_ids,omitempty"`
 	CouponTemplateIDs []string   `json:"coupon_template_ids,omitempty"`
 	// DefaultMilestones adds the usual milestones at creation.
-	DefaultMilestones bool `json:"default_milestones,omitempty" doc:"At creation: add T-30 立项, T-21 方案评审, T-14 系统测试, T-7 预热, T-1 压测与值班, T+1 复盘"`
+	DefaultMilestones bool `json:"default_milestones,omitempty" doc:"At creation: add T-30 立项, T-21 方案评审, T-14 系统测试, 预热 (the preheat phase's first day; T-7 without one), T-1 压测与值班, 复盘 (the day after the last day)"`
 }
 
 // Validate checks the input in the shop's time zone and fills defaults.

@@ -44,6 +44,10 @@ const (
 	PaceOnTrack = "on_track" // at or above the target-to-date
 	PaceBehind  = "behind"   // below 100 % of it
 	PaceAlert   = "alert"    // below the alert line
+	// PaceNotStarted is a window not started on the day asked, or a day
+	// that has not come yet: there is no actual to judge, so no actual
+	// and no judgement (never an alert on zeros).
+	PaceNotStarted = "not_started"
 )
 
 // DefaultAlertLine is the alert line when a campaign sets none: an actual

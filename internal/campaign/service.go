@@ -111,7 +111,8 @@ func (s *Service) Create(ctx context.Context, a commerce.Actor, in Input) (*Camp
 	var ms []Milestone
 	if in.DefaultMilestones {
 		for _, mi := range DefaultMilestones() {
-			ms = append(ms, Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: mi.Name, OffsetDays: mi.OffsetDays, CreatedAt: now})
+			ms = append(ms, Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: mi.Name, OffsetDays: mi.OffsetDays, Anchor: mi.Anchor,
+				CreatedAt: now})
 		}
 	}
 	if err := s.store.CreateCampaign(ctx, c, ms, s.com.Audit(a, "create", "campaign", c.ID, nil, c)); err != nil {
@@ -206,7 +207,7 @@ func (s *Service) finish(c *Campaign, loc *time.Location) {
 	}
 	for i := range c.Milestones {
 		m := &c.Milestones[i]
-		m.DueOn = dueOn(m.OffsetDays, m.DueOn, c.StartsAt, loc)
+		m.DueOn = m.dueOn(c, loc)
 		m.Status = m.StatusAt(now, loc)
 	}
 	sort.SliceStable(c.Milestones, func(i, j int) bool { return c.Milestones[i].DueOn < c.Milestones[j].DueOn })
@@ -296,8 +297,8 @@ func (s *Service) AddMilestone(ctx context.Context, a commerce.Actor, campaignID
 	if err != nil {
 		return nil, err
 	}
-	m := &Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: in.Name, OffsetDays: in.OffsetDays, DueOn: in.DueOn, Owner: in.Owner,
-		CreatedAt: s.com.Now().UTC()}
+	m := &Milestone{ID: s.com.ID("cms"), ShopID: a.ShopID, CampaignID: c.ID, Name: in.Name, OffsetDays: in.OffsetDays, Anchor: in.Anchor, DueOn: in.DueOn,
+		Owner: in.Owner, CreatedAt: s.com.Now().UTC()}
 	if err := s.store.AddMilestone(ctx, m, s.com.Audit(a, "create", "campaign_milestone", m.ID, nil, m)); err != nil {
 		return nil, fmt.Errorf("add milestone: %w", err)
 	}
@@ -344,7 +345,7 @@ type KPIPace struct {
 	TargetToDate int64       `json:"target_to_date"`
 	Actual       *int64      `json:"actual,omitempty"`
 	Attainment   *money.Rate `json:"attainment_bp,omitempty"`
-	Status       string      `json:"status,omitempty" enum:"on_track,behind,alert"`
+	Status       string      `json:"status,omitempty" enum:"on_track,behind,alert,not_started" doc:"Against the target to date; not_started (no actual) when the window has not started on the day or the day has not come yet"`
 }
 
 // PhasePace is a phase's pacing on a day.
@@ -381,21 +382,30 @@ func (s *Service) Pacing(ctx context.Context, shopID, id string, day string) (*P
 	if day, err = s.dayOrToday("day", day, loc); err != nil {
 		return nil, err
 	}
-	actual, err := s.windowActuals(ctx, c, Days(c.StartsAt, c.EndsAt, loc), day)
+	today := DayOf(s.com.Now(), loc)
+	days := Days(c.StartsAt, c.EndsAt, loc)
+	actual, err := s.windowActuals(ctx, c, days, day, today)
 	if err != nil {
 		return nil, err
 	}
-	r := &PacingReport{CampaignID: c.ID, Day: day, TimeZone: loc.String(), AlertLine: c.AlertLine, KPIs: paces(c.Series(loc), day, actual, c.AlertLine),
-		Phases: []PhasePace{}}
+	r := &PacingReport{CampaignID: c.ID, Day: day, TimeZone: loc.String(), AlertLine: c.AlertLine,
+		KPIs: paces(c.Series(loc), day, actual, c.AlertLine, started(days, day, today)), Phases: []PhasePace{}}
 	for i := range c.Phases {
 		p := &c.Phases[i]
-		actual, err := s.windowActuals(ctx, c, Days(p.StartsAt, p.EndsAt, loc), day)
+		pdays := Days(p.StartsAt, p.EndsAt, loc)
+		actual, err := s.windowActuals(ctx, c, pdays, day, today)
 		if err != nil {
 			return nil, err
 		}
-		r.Phases = append(r.Phases, PhasePace{Kind: p.Kind, Name: p.Name, KPIs: paces(p.Series(loc), day, actual, c.AlertLine)})
+		r.Phases = append(r.Phases, PhasePace{Kind: p.Kind, Name: p.Name, KPIs: paces(p.Series(loc), day, actual, c.AlertLine, started(pdays, day, today))})
 	}
 	return r, nil
+}
+
+// started reports whether a window of days is judged on day, asked on
+// today: it has begun by then and day has come.
+func started(days []Day, day, today Day) bool {
+	return len(days) > 0 && day >= days[0] && day <= today
 }
 
 func (s *Service) dayOrToday(field, day string, loc *time.Location) (Day, error) {
@@ -418,10 +428,10 @@ func clip(days []Day, day Day) (from, through Day, ok bool) {
 }
 
 // windowActuals are the actuals of a window's days through day (nil
-// without analytics or before the window).
-func (s *Service) windowActuals(ctx context.Context, c *Campaign, days []Day, day Day) (map[string]int64, error) {
+// without analytics, before the window, or when day has not come yet).
+func (s *Service) windowActuals(ctx context.Context, c *Campaign, days []Day, day, today Day) (map[string]int64, error) {
 	from, through, ok := clip(days, day)
-	if s.actuals == nil || !ok {
+	if s.actuals == nil || !ok || !started(days, day, today) {
 		return nil, nil
 	}
 	a, err := s.actuals.Actuals(ctx, c, from, through)
@@ -431,11 +441,13 @@ func (s *Service) windowActuals(ctx context.Context, c *Campaign, days []Day, da
 	return a, nil
 }
 
-func paces(series []Series, day Day, actual map[string]int64, alert money.Rate) []KPIPace {
+func paces(series []Series, day Day, actual map[string]int64, alert money.Rate, started bool) []KPIPace {
 	out := []KPIPace{}
 	for _, sr := range series {
 		kp := KPIPace{KPI: sr.KPI, Target: sr.Target, DayTarget: sr.On(day), TargetToDate: sr.ToDate(day)}
-		if v, ok := actual[sr.KPI]; ok {
+		if !started {
+			kp.Status = PaceNotStarted
+		} else if v, ok := actual[sr.KPI]; ok {
 			att := Attainment(kp.TargetToDate, v)
 			kp.Actual, kp.Attainment, kp.Status = &v, &att, PaceStatus(kp.TargetToDate, v, alert)
 		}
@@ -452,7 +464,7 @@ type PlanDay struct {
 	CumulativeTarget int64       `json:"cumulative_target" doc:"Target from the window's first day through this day"`
 	CumulativeActual *int64      `json:"cumulative_actual,omitempty" doc:"Actual from the window's first day through this day"`
 	Attainment       *money.Rate `json:"attainment_bp,omitempty" doc:"cumulative_actual / cumulative_target, bp"`
-	Status           string      `json:"status,omitempty" enum:"on_track,behind,alert"`
+	Status           string      `json:"status,omitempty" enum:"on_track,behind,alert,not_started" doc:"not_started (no actual) for a day that has not come yet"`
 }
 
 // KPIPlan is one KPI's plan against its actuals, by day.
@@ -498,14 +510,15 @@ func (s *Service) PlanVsActual(ctx context.Context, shopID, id, through string) 
 	if through, err = s.dayOrToday("through", through, loc); err != nil {
 		return nil, err
 	}
+	today := DayOf(s.com.Now(), loc)
 	out := &PlanVsActual{CampaignID: c.ID, Through: through, TimeZone: loc.String(), AlertLine: c.AlertLine, Phases: []WindowPlan{}}
 	days := Days(c.StartsAt, c.EndsAt, loc)
-	if out.Campaign, err = s.windowPlan(ctx, c, "campaign", "", days, c.Series(loc), through); err != nil {
+	if out.Campaign, err = s.windowPlan(ctx, c, "campaign", "", days, c.Series(loc), through, today); err != nil {
 		return nil, err
 	}
 	for i := range c.Phases {
 		p := &c.Phases[i]
-		w, err := s.windowPlan(ctx, c, p.Kind, p.Name, Days(p.StartsAt, p.EndsAt, loc), p.Series(loc), through)
+		w, err := s.windowPlan(ctx, c, p.Kind, p.Name, Days(p.StartsAt, p.EndsAt, loc), p.Series(loc), through, today)
 		if err != nil {
 			return nil, err
 		}
@@ -514,13 +527,14 @@ func (s *Service) PlanVsActual(ctx context.Context, shopID, id, through string) 
 	return out, nil
 }
 
-func (s *Service) windowPlan(ctx context.Context, c *Campaign, kind, name string, days []Day, series []Series, through Day) (WindowPlan, error) {
+func (s *Service) windowPlan(ctx context.Context, c *Campaign, kind, name string, days []Day, series []Series, through, today Day) (WindowPlan, error) {
 	w := WindowPlan{Kind: kind, Name: name, KPIs: []KPIPlan{}}
 	if len(days) > 0 {
 		w.From, w.To = days[0], days[len(days)-1]
 	}
 	var byDay map[Day]DayActuals
-	if from, last, ok := clip(days, through); ok && s.actuals != nil && len(series) > 0 {
+	// Actuals stop at today: a day that has not come has none.
+	if from, last, ok := clip(days, min(through, today)); ok && s.actuals != nil && len(series) > 0 {
 		got, err := s.actuals.ActualsByDay(ctx, c, from, last)
 		if err != nil {
 			return w, fmt.Errorf("campaign %s actuals by day: %w", c.ID, err)
@@ -537,7 +551,9 @@ func (s *Service) windowPlan(ctx context.Context, c *Campaign, kind, name string
 				break
 			}
 			pd := PlanDay{Day: d, Target: sr.Daily[i], CumulativeTarget: sr.ToDate(d)}
-			if a, ok := byDay[d]; ok {
+			if d > today {
+				pd.Status = PaceNotStarted
+			} else if a, ok := byDay[d]; ok {
 				if v, ok := a.OnDay[sr.KPI]; ok {
 					pd.Actual = &v
 				}

@@ -8,6 +8,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/promotion"
+	"github.com/carnivalhq/carnival/internal/review"
 )
 
 // TestDemoAnalyticsHistoryAndCampaigns seeds the small shop's analytics
@@ -68,7 +69,7 @@ func TestDemoAnalyticsHistoryAndCampaigns(t *testing.T) {
 
 	// Campaigns: the 双11 plan is over, with actuals near its targets.
 	cs := campaign.New(s.st, s.svc, promotion.New(s.st, s.svc), analytics.CampaignActuals{Reader: analytics.Reader{St: s.st}, Spend: s.st})
-	cps, err := SeedCampaigns(ctx, cs, shopID, loc, testNow, nil)
+	cps, err := SeedCampaigns(ctx, cs, shopID, loc, testNow, nil, s.res.Double11)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +104,81 @@ func TestDemoAnalyticsHistoryAndCampaigns(t *testing.T) {
 	if len(pva.Phases) != 3 || len(pva.Campaign.KPIs) == 0 {
 		t.Fatalf("plan vs actual: %+v", pva)
 	}
+	testDouble11Review(t, s, cs, c, loc)
 	c12, err := cs.Get(ctx, shopID, cps.Double12)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !c12.StartsAt.After(testNow) || c12.Targets[campaign.KPIGMV] <= 0 {
 		t.Fatalf("双12 campaign starts %s with targets %v; want upcoming with targets", c12.StartsAt, c12.Targets)
+	}
+}
+
+// testDouble11Review: the ended 双11 campaign's promotions were created
+// before it with windows inside it, and ran: its review shows orders and
+// costs for each, coupons issued and redeemed, and phases whose
+// attainments differ.
+func testDouble11Review(t *testing.T, s *seeded, cs *campaign.Service, c *campaign.Campaign, loc *time.Location) {
+	t.Helper()
+	ctx := context.Background()
+	if s.res.Double11 == nil || len(c.PromotionIDs) < 3 || len(c.CouponTemplateIDs) < 1 {
+		t.Fatalf("双11 attachments: promotions %v, templates %v", c.PromotionIDs, c.CouponTemplateIDs)
+	}
+	// Campaign and phase boundaries are shop-local midnights.
+	for _, at := range []time.Time{c.StartsAt, c.EndsAt} {
+		if l := at.In(loc); l.Hour() != 0 || l.Minute() != 0 {
+			t.Errorf("campaign boundary at %s shop time", l.Format("2006-01-02 15:04"))
+		}
+	}
+	ps := promotion.New(s.st, s.svc)
+	for _, id := range c.PromotionIDs {
+		p, err := ps.Promotion(ctx, c.ShopID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.CreatedAt.Before(c.StartsAt) || p.StartsAt.Before(c.StartsAt) || p.EndsAt.IsZero() || p.EndsAt.After(c.EndsAt) {
+			t.Errorf("promotion %q created %s, runs %s – %s: not before and inside the campaign %s – %s", p.Name, p.CreatedAt, p.StartsAt, p.EndsAt, c.StartsAt, c.EndsAt)
+		}
+		if l := p.StartsAt.In(loc); l.Hour() < 8 && !(l.Hour() == 0 && l.Minute() == 0) {
+			t.Errorf("promotion %q starts at %s shop time", p.Name, l.Format("15:04"))
+		}
+	}
+	rep, err := review.Build(ctx, review.NewSources(cs, s.st, s.st), c, loc, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Provisional || len(rep.Promotions) != len(c.PromotionIDs)+len(c.CouponTemplateIDs) {
+		t.Fatalf("review: provisional %v, promotions %+v", rep.Provisional, rep.Promotions)
+	}
+	for _, pu := range rep.Promotions {
+		t.Logf("双11 review: %s %q: %d orders, cost %d, issued %v redeemed %v, redemption %v", pu.Kind, pu.Name, pu.Orders, pu.DiscountCost, pu.Issued, pu.Redeemed, pu.Redemption)
+		if pu.Orders == 0 || pu.DiscountCost <= 0 || pu.Redemption == nil || *pu.Redemption <= 0 {
+			t.Errorf("双11 review: %s %q has %d orders, ¥%d cost", pu.Kind, pu.Name, pu.Orders, pu.DiscountCost)
+		}
+		if pu.Kind == review.KindCouponTemplate && (pu.Issued == nil || pu.Redeemed == nil || *pu.Redeemed == 0 || *pu.Issued <= *pu.Redeemed) {
+			t.Errorf("双11 coupon %q: issued %v, redeemed %v", pu.Name, pu.Issued, pu.Redeemed)
+		}
+	}
+	// Each phase's attainment is its own: not the same number three times.
+	atts := map[string]map[int64]bool{}
+	for _, ph := range rep.Phases {
+		for _, k := range ph.KPIs {
+			if k.Attainment == nil {
+				t.Fatalf("phase %s %s has no attainment", ph.Kind, k.KPI)
+			}
+			if atts[k.KPI] == nil {
+				atts[k.KPI] = map[int64]bool{}
+			}
+			atts[k.KPI][*k.Attainment] = true
+			t.Logf("双11 phase %s %s: attainment %d bp", ph.Kind, k.KPI, *k.Attainment)
+		}
+	}
+	if len(rep.Phases) != 3 || len(atts) == 0 {
+		t.Fatalf("phases %+v", rep.Phases)
+	}
+	for kpi, seen := range atts {
+		if len(seen) != len(rep.Phases) {
+			t.Errorf("phase attainments of %s: %v; want one per phase, all different", kpi, seen)
+		}
 	}
 }

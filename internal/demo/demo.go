@@ -19,6 +19,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
 // ShopName is the demo shop's name; IsSeeded looks for it.
@@ -54,6 +55,9 @@ type Result struct {
 	SKUs           int
 	Customers      int
 	Orders         int
+	// Double11 is the promotions and coupon template the history's 双11
+	// campaign ran (nil when the history does not hold its window).
+	Double11 *PromotionsResult
 }
 
 func (o Options) normalized() (Options, error) {
@@ -121,16 +125,30 @@ func Seed(ctx context.Context, store commerce.Store, opt Options) (*Result, erro
 	cat := planCatalog(r, opt.SKUs)
 	cs, batches := planCustomers(r, opt.Customers, start, now)
 	orders := planOrders(r, cat, cs, start, now, loc, timeout)
-	tagCampaignOrders(orders, double11(now, loc))
+	d11w := double11(now, loc)
+	tagCampaignOrders(orders, d11w)
+	// The 双11 promotions need the promotion engine over the same store.
+	var d11 *d11Promos
+	pst, hasPromos := store.(promotion.Store)
+	if hasPromos {
+		d11 = planDouble11(d11w, start, now)
+		planDouble11Coupons(d11, orders, cat)
+	}
 	events := timeline(cs, batches, orders)
-	events = planStock(r, cat, orders, events, start, now)
+	events = planStock(r, cat, orders, append(events, double11Events(d11, orders)...), start, now)
 
 	shopAt := start.AddDate(0, 0, -35)
 	clk := clock.At(shopAt)
 	ids := newIDs(clk, rand.New(rand.NewPCG(r.Uint64(), r.Uint64())))
 	sd := &seeder{
 		svc: commerce.NewService(store, commerce.Options{Now: clk.Now, NewID: ids.New}),
-		clk: clk, cat: cat, cs: cs, batches: batches, orders: orders,
+		clk: clk, cat: cat, cs: cs, batches: batches, orders: orders, d11: d11,
+	}
+	if d11 != nil {
+		// Only the window's orders are priced by the engine (PlaceRequest.Pricer);
+		// the rest of the history keeps list prices.
+		d11.ps = promotion.New(pst, sd.svc)
+		sd.svc.SetPricer(commerce.ListPricer{})
 	}
 	res, err := sd.run(ctx, shopAt, now, events)
 	if err != nil {
@@ -148,6 +166,7 @@ type seeder struct {
 	cs      []customerPlan
 	batches []customerBatch
 	orders  []orderPlan
+	d11     *d11Promos
 }
 
 func (sd *seeder) run(ctx context.Context, shopAt, now time.Time, events []event) (*Result, error) {
@@ -178,6 +197,9 @@ func (sd *seeder) run(ctx context.Context, shopAt, now time.Time, events []event
 
 	sd.clk.Set(now)
 	res := &Result{SKUs: len(sd.cat.skus), Customers: len(sd.cs), Orders: len(sd.orders)}
+	if sd.d11 != nil {
+		res.Double11 = sd.d11.res
+	}
 	for _, k := range []struct {
 		role, name string
 		secret     *string
@@ -290,6 +312,12 @@ func (sd *seeder) apply(ctx context.Context, ev event) error {
 		for _, l := range o.lines {
 			req.Lines = append(req.Lines, commerce.CartLine{SKUID: sd.cat.skus[l.sku].id, Quantity: l.qty})
 		}
+		if o.promoted && sd.d11 != nil {
+			req.Pricer = sd.d11.ps
+			if o.couponCode != "" {
+				req.CouponCodes = []string{o.couponCode}
+			}
+		}
 		placed, _, err := svc.PlaceOrder(ctx, shopID, req, "")
 		if err != nil {
 			return fmt.Errorf("place order %d at %s: %w", ev.ref, ev.at.Format(time.RFC3339), err)
@@ -314,6 +342,12 @@ func (sd *seeder) apply(ctx context.Context, ev event) error {
 		if _, err := svc.RefundOrder(ctx, sd.actor, o.id, &commerce.RefundRequest{Lines: o.refund, ReturnStock: &ret, Reason: o.refundReason}); err != nil {
 			return err
 		}
+	case evPromos:
+		return sd.createDouble11(ctx)
+	case evEndPromos:
+		return sd.endDouble11(ctx)
+	case evClaim:
+		return sd.claimDouble11(ctx, ev.ref)
 	default:
 		return errors.New("unknown event")
 	}

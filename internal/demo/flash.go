@@ -18,7 +18,7 @@ type FlashResult struct {
 }
 
 // SeedFlash puts the peak paths in the demo: a flash sale live now, one
-// tomorrow at 20:00, and a limited coupon to grab.
+// tomorrow at 20:00 in the shop's time zone, and a limited coupon to grab.
 func SeedFlash(ctx context.Context, fl *peak.Flash, ps *promotion.Service, com *commerce.Service, shopID string, now time.Time) (*FlashResult, error) {
 	admin := commerce.Actor{ShopID: shopID, KeyID: "demo", Role: commerce.RoleAdmin}
 	pick := func(category string, n int) ([]commerce.SKU, error) {
@@ -55,19 +55,22 @@ func SeedFlash(ctx context.Context, fl *peak.Flash, ps *promotion.Service, com *
 		return nil, fmt.Errorf("demo flash sale: no SKU with stock to allocate")
 	}
 	out := &FlashResult{}
-	s, err := fl.CreateSale(ctx, admin, peak.SaleInput{Name: "限时秒杀 · 爆款直降", StartsAt: now.Add(-10 * time.Minute), EndsAt: now.Add(3 * time.Hour), Items: items(live, 100)})
+	day, err := shopDay(ctx, com, shopID, now)
+	if err != nil {
+		return nil, err
+	}
+	s, err := fl.CreateSale(ctx, admin, peak.SaleInput{Name: "限时秒杀 · 爆款直降", StartsAt: liveStart(day, now), EndsAt: now.Add(3 * time.Hour), Items: items(live, 100)})
 	if err != nil {
 		return nil, fmt.Errorf("demo flash sale: %w", err)
 	}
 	out.Live = s.ID
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
 	later, err := pick("cat-apparel-women", 2)
 	if err != nil {
 		return nil, err
 	}
 	if len(later) > 0 {
-		s, err := fl.CreateSale(ctx, admin, peak.SaleInput{Name: "明晚 20:00 女装秒杀", StartsAt: day.AddDate(0, 0, 1).Add(20 * time.Hour),
-			EndsAt: day.AddDate(0, 0, 1).Add(22 * time.Hour), Items: items(later, 200)})
+		s, err := fl.CreateSale(ctx, admin, peak.SaleInput{Name: "明晚 20:00 女装秒杀", StartsAt: localAt(day, 1, 20),
+			EndsAt: localAt(day, 1, 22), Items: items(later, 200)})
 		if err != nil {
 			return nil, fmt.Errorf("demo upcoming flash sale: %w", err)
 		}
@@ -80,4 +83,20 @@ func SeedFlash(ctx context.Context, fl *peak.Flash, ps *promotion.Service, com *
 	}
 	out.GrabTemplate = t.ID
 	return out, nil
+}
+
+// liveStart is when the sale live at now began: the latest of the shop's
+// usual flash hours (10:00, 14:00, 20:00 local) at least ten minutes
+// before now, so a demo seeded in the small hours has not opened a sale
+// at 03:00. day is the shop-local midnight of now.
+func liveStart(day, now time.Time) time.Time {
+	cut := now.Add(-10 * time.Minute)
+	for _, d := range []time.Time{day, day.AddDate(0, 0, -1)} {
+		for _, h := range []int{20, 14, 10} {
+			if t := localAt(d, 0, h); !t.After(cut) {
+				return t
+			}
+		}
+	}
+	return cut
 }

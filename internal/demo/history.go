@@ -44,6 +44,11 @@ type orderPlan struct {
 	returnStock  bool
 	refundReason string
 	id           string
+	// The 双11 window's orders are priced by the promotion engine; some
+	// claim a 双11 coupon (and use it: couponCode).
+	promoted   bool
+	d11Coupon  int
+	couponCode string
 }
 
 type eventKind int
@@ -57,6 +62,9 @@ const (
 	evCancel
 	evFulfil
 	evRefund
+	evPromos    // the 双11 promotions are created
+	evEndPromos // … and ended
+	evClaim     // a 双11 coupon is claimed for an order's customer
 )
 
 // event is one call to the service at a moment of the history: ref indexes

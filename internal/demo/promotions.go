@@ -21,13 +21,17 @@ type PromotionsResult struct {
 // the way an operations team would for a big sale: a 满减 ladder across the
 // shop, member prices on beauty, 第二件半价 on snacks, a gift ladder on
 // skincare, free shipping over ¥99, a limited-time discount that starts
-// tomorrow, and three coupon templates, some already in customers' wallets.
+// tomorrow at 20:00 in the shop's time zone, and three coupon templates,
+// some already in customers' wallets.
 // It goes through promotion.Service, so every rule is validated and checked
 // for conflicts; the margin guard's worst cases are acknowledged, as an
 // admin would for a demo.
 func SeedPromotions(ctx context.Context, ps *promotion.Service, com *commerce.Service, shopID string, now time.Time) (*PromotionsResult, error) {
 	admin := commerce.Actor{ShopID: shopID, KeyID: "demo", Role: commerce.RoleAdmin}
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	day, err := shopDay(ctx, com, shopID, now)
+	if err != nil {
+		return nil, err
+	}
 	cat := func(ids ...string) pricing.Scope { return pricing.Scope{CategoryIDs: ids} }
 	all := pricing.Scope{All: true}
 	promos := []promotion.Promotion{
@@ -41,7 +45,7 @@ func SeedPromotions(ctx context.Context, ps *promotion.Service, com *commerce.Se
 			Tiers: []pricing.Tier{{Threshold: 39900}}}},
 		{Activity: pricing.Activity{Name: "满99包邮", Kind: pricing.FreeShipping, Scope: all, Threshold: 9900}},
 		{Activity: pricing.Activity{Name: "女装限时88折（明日开抢）", Kind: pricing.LimitedTime, Scope: cat("cat-apparel-women"), Rate: 8800,
-			StartsAt: day.AddDate(0, 0, 1).Add(20 * time.Hour), EndsAt: day.AddDate(0, 0, 3)}, Limits: promotion.Limits{PerCustomerUses: 5}},
+			StartsAt: localAt(day, 1, 20), EndsAt: day.AddDate(0, 0, 3)}, Limits: promotion.Limits{PerCustomerUses: 5}},
 	}
 	// The gift is the cheapest active skincare SKU: a 旅行装 stand-in.
 	skus, err := com.ListSKUs(ctx, shopID, commerce.SKUFilter{CategoryID: "cat-beauty-skincare", Status: commerce.SKUActive}, commerce.Page{Limit: 500})
@@ -96,4 +100,25 @@ func SeedPromotions(ctx context.Context, ps *promotion.Service, com *commerce.Se
 		}
 	}
 	return out, nil
+}
+
+// shopDay is the midnight starting now's day in the shop's time zone: demo
+// schedules ("明晚 20:00") are the shop's wall clock, whatever the
+// server's zone.
+func shopDay(ctx context.Context, com *commerce.Service, shopID string, now time.Time) (time.Time, error) {
+	sh, err := com.Shop(ctx, shopID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	loc, err := time.LoadLocation(sh.TimeZone)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("demo: shop time zone: %w", err)
+	}
+	l := now.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc), nil
+}
+
+// localAt is hour o'clock, shop time, days after the shop-local midnight day.
+func localAt(day time.Time, days, hour int) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day()+days, hour, 0, 0, 0, day.Location())
 }

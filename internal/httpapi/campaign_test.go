@@ -198,6 +198,7 @@ func TestCampaignRejectsBadInput(t *testing.T) {
 		{"milestone without a due rule", "POST", base + "/milestones", map[string]any{"name": "x"}, 422, "required", "offset_days"},
 		{"milestone with both due rules", "POST", base + "/milestones", map[string]any{"name": "x", "offset_days": -3, "due_on": "2026-11-01"}, 422, "ambiguous_due", "due_on"},
 		{"milestone bad date", "POST", base + "/milestones", map[string]any{"name": "x", "due_on": "2026-13-01"}, 422, "invalid_date", "due_on"},
+		{"milestone anchor with a date", "POST", base + "/milestones", map[string]any{"name": "x", "due_on": "2026-11-01", "anchor": "end"}, 422, "anchor_without_offset", "anchor"},
 		{"done on a missing milestone", "POST", base + "/milestones/cms_nope/done", nil, 404, "milestone_not_found", ""},
 		{"pacing bad day", "GET", base + "/pacing?day=tomorrow", nil, 422, "invalid_date", "day"},
 		{"plan vs actual bad through", "GET", base + "/plan-vs-actual?through=11-11", nil, 422, "invalid_date", "through"},

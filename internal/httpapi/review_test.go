@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
@@ -207,5 +208,140 @@ func TestCampaignReviewErrorsAreProblems(t *testing.T) {
 	r := e.do(commerce.RoleAnalyst, http.MethodGet, "/api/v1/campaigns/"+long+"/review.csv", nil)
 	if r.status != 422 || r.header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("long id: %d %s", r.status, r.body)
+	}
+}
+
+// Every figure of a review is bounded by the campaign's window, and the
+// review says which window it covers: a coupon claimed in the window but
+// redeemed after it, an order paid after it and spend posted for days
+// outside it do not show, on both engines.
+func TestCampaignReviewIsBoundedByTheWindow(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			clk := storetest.NewClock() // 11 Nov 2026 08:00 in Shanghai
+			e := newEnvOn(t, engine, clk, 25800)
+			e.withReview(t)
+			ctx := context.Background()
+			admin := commerce.Actor{ShopID: e.shop.ID, KeyID: "key_test", Role: commerce.RoleAdmin}
+			p, _, err := e.cfg.Promotions.SavePromotion(ctx, admin, &promotion.Promotion{Activity: pricing.Activity{Name: "满10减5", Kind: pricing.ThresholdOff,
+				Scope: pricing.Scope{All: true}, Tiers: []pricing.Tier{{Threshold: 1000, Off: 500}}}}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tpl, err := e.cfg.Promotions.SaveTemplate(ctx, admin, &promotion.Template{CouponTemplate: pricing.CouponTemplate{Name: "满30减8", Kind: pricing.ThresholdOff,
+				Threshold: 3000, Off: 800, Scope: pricing.Scope{All: true}}, ValidDays: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := d11()
+			plan["promotion_ids"], plan["coupon_template_ids"] = []string{p.ID}, []string{tpl.ID}
+			r := e.do(commerce.RoleOperator, http.MethodPost, "/api/v1/campaigns", plan)
+			var c campaign.Campaign
+			r.json(t, &c)
+			base := "/api/v1/campaigns/" + c.ID
+			r = e.do(commerce.RoleOperator, http.MethodPost, base+"/channels", map[string]any{"kind": "paid_ads", "name": "朋友圈广告",
+				"utm_source": "wechat", "utm_medium": "cpc", "utm_campaign": "d11", "budget": 100_000})
+			var ch campaign.Channel
+			r.json(t, &ch)
+			// Spend for a day before, on and after the window: only the 11th's is the campaign's.
+			for day, amount := range map[string]int{"2026-10-25": 5000, "2026-11-11": 2000, "2026-11-20": 8000} {
+				if r := e.do(commerce.RoleOperator, http.MethodPost, base+"/channels/"+ch.ID+"/spend", map[string]any{"day": day, "amount": amount}); r.status != http.StatusCreated {
+					t.Fatalf("spend: %d %s", r.status, r.body)
+				}
+			}
+			coupon, err := e.cfg.Promotions.ClaimCoupon(ctx, e.shop.ID, tpl.ID, e.cust.ID) // claimed in the window
+			if err != nil {
+				t.Fatal(err)
+			}
+			order := func(key string, codes ...string) commerce.Order {
+				t.Helper()
+				body := map[string]any{"customer_id": e.cust.ID, "lines": []map[string]any{{"sku_id": e.sku.ID, "quantity": 1}}, "channel": "wechat", "campaign": "d11"}
+				if len(codes) > 0 {
+					body["coupon_codes"] = codes
+				}
+				var o commerce.Order
+				e.do(commerce.RoleStorefront, http.MethodPost, "/api/v1/orders", body, "Idempotency-Key", key).json(t, &o)
+				if r := e.do(commerce.RoleStorefront, http.MethodPost, "/api/v1/orders/"+o.ID+"/pay", nil); r.status != 200 {
+					t.Fatalf("pay: %d %s", r.status, r.body)
+				}
+				return o
+			}
+			in := order("in")
+			clk.Set(time.Date(2026, 11, 16, 4, 0, 0, 0, time.UTC)) // 16 Nov 12:00 in Shanghai: over
+			late := order("late", coupon.Code)
+			if late.CouponDiscount != 800 || late.OrderDiscount != 500 {
+				t.Fatalf("late order: coupon %d, promotion %d", late.CouponDiscount, late.OrderDiscount)
+			}
+			if err := e.ingest.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			var rep review.CampaignReview
+			if r := e.do(commerce.RoleAnalyst, http.MethodGet, base+"/review", nil); r.status != 200 {
+				t.Fatalf("review: %d %s", r.status, r.body)
+			} else {
+				r.json(t, &rep)
+			}
+			sh, _ := time.LoadLocation("Asia/Shanghai")
+			w := rep.Window
+			if !w.From.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, sh)) || !w.To.Equal(time.Date(2026, 11, 15, 0, 0, 0, 0, sh)) ||
+				w.FirstDay != "2026-11-01" || w.LastDay != "2026-11-14" || w.TimeZone != "Asia/Shanghai" {
+				t.Fatalf("window %+v", w)
+			}
+			kpi := map[string]review.PlanRow{}
+			for _, k := range rep.KPIs {
+				kpi[k.KPI] = k
+			}
+			if k := kpi[campaign.KPIOrders]; k.Actual == nil || *k.Actual != 1 {
+				t.Fatalf("orders %+v: the late order counted", k)
+			}
+			wantROI := (int64(in.Payable)*10000*2 + 2000) / (2 * 2000)
+			if k := kpi[campaign.KPIROI]; k.Actual == nil || *k.Actual != wantROI {
+				t.Fatalf("roi %+v, want %d (paid in the window over the spend of its days)", k, wantROI)
+			}
+			if len(rep.Channels) != 1 || rep.Channels[0].Spend != 2000 || rep.Channels[0].Orders != 1 {
+				t.Fatalf("channels %+v", rep.Channels)
+			}
+			for _, pu := range rep.Promotions {
+				switch pu.ID {
+				case p.ID:
+					if pu.Orders != 1 || pu.DiscountCost != 500 || pu.Base != 1 {
+						t.Fatalf("promotion %+v: only the order paid in the window", pu)
+					}
+				case tpl.ID:
+					if pu.Orders != 0 || pu.DiscountCost != 0 || *pu.Issued != 1 || *pu.Redeemed != 0 {
+						t.Fatalf("template %+v: its redemption came after the window", pu)
+					}
+				}
+			}
+			if cu := rep.Customers; cu == nil || cu.Paying != 1 {
+				t.Fatalf("customers %+v", cu)
+			}
+			if f := rep.Funnel; len(f) != 5 || f[4].Visitors != 1 {
+				t.Fatalf("funnel %+v", f)
+			}
+			if len(rep.TopSKUs) != 1 || rep.TopSKUs[0].Units != 1 {
+				t.Fatalf("top skus %+v", rep.TopSKUs)
+			}
+
+			page := string(e.do(commerce.RoleAnalyst, http.MethodGet, base+"/review.html", nil).body)
+			if !strings.Contains(page, "统计区间 Window: 2026-11-01 00:00 – 2026-11-15 00:00 (Asia/Shanghai)") {
+				t.Fatalf("the page does not say its window:\n%s", page)
+			}
+			body := e.do(commerce.RoleAnalyst, http.MethodGet, base+"/review.csv", nil).body
+			rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(body), "\ufeff"))).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var covers []string
+			for _, row := range rows {
+				if row[0] == "campaign" && row[2] == "covers" {
+					covers = row
+				}
+			}
+			if covers == nil || covers[5] != "2026-11-01 00:00 – 2026-11-15 00:00" || covers[6] != "Asia/Shanghai" {
+				t.Fatalf("csv covers row %v in:\n%s", covers, body)
+			}
+		})
 	}
 }

@@ -148,9 +148,10 @@ var KPILabels = map[string]string{
 
 // StatusLabels are the bilingual pace statuses.
 var StatusLabels = map[string]string{
-	campaign.PaceOnTrack: "达标 On track",
-	campaign.PaceBehind:  "落后 Behind",
-	campaign.PaceAlert:   "预警 Alert",
+	campaign.PaceOnTrack:    "达标 On track",
+	campaign.PaceBehind:     "落后 Behind",
+	campaign.PaceAlert:      "预警 Alert",
+	campaign.PaceNotStarted: "未开始 Not started",
 }
 
 // PhaseLabels are the bilingual phase kinds.

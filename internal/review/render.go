@@ -75,12 +75,23 @@ func HTML(w io.Writer, r *CampaignReview) error {
 		R         *CampaignReview
 		Note      map[string]string
 		Generated string
-	}{r, notes, r.GeneratedAt.In(loc).Format("2006-01-02 15:04")})
+		Covers    string
+		Note2     string
+	}{r, notes, r.GeneratedAt.In(loc).Format("2006-01-02 15:04"), r.Window.span(loc), CoversNote})
 	if err != nil {
 		return err
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// CoversNote says that every figure is bounded by the review's window.
+const CoversNote = "所有数字只计此区间内发生的 every figure counts only what happened in this window"
+
+// span is the window as shop-local "from – to" minutes.
+func (c Coverage) span(loc *time.Location) string {
+	const f = "2006-01-02 15:04"
+	return c.From.In(loc).Format(f) + " – " + c.To.In(loc).Format(f)
 }
 
 // CSVHeader is the CSV's header row.
@@ -105,6 +116,7 @@ func CSV(w io.Writer, r *CampaignReview) error {
 		prov = "provisional 进行中"
 	}
 	row("campaign", text(r.Name), "window", "", r.FirstDay+" – "+r.LastDay, r.TimeZone, "", r.Status, prov)
+	row("campaign", text(r.Name), "covers", "", r.Window.span(loc), r.Window.TimeZone, "", "", CoversNote)
 	kpis := func(section, item string, ks []PlanRow) {
 		for _, k := range ks {
 			_ = cw.Write([]string{section, item, k.KPI, plain(k.KPI, k.Target), plain(k.KPI, k.TargetToDate), plain(k.KPI, k.Actual), csvUnit(k.KPI),

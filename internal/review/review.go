@@ -60,7 +60,7 @@ type PlanRow struct {
 	TargetToDate *int64 `json:"target_to_date,omitempty" doc:"The target through the review day (the whole target once the window is over)"`
 	Actual       *int64 `json:"actual,omitempty" doc:"Absent when not known"`
 	Attainment   *int64 `json:"attainment_bp,omitempty" doc:"actual / target_to_date, bp"`
-	Status       string `json:"status,omitempty" enum:"on_track,behind,alert"`
+	Status       string `json:"status,omitempty" enum:"on_track,behind,alert,not_started" doc:"not_started (no actual) when the window has not started"`
 }
 
 // PhasePlan is one phase's plan against its actuals.
@@ -110,8 +110,8 @@ type PromotionUse struct {
 	Name         string `json:"name"`
 	Orders       int64  `json:"orders" doc:"Orders paid in the window that used it"`
 	DiscountCost int64  `json:"discount_cost" doc:"Discount it gave on those orders, fen"`
-	Issued       *int64 `json:"issued,omitempty" doc:"Coupon templates: coupons issued"`
-	Redeemed     *int64 `json:"redeemed,omitempty" doc:"Coupon templates: coupons used"`
+	Issued       *int64 `json:"issued,omitempty" doc:"Coupon templates: coupons claimed in the window"`
+	Redeemed     *int64 `json:"redeemed,omitempty" doc:"Coupon templates: of those, the ones used by an order paid in the window"`
 	// Base is the denominator of the redemption rate: coupons issued for a
 	// template, paid orders in the window for a promotion.
 	Base       int64  `json:"base"`
@@ -146,7 +146,7 @@ type StockOut struct {
 	Name   string     `json:"name"`
 	Source string     `json:"source" enum:"stock,flash"`
 	SaleID string     `json:"sale_id,omitempty" doc:"The flash sale, for source flash"`
-	At     *time.Time `json:"at,omitempty" doc:"When it first reached zero in the window (stock); absent for flash sales"`
+	At     *time.Time `json:"at,omitempty" doc:"When it reached zero in the window: first time (stock), the reservation that took the last unit (flash)"`
 	Out    bool       `json:"still_out" doc:"Still at zero at the end of the window (stock) or now (flash)"`
 }
 
@@ -154,6 +154,16 @@ type StockOut struct {
 type SectionNote struct {
 	Section string `json:"section"`
 	Note    string `json:"note"`
+}
+
+// Coverage is the window every figure of a review is bounded by: the
+// campaign's shop-local days, whole, as the half-open [from, to).
+type Coverage struct {
+	From     time.Time `json:"from" doc:"Every figure counts what happened at or after this instant: the shop-local midnight starting the campaign's first day"`
+	To       time.Time `json:"to" doc:"… and before this one: the shop-local midnight after its last day"`
+	FirstDay string    `json:"first_day"`
+	LastDay  string    `json:"last_day"`
+	TimeZone string    `json:"time_zone"`
 }
 
 // CampaignReview is a campaign's review.
@@ -169,6 +179,8 @@ type CampaignReview struct {
 	StartsAt    time.Time `json:"starts_at"`
 	EndsAt      time.Time `json:"ends_at"`
 	GeneratedAt time.Time `json:"generated_at"`
+	// Window is what every figure below is bounded by.
+	Window Coverage `json:"window" doc:"The window every figure of the review covers (orders paid, coupons issued and redeemed, spend, visits, stock-outs): the campaign's shop-local days, whole"`
 
 	KPIs       []PlanRow       `json:"kpis"`
 	Phases     []PhasePlan     `json:"phases"`
@@ -230,7 +242,8 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 	w := WindowOf(c, loc, now)
 	r := &CampaignReview{CampaignID: c.ID, Name: c.Name, Status: c.Status, TimeZone: loc.String(), FirstDay: w.FirstDay, LastDay: w.LastDay, AsOf: w.AsOf,
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, GeneratedAt: now.UTC(),
-		KPIs: []PlanRow{}, Phases: []PhasePlan{}, Channels: []ChannelReturn{}, Promotions: []PromotionUse{}, Funnel: []FunnelStage{},
+		Window: Coverage{From: w.From, To: w.To, FirstDay: w.FirstDay, LastDay: w.LastDay, TimeZone: loc.String()},
+		KPIs:   []PlanRow{}, Phases: []PhasePlan{}, Channels: []ChannelReturn{}, Promotions: []PromotionUse{}, Funnel: []FunnelStage{},
 		TopSKUs: []TopSKU{}, StockOuts: []StockOut{}, Notes: []SectionNote{}}
 	r.Provisional = c.Status != campaign.StatusEnded && now.Before(c.EndsAt)
 	// use records a source's answer: ErrUnavailable becomes a note and the

@@ -304,3 +304,16 @@ func TestCSVHasABOMAHeaderAndOneTableWithASectionColumn(t *testing.T) {
 		}
 	}
 }
+
+// A campaign or phase that has not started is not judged on the shop's
+// zeros: its targeted rows say not_started and carry no actual.
+func TestPlanRowsOfAWindowNotStartedHaveNoActual(t *testing.T) {
+	zero := func(string) *int64 { return p64(0) }
+	rows := review.PlanRows([]campaign.KPIPace{{KPI: campaign.KPIGMV, Target: 1_000_000, TargetToDate: 100_000, Status: campaign.PaceNotStarted}},
+		zero, 6000, true)
+	for _, r := range rows {
+		if r.KPI == campaign.KPIGMV && (r.Status != campaign.PaceNotStarted || r.Actual != nil || r.Attainment != nil) {
+			t.Fatalf("gmv row of a window not started: %+v", r)
+		}
+	}
+}

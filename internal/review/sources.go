@@ -13,13 +13,14 @@ import (
 type Store interface {
 	// PromotionUsage reports, for each promotion and coupon template id
 	// given (in that order), the orders paid in [from, to) that used it
-	// with the discount it gave, and for templates the coupons issued and
-	// used; Base is the paid orders in the window for promotions and the
+	// with the discount it gave, and for templates the coupons issued
+	// (claimed) in [from, to) and, of those, the ones used by an order paid
+	// in it; Base is the paid orders in the window for promotions and the
 	// coupons issued for templates.
 	PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]PromotionUse, error)
 	// StockOuts lists the SKUs whose free stock reached zero in [from, to)
-	// (from the stock ledger) and the flash-sale items that sold out in a
-	// sale overlapping it.
+	// (from the stock ledger) and the flash-sale items whose allocation
+	// sold out in it.
 	StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]StockOut, error)
 }
 
@@ -56,11 +57,29 @@ func (d *Default) totals(ctx context.Context, c *campaign.Campaign, w Window) (a
 	if err != nil {
 		return analytics.KPIs{}, err
 	}
-	var cost int64
-	for _, ch := range c.Channels {
-		cost += ch.Spent
+	cost, err := d.spend(ctx, c, w)
+	if err != nil {
+		return analytics.KPIs{}, err
 	}
 	return analytics.Compute(sum, &dd, cost), nil
+}
+
+// spend is what was posted on the campaign's channels for the window's
+// days: spend booked for a day before or after it is not the window's.
+func (d *Default) spend(ctx context.Context, c *campaign.Campaign, w Window) (int64, error) {
+	var cost int64
+	for _, ch := range c.Channels {
+		entries, err := d.Campaigns.Spend(ctx, c.ShopID, c.ID, ch.ID)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range entries {
+			if e.Day >= w.FirstDay && e.Day <= w.LastDay {
+				cost += int64(e.Amount)
+			}
+		}
+	}
+	return cost, nil
 }
 
 // actualOf maps a campaign KPI to its analytics value.
@@ -118,6 +137,10 @@ func PlanRows(paces []campaign.KPIPace, actual func(string) *int64, alert int64,
 			row.Target, row.TargetToDate = &t, &ttd
 		}
 		switch {
+		case targeted && p.Status == campaign.PaceNotStarted:
+			row.Status = campaign.PaceNotStarted
+			out = append(out, row)
+			continue
 		case targeted && p.Actual != nil:
 			a := *p.Actual
 			row.Actual = &a

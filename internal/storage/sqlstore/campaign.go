@@ -140,16 +140,17 @@ func (s *Store) withCampaignParts(ctx context.Context, cs []campaign.Campaign) (
 		if err != nil {
 			return nil, err
 		}
-		rows, err = s.Query(ctx, `SELECT id, shop_id, campaign_id, name, offset_days, due_on, owner, done_at, created_at
+		rows, err = s.Query(ctx, `SELECT id, shop_id, campaign_id, name, offset_days, anchor, due_on, owner, done_at, created_at
 			FROM campaign_milestones WHERE campaign_id = $1 ORDER BY id`, cs[i].ID)
 		ms, err := rowsAll(rows, err, func(r *sql.Rows) (campaign.Milestone, error) {
 			var m campaign.Milestone
 			var off, done sql.NullInt64
 			var created int64
-			err := r.Scan(&m.ID, &m.ShopID, &m.CampaignID, &m.Name, &off, &m.DueOn, &m.Owner, &done, &created)
+			var anchor string
+			err := r.Scan(&m.ID, &m.ShopID, &m.CampaignID, &m.Name, &off, &anchor, &m.DueOn, &m.Owner, &done, &created)
 			if off.Valid {
 				v := off.Int64
-				m.OffsetDays = &v
+				m.OffsetDays, m.Anchor = &v, anchor
 			}
 			m.DoneAt, m.CreatedAt = FromNullTS(done), FromTS(created)
 			return m, err
@@ -239,8 +240,12 @@ func insertMilestone(ctx context.Context, tx *Tx, m *campaign.Milestone) error {
 	if m.OffsetDays != nil {
 		off = sql.NullInt64{Int64: *m.OffsetDays, Valid: true}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO campaign_milestones (id, shop_id, campaign_id, name, offset_days, due_on, owner, done_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, m.ID, m.ShopID, m.CampaignID, m.Name, off, m.DueOn, m.Owner, NullTS(m.DoneAt), TS(m.CreatedAt))
+	anchor := m.Anchor
+	if anchor == "" {
+		anchor = campaign.AnchorStart
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO campaign_milestones (id, shop_id, campaign_id, name, offset_days, anchor, due_on, owner, done_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, m.ID, m.ShopID, m.CampaignID, m.Name, off, anchor, m.DueOn, m.Owner, NullTS(m.DoneAt), TS(m.CreatedAt))
 	return err
 }
 

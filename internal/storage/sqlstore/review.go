@@ -29,7 +29,8 @@ type appliedDoc struct {
 
 // PromotionUsage reads the orders paid in [from, to) and the pricing each
 // kept at placement: an activity applied counts for its promotion, a
-// coupon for its template. The explanation is JSON text on both engines,
+// coupon for its template. A template's coupons issued are those claimed
+// in [from, to), redeemed those of them used by an order paid in it. The explanation is JSON text on both engines,
 // so it is decoded here rather than in SQL.
 func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time.Time, promotionIDs, templateIDs []string) ([]review.PromotionUse, error) {
 	type use struct{ orders, discount int64 }
@@ -118,8 +119,12 @@ func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time
 			return nil, err
 		}
 		var issued, used int64
-		if err := s.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'used' THEN 1 ELSE 0 END), 0) FROM coupons
-			WHERE shop_id = $1 AND template_id = $2`, shopID, id).Scan(&issued, &used); err != nil {
+		// Issued: claimed in the window; redeemed: of those, the ones whose
+		// order was paid in the window. A coupon claimed before the window
+		// or redeemed after it is not the campaign's.
+		if err := s.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.status = 'used' AND o.paid_at >= $3 AND o.paid_at < $4 THEN 1 ELSE 0 END), 0)
+			FROM coupons c LEFT JOIN orders o ON o.shop_id = c.shop_id AND o.id = c.order_id AND c.order_id <> ''
+			WHERE c.shop_id = $1 AND c.template_id = $2 AND c.claimed_at >= $3 AND c.claimed_at < $4`, shopID, id, TS(from), TS(to)).Scan(&issued, &used); err != nil {
 			return nil, err
 		}
 		row.Issued, row.Redeemed, row.Base = &issued, &used, issued
@@ -134,7 +139,8 @@ func (s *Store) PromotionUsage(ctx context.Context, shopID string, from, to time
 // in order finds when it first reached zero and whether it was still at
 // zero at to.
 // Flash-sale items with nothing remaining, of sales overlapping the window,
-// are listed too.
+// are listed too when their last reservation (the one that took the last
+// unit) was made in the window.
 func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time) ([]review.StockOut, error) {
 	rows, err := s.Query(ctx, `SELECT m.sku_id, k.name, k.stock, m.delta, m.at FROM stock_moves m JOIN skus k ON k.id = m.sku_id
 		WHERE m.shop_id = $1 AND m.at >= $2 ORDER BY m.sku_id, m.at, m.id`, shopID, TS(from))
@@ -203,17 +209,30 @@ func (s *Store) StockOuts(ctx context.Context, shopID string, from, to time.Time
 		return out[i].SKUID < out[j].SKUID
 	})
 
-	frows, err := s.Query(ctx, `SELECT i.sku_id, k.name, i.sale_id FROM flash_items i JOIN flash_sales f ON f.id = i.sale_id JOIN skus k ON k.id = i.sku_id
+	// A sold-out allocation ran out with its last reservation (a released
+	// one gives its units back, so the one that took the last unit is the
+	// latest): it counts when that happened in the window.
+	frows, err := s.Query(ctx, `SELECT i.sku_id, k.name, i.sale_id,
+			(SELECT MAX(r.created_at) FROM flash_reservations r WHERE r.sale_id = i.sale_id AND r.sku_id = i.sku_id) AS out_at
+		FROM flash_items i JOIN flash_sales f ON f.id = i.sale_id JOIN skus k ON k.id = i.sku_id
 		WHERE i.shop_id = $1 AND f.starts_at < $2 AND f.ends_at > $3 AND i.allocated > 0 AND i.remaining = 0 ORDER BY i.sale_id, i.position`,
 		shopID, TS(to), TS(from))
 	flash, err := rowsAll(frows, err, func(r *sql.Rows) (review.StockOut, error) {
 		row := review.StockOut{Source: review.OutFlash, Out: true}
-		return row, r.Scan(&row.SKUID, &row.Name, &row.SaleID)
+		var at sql.NullInt64
+		err := r.Scan(&row.SKUID, &row.Name, &row.SaleID, &at)
+		row.At = FromNullTS(at)
+		return row, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return append(out, flash...), nil
+	for _, f := range flash {
+		if f.At != nil && !f.At.Before(from) && f.At.Before(to) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 func plainID(id string) bool {

@@ -33,6 +33,7 @@ func RunAlerts(t *testing.T, open Opener) {
 	t.Run("PromotionBudgets", func(t *testing.T) { testAlertBudgets(t, open) })
 	t.Run("AnomalyAndThreshold", func(t *testing.T) { testAlertAnomaly(t, open) })
 	t.Run("Pacing", func(t *testing.T) { testAlertPacing(t, open) })
+	t.Run("MilestonesOverdue", func(t *testing.T) { testAlertMilestones(t, open) })
 	t.Run("WebhookRetryAndSignature", func(t *testing.T) { testAlertWebhookRetry(t, open) })
 	t.Run("WebhookCrashAndGiveUp", func(t *testing.T) { testAlertWebhookCrash(t, open) })
 	t.Run("ConcurrentDeliverers", func(t *testing.T) { testAlertConcurrentDeliverers(t, open) })
@@ -535,6 +536,113 @@ func testAlertPacing(t *testing.T, open Opener) {
 	}
 	if got := alertsOf(t, e, as, alert.StatusOpen); len(got) != 0 {
 		t.Fatalf("open %+v", got)
+	}
+}
+
+// testAlertMilestones: a milestone rule raises one alert per milestone past
+// its due day and not done, warning at first and urgent from the third day
+// overdue, and resolves it once the milestone is done.
+func testAlertMilestones(t *testing.T, open Opener) {
+	e, as, cs := alertEnv(t, open, nil)
+	in := double11() // 1–14 Nov
+	in.DefaultMilestones = true
+	c, err := cs.Create(ctx, e.Admin, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 08:00 on the 11th in Shanghai: T-30 (10-02), T-21 (10-11), T-14
+	// (10-18), T-1 (10-31) and 预热 (11-01) are past; 复盘 (11-15) is not.
+	var done []string
+	for _, m := range c.Milestones {
+		if m.Name == "立项 kick-off" || m.Name == "方案评审 plan review" {
+			done = append(done, m.ID)
+			if _, err := cs.CompleteMilestone(ctx, e.Admin, c.ID, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	yesterday, err := cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "主图上线", DueOn: "2026-11-10", Owner: "王五"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	today, err := cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "客服话术", DueOn: "2026-11-11"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := double11()
+	quiet.Name = "无里程碑"
+	if _, err := cs.Create(ctx, e.Admin, quiet); err != nil {
+		t.Fatal(err)
+	}
+	// Every campaign of the shop, and one campaign only.
+	all, err := as.CreateRule(ctx, e.Admin, alert.RuleInput{Name: "里程碑逾期", Kind: alert.KindMilestone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.CreateRule(ctx, e.Admin, alert.RuleInput{Name: "双11 里程碑", Kind: alert.KindMilestone, CampaignID: c.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Evaluate(ctx, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	count := func(status string) int {
+		t.Helper()
+		list, err := as.Alerts(ctx, e.Shop.ID, alert.AlertFilter{Status: status}, commerce.Page{Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+	got := alertsOf(t, e, as, alert.StatusOpen)        // by subject: the milestone
+	if len(got) != 4 || count(alert.StatusOpen) != 8 { // 4 overdue milestones, by two rules
+		t.Fatalf("open alerts %+v", got)
+	}
+	for _, id := range done {
+		if _, ok := got[id]; ok {
+			t.Fatalf("a done milestone raised an alert: %+v", got[id])
+		}
+	}
+	if _, ok := got[today.ID]; ok {
+		t.Fatal("a milestone due today is not overdue yet")
+	}
+	y := got[yesterday.ID]
+	if y.Kind != alert.KindMilestone || y.Severity != alert.SevWarning || y.Value != 1 || !strings.Contains(y.Message, "主图上线") || !strings.Contains(y.Message, "双11 大促") {
+		t.Fatalf("one day overdue: %+v", y)
+	}
+	for _, m := range c.Milestones {
+		if m.Name == "系统测试 system test" {
+			if a := got[m.ID]; a.Severity != alert.SevUrgent || a.Value != 24 { // due 10-18
+				t.Fatalf("24 days overdue: %+v", a)
+			}
+		}
+	}
+	// Done: its alerts resolve at the next evaluation.
+	if _, err := cs.CompleteMilestone(ctx, e.Admin, c.ID, yesterday.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(time.Minute)
+	if err := as.Evaluate(ctx, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(alert.StatusOpen); n != 6 {
+		t.Fatalf("after completing one: %d open", n)
+	}
+	if a := alertsOf(t, e, as, alert.StatusResolved)[yesterday.ID]; a.RuleID == "" {
+		t.Fatal("the completed milestone's alert is not resolved")
+	}
+	// A milestone rule takes a campaign only, and one that exists.
+	if _, err := as.CreateRule(ctx, e.Admin, alert.RuleInput{Name: "x", Kind: alert.KindMilestone, KPIs: []string{"gmv"}}); err == nil {
+		t.Fatal("a milestone rule took kpis")
+	}
+	if _, err := as.CreateRule(ctx, e.Admin, alert.RuleInput{Name: "x", Kind: alert.KindMilestone, CampaignID: "cmp_nope"}); err == nil {
+		t.Fatal("a milestone rule on an unknown campaign was accepted")
+	}
+	// Deleting the shop-wide rule resolves its alerts.
+	if err := as.DeleteRule(ctx, e.Admin, all.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(alert.StatusOpen); n != 3 {
+		t.Fatalf("after deleting the shop-wide rule: %d open", n)
 	}
 }
 

@@ -18,6 +18,7 @@ func RunCampaigns(t *testing.T, open Opener) {
 	t.Run("PlanRoundTripAndAudit", func(t *testing.T) { testCampaignPlan(t, open) })
 	t.Run("ChannelsAndIdempotentSpend", func(t *testing.T) { testCampaignSpend(t, open) })
 	t.Run("MilestonesAndCalendar", func(t *testing.T) { testCampaignMilestones(t, open) })
+	t.Run("MilestoneAnchors", func(t *testing.T) { testCampaignMilestoneAnchors(t, open) })
 	t.Run("PacingWithActuals", func(t *testing.T) { testCampaignPacingWithActuals(t, open) })
 	t.Run("AttachAndDetach", func(t *testing.T) { testCampaignAttachments(t, open) })
 	t.Run("ChannelEdits", func(t *testing.T) { testCampaignChannelEdits(t, open) })
@@ -227,9 +228,9 @@ func testCampaignMilestones(t *testing.T, open Opener) {
 	if first.DueOn != "2026-10-02" || first.Status != campaign.MilestoneOverdue {
 		t.Fatalf("T-30 milestone: %+v", first)
 	}
-	last := c.Milestones[5] // T+1
-	if last.DueOn != "2026-11-02" || last.Status != campaign.MilestoneOverdue {
-		t.Fatalf("T+1 milestone: %+v", last)
+	last := c.Milestones[5] // T+1 after the end
+	if last.Name != "复盘 review" || last.DueOn != "2026-11-15" || last.Status != campaign.MilestoneDue {
+		t.Fatalf("复盘 milestone: %+v", last)
 	}
 	m, err := cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "发货复盘", DueOn: "2026-11-11", Owner: "王五"})
 	if err != nil {
@@ -282,6 +283,100 @@ func testCampaignMilestones(t *testing.T, open Opener) {
 	}
 }
 
+// testCampaignMilestoneAnchors: the default 预热 milestone follows the
+// plan's preheat phase (T-7 without one) and 复盘 is the day after the
+// window's last shop-local day; both move with the plan.
+func testCampaignMilestoneAnchors(t *testing.T, open Opener) {
+	e, _, cs := campaignEnv(t, open)
+	byName := func(ms []campaign.Milestone) map[string]campaign.Milestone {
+		out := map[string]campaign.Milestone{}
+		for _, m := range ms {
+			out[m.Name] = m
+		}
+		return out
+	}
+	in := double11() // 1–14 Nov, preheat phase from 1 Nov
+	in.DefaultMilestones = true
+	c, err := cs.Create(ctx, e.Admin, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := byName(c.Milestones)
+	if m := ms["预热 preheat starts"]; m.DueOn != "2026-11-01" || m.Anchor != campaign.AnchorPreheat {
+		t.Fatalf("预热 with a preheat phase from 1 Nov: %+v", m)
+	}
+	if m := ms["复盘 review"]; m.DueOn != "2026-11-15" || m.Anchor != campaign.AnchorEnd || m.OffsetDays == nil || *m.OffsetDays != 1 {
+		t.Fatalf("复盘: %+v", m)
+	}
+	if m := ms["立项 kick-off"]; m.DueOn != "2026-10-02" || m.Anchor != campaign.AnchorStart {
+		t.Fatalf("立项: %+v", m)
+	}
+
+	// A preheat phase from 20 Oct 20:00 Shanghai (12:00 UTC) is due that
+	// shop-local day; the campaign ending at 20:00 on 13 Nov is reviewed on
+	// the 14th.
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	early := double11()
+	early.Name, early.DefaultMilestones, early.DayWeights = "双11 早预热", true, nil
+	early.StartsAt = time.Date(2026, 10, 20, 20, 0, 0, 0, sh)
+	early.EndsAt = time.Date(2026, 11, 13, 20, 0, 0, 0, sh)
+	early.Phases = []campaign.Phase{{Kind: campaign.PhasePreheat, StartsAt: time.Date(2026, 10, 24, 20, 0, 0, 0, sh), EndsAt: time.Date(2026, 11, 1, 0, 0, 0, 0, sh)}}
+	ec, err := cs.Create(ctx, e.Admin, early)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms = byName(ec.Milestones)
+	if m := ms["预热 preheat starts"]; m.DueOn != "2026-10-24" {
+		t.Fatalf("预热 with a preheat phase from 24 Oct 20:00: %+v", m)
+	}
+	if m := ms["复盘 review"]; m.DueOn != "2026-11-14" {
+		t.Fatalf("复盘 of a campaign ending 13 Nov 20:00: %+v", m)
+	}
+
+	// Without a preheat phase 预热 is T-7.
+	flat := double11()
+	flat.Name, flat.Phases, flat.DefaultMilestones = "双11 无阶段", nil, true
+	fc, err := cs.Create(ctx, e.Admin, flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := byName(fc.Milestones)["预热 preheat starts"]; m.DueOn != "2026-10-25" {
+		t.Fatalf("预热 without a preheat phase: %+v, want T-7 2026-10-25", m)
+	}
+
+	// Moving the end moves 复盘; adding a preheat phase moves 预热.
+	longer := flat
+	longer.EndsAt = longer.EndsAt.AddDate(0, 0, 2)
+	longer.DayWeights = append(append([]int64{}, flat.DayWeights...), 1, 1)
+	longer.Phases = []campaign.Phase{{Kind: campaign.PhasePreheat, StartsAt: time.Date(2026, 11, 3, 0, 0, 0, 0, sh), EndsAt: time.Date(2026, 11, 5, 0, 0, 0, 0, sh)}}
+	if _, err := cs.Update(ctx, e.Admin, fc.ID, longer); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cs.Get(ctx, e.Shop.ID, fc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms = byName(got.Milestones)
+	if ms["复盘 review"].DueOn != "2026-11-17" || ms["预热 preheat starts"].DueOn != "2026-11-03" {
+		t.Fatalf("after moving the end and adding a preheat phase: %+v", got.Milestones)
+	}
+
+	// A milestone of its own may count from the end; anchor needs an offset.
+	three := int64(3)
+	m, err := cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "结算对账", OffsetDays: &three, Anchor: campaign.AnchorEnd})
+	if err != nil || m.DueOn != "2026-11-17" || m.Anchor != campaign.AnchorEnd {
+		t.Fatalf("T+3 after the end: %+v, %v", m, err)
+	}
+	_, err = cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "x", DueOn: "2026-11-11", Anchor: campaign.AnchorEnd})
+	if ce, ok := commerce.AsError(err); !ok || ce.Field != "anchor" || ce.Code != "anchor_without_offset" {
+		t.Fatalf("anchor with due_on: %v", err)
+	}
+	_, err = cs.AddMilestone(ctx, e.Admin, c.ID, campaign.MilestoneInput{Name: "x", OffsetDays: &three, Anchor: "middle"})
+	if ce, ok := commerce.AsError(err); !ok || ce.Field != "anchor" || ce.Code != "invalid_enum" {
+		t.Fatalf("unknown anchor: %v", err)
+	}
+}
+
 // fixedActuals stands in for analytics: the same actuals whatever the
 // window, recording the last window asked for.
 type fixedActuals struct {
@@ -296,7 +391,11 @@ func (f *fixedActuals) Actuals(_ context.Context, _ *campaign.Campaign, from, th
 
 func (f *fixedActuals) ActualsByDay(_ context.Context, _ *campaign.Campaign, from, through campaign.Day) ([]campaign.DayActuals, error) {
 	f.from, f.through = from, through
-	return nil, nil
+	var out []campaign.DayActuals
+	for d := from; d <= through; d = campaign.AddDays(d, 1) {
+		out = append(out, campaign.DayActuals{Day: d, OnDay: f.got, ToDate: f.got})
+	}
+	return out, nil
 }
 
 func testCampaignPacingWithActuals(t *testing.T, open Opener) {
@@ -306,6 +405,7 @@ func testCampaignPacingWithActuals(t *testing.T, open Opener) {
 	in := double11()
 	in.DayWeights = nil // 14 equal days
 	in.Targets = campaign.Targets{campaign.KPIGMV: 14_000_000_00, campaign.KPIConversionRate: 400, campaign.KPIOrders: 1400}
+	in.Phases[2].Targets = campaign.Targets{campaign.KPIOrders: 300}
 	c, err := cs.Create(ctx, e.Admin, in)
 	if err != nil {
 		t.Fatal(err)
@@ -336,5 +436,87 @@ func testCampaignPacingWithActuals(t *testing.T, open Opener) {
 	}
 	if len(r.KPIs) != 3 {
 		t.Fatalf("%d KPIs", len(r.KPIs))
+	}
+	// The tail (12–14 Nov) has not started: no actual, not_started.
+	tail := r.Phases[2]
+	if len(tail.KPIs) != 1 || tail.KPIs[0].Status != campaign.PaceNotStarted || tail.KPIs[0].Actual != nil || tail.KPIs[0].Attainment != nil {
+		t.Fatalf("tail phase before it starts: %+v", tail.KPIs)
+	}
+
+	// A day that has not come (the 13th, asked on the 11th) is not judged
+	// on zeros: not_started, no actual, the target to date still shown.
+	act.from, act.through = "", ""
+	r, err = cs.Pacing(ctx, e.Shop.ID, c.ID, "2026-11-13")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range append(append([]campaign.KPIPace{}, r.KPIs...), r.Phases[2].KPIs...) {
+		if k.Status != campaign.PaceNotStarted || k.Actual != nil || k.Attainment != nil {
+			t.Errorf("%s on a day to come: status %q actual %v", k.KPI, k.Status, k.Actual)
+		}
+	}
+	if r.KPIs[0].TargetToDate != 13_000_000_00 {
+		t.Errorf("target to the 13th: %d", r.KPIs[0].TargetToDate)
+	}
+	if act.through > "2026-11-11" {
+		t.Errorf("actuals asked through %s, a day that has not come", act.through)
+	}
+
+	// Plan vs actual through the 13th: the 12th and 13th have no actual.
+	pva, err := cs.PlanVsActual(ctx, e.Shop.ID, c.ID, "2026-11-13")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act.through != "2026-11-11" {
+		t.Errorf("plan vs actual asked actuals through %s, want today 2026-11-11", act.through)
+	}
+	gmv := pva.Campaign.KPIs[0]
+	if gmv.KPI != campaign.KPIGMV || len(gmv.Days) != 13 {
+		t.Fatalf("gmv plan: %+v", gmv)
+	}
+	for _, d := range gmv.Days {
+		future := d.Day > "2026-11-11"
+		switch {
+		case future && (d.Status != campaign.PaceNotStarted || d.Actual != nil || d.CumulativeActual != nil || d.Attainment != nil):
+			t.Errorf("%s (to come): %+v", d.Day, d)
+		case !future && (d.Actual == nil || d.Status == campaign.PaceNotStarted || d.Status == ""):
+			t.Errorf("%s (past or today): %+v", d.Day, d)
+		}
+	}
+
+	// A campaign that has not started: every KPI not_started, today and
+	// on its own days.
+	dec := double11()
+	dec.Name, dec.DayWeights = "双12", nil
+	shift := func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
+	dec.StartsAt, dec.EndsAt = shift(dec.StartsAt), shift(dec.EndsAt)
+	for i := range dec.Phases {
+		dec.Phases[i].StartsAt, dec.Phases[i].EndsAt = shift(dec.Phases[i].StartsAt), shift(dec.Phases[i].EndsAt)
+	}
+	d12, err := cs.Create(ctx, e.Admin, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []string{"", "2026-12-01", "2026-12-12"} {
+		r, err := cs.Pacing(ctx, e.Shop.ID, d12.ID, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range r.KPIs {
+			if k.Status != campaign.PaceNotStarted || k.Actual != nil {
+				t.Errorf("campaign not started, day %q: %s status %q actual %v", day, k.KPI, k.Status, k.Actual)
+			}
+		}
+	}
+	pva, err = cs.PlanVsActual(ctx, e.Shop.ID, d12.ID, "2026-12-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range pva.Campaign.KPIs {
+		for _, d := range k.Days {
+			if d.Status != campaign.PaceNotStarted || d.Actual != nil || d.CumulativeActual != nil {
+				t.Errorf("campaign not started, %s %s: %+v", k.KPI, d.Day, d)
+			}
+		}
 	}
 }

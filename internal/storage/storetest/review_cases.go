@@ -69,16 +69,32 @@ func testReviewPromotionUsage(t *testing.T, open Opener) {
 	// Before the window: a paid order with the promotion does not count.
 	pay(placeWith(u3.ID, 2))
 	e.Clock.Set(t0.Add(time.Hour))
-	o1 := placeWith(u1.ID, 2, c1.Code) // promotion 500 + coupon 800
+	o1 := placeWith(u1.ID, 2, c1.Code) // promotion 500 + coupon 800 (claimed before the window)
 	if o1.OrderDiscount != 500 || o1.CouponDiscount != 800 {
 		t.Fatalf("setup: order discount %d, coupon %d; want 500 and 800", o1.OrderDiscount, o1.CouponDiscount)
 	}
 	pay(o1)
+	// Claimed in the window: u4's is used in it, u5's only after it.
+	u4, u5 := e.SeedCustomer(t, "u-4"), e.SeedCustomer(t, "u-5")
+	c4, err := ps.ClaimCoupon(ctx, e.Shop.ID, tpl.ID, u4.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c5, err := ps.ClaimCoupon(ctx, e.Shop.ID, tpl.ID, u5.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay(placeWith(u4.ID, 1, c4.Code))  // coupon 800 only
 	pay(placeWith(u2.ID, 1))           // neither
 	placeWith(u2.ID, 2)                // promotion, never paid
 	pay(placeWith(u3.ID, 1, c3.Code))  // another template's coupon
 	e.Clock.Set(t0.Add(3 * time.Hour)) // after the window
 	pay(placeWith(u1.ID, 2))           // promotion, paid too late
+	pay(placeWith(u5.ID, 1, c5.Code))  // a coupon of the window, redeemed too late
+	u6 := e.SeedCustomer(t, "u-6")
+	if _, err := ps.ClaimCoupon(ctx, e.Shop.ID, tpl.ID, u6.ID); err != nil { // issued too late
+		t.Fatal(err)
+	}
 
 	rows, err := e.Store.PromotionUsage(ctx, e.Shop.ID, from, to, []string{p.ID}, []string{tpl.ID})
 	if err != nil {
@@ -87,14 +103,18 @@ func testReviewPromotionUsage(t *testing.T, open Opener) {
 	if len(rows) != 2 {
 		t.Fatalf("rows %+v", rows)
 	}
-	// Paid in the window: o1, the one-unit order, the other coupon's order.
+	// Paid in the window: o1, u4's, the one-unit order, the other coupon's order.
 	pr := rows[0]
-	if pr.Kind != review.KindPromotion || pr.ID != p.ID || pr.Name != "满90减5" || pr.Orders != 1 || pr.DiscountCost != 500 || pr.Base != 3 ||
-		pr.Redemption == nil || *pr.Redemption != 3333 || pr.Issued != nil {
+	if pr.Kind != review.KindPromotion || pr.ID != p.ID || pr.Name != "满90减5" || pr.Orders != 1 || pr.DiscountCost != 500 || pr.Base != 4 ||
+		pr.Redemption == nil || *pr.Redemption != 2500 || pr.Issued != nil {
 		t.Fatalf("promotion row %+v", pr)
 	}
+	// The template: orders paid in the window with its coupons (o1, u4's);
+	// issued in the window: u4's and u5's; of those, redeemed in it: u4's.
+	// Neither u1's coupon (claimed before) nor u6's (after) is issued in
+	// the window, and u5's redemption after it does not count.
 	tr := rows[1]
-	if tr.Kind != review.KindCouponTemplate || tr.ID != tpl.ID || tr.Name != "满30减8" || tr.Orders != 1 || tr.DiscountCost != 800 ||
+	if tr.Kind != review.KindCouponTemplate || tr.ID != tpl.ID || tr.Name != "满30减8" || tr.Orders != 2 || tr.DiscountCost != 1600 ||
 		*tr.Issued != 2 || *tr.Redeemed != 1 || tr.Base != 2 || *tr.Redemption != 5000 {
 		t.Fatalf("template row %+v", tr)
 	}
@@ -169,6 +189,8 @@ func testReviewFlashSoldOut(t *testing.T, open Opener) {
 	gone, sale := e.sale(t, 10, 2, 2)  // 2 of 10 units allocated, both bought
 	left, other := e.sale(t, 10, 5, 1) // 1 of 5 bought
 	c := e.customers(t, 1)[0]
+	e.Clock.Advance(30 * time.Minute)
+	outAt := e.Clock.Now()
 	if _, _, err := e.Flash.Buy(ctx, e.Shop.ID, sale.ID, peak.BuyRequest{SKUID: gone.ID, Quantity: 2, CustomerID: c.ID}, "b-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +202,17 @@ func testReviewFlashSoldOut(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	// The SKU keeps 8 free units: only the sale's allocation ran out.
-	if len(outs) != 1 || outs[0].SKUID != gone.ID || outs[0].Source != review.OutFlash || outs[0].SaleID != sale.ID || !outs[0].Out || outs[0].At != nil {
-		t.Fatalf("flash stock-outs %+v", outs)
+	if len(outs) != 1 || outs[0].SKUID != gone.ID || outs[0].Source != review.OutFlash || outs[0].SaleID != sale.ID || !outs[0].Out ||
+		outs[0].At == nil || !outs[0].At.Equal(outAt) {
+		t.Fatalf("flash stock-outs %+v (want out at %v)", outs, outAt)
+	}
+	// The sale overlaps both windows, but sold out after the first and
+	// before the second: neither saw it run out.
+	for _, w := range [][2]time.Time{{t0.Add(-time.Minute), t0.Add(20 * time.Minute)}, {t0.Add(40 * time.Minute), t0.Add(2 * time.Hour)}} {
+		outs, err := e.Store.StockOuts(ctx, e.Shop.ID, w[0], w[1])
+		if err != nil || len(outs) != 0 {
+			t.Fatalf("window %v – %v: %+v %v", w[0], w[1], outs, err)
+		}
 	}
 	// A window after the sale ended does not list it.
 	outs, err = e.Store.StockOuts(ctx, e.Shop.ID, t0.Add(2*time.Hour), t0.Add(3*time.Hour))
