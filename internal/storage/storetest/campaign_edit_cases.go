@@ -13,7 +13,8 @@ import (
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
-func ptr[T any](v T) *T { return &v }
+
+// ptr is in partial_cases.go.
 
 func cashTemplate(t *testing.T, e *Env, ps *promotion.Service, name string) *promotion.Template {
 	t.Helper()
