@@ -298,9 +298,14 @@ type Alert struct {
 type Finding struct {
 	Subject  string
 	Severity string
-	Message  string
-	Value    int64
-	Expected *int64
+	// Message is the human text. A finding with a MessageKey has it
+	// rendered from the message catalogue (internal/i18n) in the shop's
+	// language, with MessageArgs; the alert's codes stay the same.
+	Message     string
+	MessageKey  string
+	MessageArgs []any
+	Value       int64
+	Expected    *int64
 }
 
 // Notification events.

@@ -457,6 +457,7 @@ func (s *Service) EvaluateShop(ctx context.Context, shopID string, now time.Time
 			continue
 		}
 		fs, err := s.findings(ctx, r, loc, now)
+		localize(fs, sh.Settings.Effective().Language)
 		if errors.Is(err, errNoSource) {
 			continue
 		}
