@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -143,7 +144,8 @@ func New(cfg Config) *Server {
 	hc.OpenAPIPath = "/api/v1/openapi"
 	hc.DocsPath = ""
 	hc.SchemasPath = "/api/v1/schemas"
-	hc.Formats = jsonFormats() // decode errors name the field (decode.go)
+	hc.Formats = jsonFormats()                                    // decode errors name the field (decode.go)
+	hc.Transformers = append(hc.Transformers, s.localizeProblems) // problem.go
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key made with `carnival keys create` or POST /api/v1/keys."},
 	}
@@ -347,6 +349,9 @@ func (s *Server) plainAuth(op *huma.Operation, w http.ResponseWriter, r *http.Re
 	hctx = func() huma.Context { return humago.NewContext(op, r, w) }
 	c, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
 	if err == nil {
+		// Problems written later know the caller (their language).
+		rc := r.WithContext(context.WithValue(r.Context(), keyCaller, c))
+		hctx = func() huma.Context { return humago.NewContext(op, rc, w) }
 		err = checkParams(op, r) // textcheck.go
 	}
 	if err != nil {
@@ -373,14 +378,20 @@ func (s *Server) authorize(ctx context.Context, op *huma.Operation, authorizatio
 			return Caller{Key: key}, nil
 		}
 	}
-	return Caller{}, &commerce.Error{Kind: commerce.KindForbidden, Code: "forbidden_role",
-		Detail: "a " + key.Role + " key cannot call " + op.OperationID + "; it needs one of: " + strings.Join(roles, ", ")}
+	const format = "a %s key cannot call %s; it needs one of: %s"
+	args := []any{key.Role, op.OperationID, strings.Join(roles, ", ")}
+	return Caller{}, &commerce.Error{Kind: commerce.KindForbidden, Code: "forbidden_role", Detail: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 func (s *Server) writeErr(ctx huma.Context, err error) {
 	p := problemFrom(err)
 	if p.GetStatus() >= 500 {
 		s.log.Error("request failed", "err", err, "operation", ctx.Operation().OperationID)
+	}
+	if pr, ok := p.(*Problem); ok {
+		lang := s.problemLanguage(ctx)
+		p = pr.localized(lang)
+		ctx.SetHeader("Content-Language", lang)
 	}
 	ctx.SetHeader("Content-Type", "application/problem+json")
 	ctx.SetStatus(p.GetStatus())
