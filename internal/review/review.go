@@ -14,6 +14,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
+	"github.com/carnivalhq/carnival/internal/i18n"
 )
 
 // ErrUnavailable is what a source answers for a section it cannot fill.
@@ -153,7 +154,25 @@ type StockOut struct {
 // SectionNote says why a section is empty.
 type SectionNote struct {
 	Section string `json:"section"`
-	Note    string `json:"note"`
+	Note    string `json:"note" doc:"Why, in the review's language"`
+	// key is the note's message in the catalogue (internal/i18n).
+	key string
+}
+
+// noteUnavailable is the note of a section whose source has no data.
+const noteUnavailable = "review.note.not_available"
+
+// In sets the language of the review's human text (the shop's language):
+// its notes now, its HTML and CSV when rendered. An unsupported language
+// is the default.
+func (r *CampaignReview) In(lang string) *CampaignReview {
+	r.Language = i18n.Or(lang)
+	for i := range r.Notes {
+		if n := &r.Notes[i]; n.key != "" {
+			n.Note = i18n.T(r.Language, n.key)
+		}
+	}
+	return r
 }
 
 // CampaignReview is a campaign's review.
@@ -169,6 +188,7 @@ type CampaignReview struct {
 	StartsAt    time.Time `json:"starts_at"`
 	EndsAt      time.Time `json:"ends_at"`
 	GeneratedAt time.Time `json:"generated_at"`
+	Language    string    `json:"language" enum:"zh-CN,en" doc:"The language of the review's human text (the shop's language setting); codes are the same in every language"`
 
 	KPIs       []PlanRow       `json:"kpis"`
 	Phases     []PhasePlan     `json:"phases"`
@@ -231,7 +251,7 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 	r := &CampaignReview{CampaignID: c.ID, Name: c.Name, Status: c.Status, TimeZone: loc.String(), FirstDay: w.FirstDay, LastDay: w.LastDay, AsOf: w.AsOf,
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, GeneratedAt: now.UTC(),
 		KPIs: []PlanRow{}, Phases: []PhasePlan{}, Channels: []ChannelReturn{}, Promotions: []PromotionUse{}, Funnel: []FunnelStage{},
-		TopSKUs: []TopSKU{}, StockOuts: []StockOut{}, Notes: []SectionNote{}}
+		TopSKUs: []TopSKU{}, StockOuts: []StockOut{}, Notes: []SectionNote{}, Language: i18n.Default}
 	r.Provisional = c.Status != campaign.StatusEnded && now.Before(c.EndsAt)
 	// use records a source's answer: ErrUnavailable becomes a note and the
 	// section stays empty, any other error fails the report; it reports
@@ -242,7 +262,7 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 		case failed != nil:
 			return false
 		case errors.Is(err, ErrUnavailable):
-			r.Notes = append(r.Notes, SectionNote{Section: name, Note: "not available"})
+			r.Notes = append(r.Notes, SectionNote{Section: name, Note: i18n.T(r.Language, noteUnavailable), key: noteUnavailable})
 			return false
 		case err != nil:
 			failed = fmt.Errorf("review %s: %w", name, err)
