@@ -35,6 +35,20 @@ const (
 	SevUrgent   = "urgent"
 )
 
+// SeverityNames are the Chinese names of the severities, as the docs and
+// the console show them: accepted wherever a severity is sent, and
+// answered as the code.
+var SeverityNames = map[string]string{"提醒": SevReminder, "警告": SevWarning, "紧急": SevUrgent}
+
+// NormalizeSeverity turns a severity's Chinese name into its code; any
+// other value is returned as it is.
+func NormalizeSeverity(s string) string {
+	if c, ok := SeverityNames[s]; ok {
+		return c
+	}
+	return s
+}
+
 // Rank orders severities: 0 for none or unknown, then 1, 2, 3.
 func Rank(sev string) int {
 	switch sev {
@@ -117,7 +131,7 @@ type RuleInput struct {
 	Window   string `json:"window,omitempty" enum:"hour,day," doc:"threshold: the last complete local hour or day"`
 	Op       string `json:"op,omitempty" enum:"<,<=,>,>=," doc:"threshold: the comparison"`
 	Value    *int64 `json:"value,omitempty" doc:"threshold: the limit (fen, count or bp like the KPI)"`
-	Severity string `json:"severity,omitempty" enum:"reminder,warning,urgent," doc:"threshold: the severity when it fires (default warning)"`
+	Severity string `json:"severity,omitempty" enum:"reminder,warning,urgent,提醒,警告,紧急," doc:"threshold: the severity when it fires (default warning): reminder 提醒, warning 警告 or urgent 紧急 (either name; answered as the code)"`
 	Channel  string `json:"channel,omitempty" maxLength:"200" doc:"threshold, anomaly: only this utm_source"`
 	Campaign string `json:"campaign,omitempty" maxLength:"200" doc:"threshold, anomaly: only this utm_campaign"`
 	// anomaly
@@ -234,6 +248,7 @@ func (in *RuleInput) Validate() error {
 		if in.Severity == "" {
 			in.Severity = SevWarning
 		}
+		in.Severity = NormalizeSeverity(in.Severity)
 		if Rank(in.Severity) == 0 {
 			return commerce.Invalid("severity", "invalid_severity", "severity is reminder, warning or urgent")
 		}

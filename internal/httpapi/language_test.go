@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -207,4 +208,57 @@ func TestReviewFollowsTheShopsLanguage(t *testing.T) {
 	check("zh-CN", []string{"活动复盘", "计划 vs 实际", "下单金额", "进行中"}, []string{"Campaign review", "Plan vs actual", "Provisional"}, "板块", "爆发")
 	e.setLanguage(t, "en")
 	check("en", []string{"Campaign review", "Plan vs actual", "GMV", "Provisional"}, []string{"活动复盘", "计划 vs 实际", "进行中"}, "section", "Burst")
+}
+
+// TestSeveritiesAcceptTheDocumentedChineseNames: the docs name the
+// severities 提醒, 警告 and 紧急; wherever a severity is sent those are
+// accepted and mean reminder, warning and urgent, and answers carry the
+// codes.
+func TestSeveritiesAcceptTheDocumentedChineseNames(t *testing.T) {
+	e, as := newAlertEnv(t)
+	ctx := context.Background()
+	stock := int64(3)
+	if _, err := e.svc.UpsertProducts(ctx, commerce.Actor{ShopID: e.shop.ID}, []commerce.ProductUpsert{{Code: "P1", Name: "商品",
+		SKUs: []commerce.SKUUpsert{{Code: "S1", Price: 25800, Cost: 10320, Stock: &stock, SafetyStock: 5}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do(commerce.RoleOperator, "POST", "/api/v1/alert-rules", map[string]any{"name": "库存预警", "kind": "stock"}); r.status != 201 {
+		t.Fatalf("create rule: %d %s", r.status, r.body)
+	}
+	if err := as.Evaluate(ctx, e.svc.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for q, n := range map[string]int{"提醒": 1, "reminder": 1, "警告": 0, "紧急": 0, "urgent": 0} {
+		r := e.do(commerce.RoleAnalyst, "GET", "/api/v1/alerts?severity="+url.QueryEscape(q), nil)
+		var list httpapi.List[alert.Alert]
+		r.json(t, &list)
+		if r.status != 200 || len(list.Items) != n {
+			t.Fatalf("severity=%s: %d %s", q, r.status, r.body)
+		}
+		for _, a := range list.Items {
+			if a.Severity != alert.SevReminder {
+				t.Fatalf("severity=%s answered %q, not the code", q, a.Severity)
+			}
+		}
+	}
+	if r := e.do(commerce.RoleAnalyst, "GET", "/api/v1/alerts?severity="+url.QueryEscape("严重"), nil); r.status != 422 || problemOf(t, r).Field != "severity" {
+		t.Fatalf("an unknown severity: %d %s", r.status, r.body)
+	}
+	r := e.do(commerce.RoleOperator, "POST", "/api/v1/alert-rules", map[string]any{"name": "GMV", "kind": "threshold", "kpi": "gmv", "window": "day", "op": "<", "value": 100, "severity": "紧急"})
+	var rule alert.Rule
+	r.json(t, &rule)
+	if r.status != 201 || rule.Severity != alert.SevUrgent {
+		t.Fatalf("rule with severity 紧急: %d %s", r.status, r.body)
+	}
+	r = e.do(commerce.RoleAdmin, "POST", "/api/v1/alert-webhooks", map[string]any{"url": "https://hooks.example.com/x", "min_severity": "警告"})
+	var hook alert.Webhook
+	r.json(t, &hook)
+	if r.status != 201 || hook.MinSeverity != alert.SevWarning {
+		t.Fatalf("webhook with min_severity 警告: %d %s", r.status, r.body)
+	}
+	// The OpenAPI document lists the accepted names.
+	spec := string(e.do("", "GET", "/api/v1/openapi.json", nil).body)
+	if !strings.Contains(spec, `"提醒"`) || !strings.Contains(spec, `"紧急"`) {
+		t.Fatal("the OpenAPI document does not list the Chinese severities")
+	}
 }
