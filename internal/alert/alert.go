@@ -219,7 +219,7 @@ func (in *RuleInput) Validate() error {
 		seen := map[string]bool{}
 		for i, k := range in.KPIs {
 			if !slices.Contains(PacingKPIs, k) {
-				return commerce.Invalid(fmt.Sprintf("kpis[%d]", i), "unknown_kpi", "kpi %q is not a campaign KPI (%s)", k, strings.Join(PacingKPIs, ", "))
+				return commerce.Invalid(fmt.Sprintf("kpis[%d]", i), "unknown_kpi", "kpi %q is not a campaign KPI (%s)", k, strings.Join(PacingKPIs, ", ")).With("accepted", PacingKPIs)
 			}
 			if seen[k] {
 				return commerce.Invalid(fmt.Sprintf("kpis[%d]", i), "duplicate_kpi", "kpi %q is listed twice", k)
@@ -228,7 +228,7 @@ func (in *RuleInput) Validate() error {
 		}
 	case KindThreshold:
 		if !slices.Contains(ThresholdKPIs, in.KPI) {
-			return commerce.Invalid("kpi", "unknown_kpi", "kpi is one of %s", strings.Join(ThresholdKPIs, ", "))
+			return commerce.Invalid("kpi", "unknown_kpi", "kpi is one of %s", strings.Join(ThresholdKPIs, ", ")).With("accepted", ThresholdKPIs)
 		}
 		if in.Window != WindowHour && in.Window != WindowDay {
 			return commerce.Invalid("window", "invalid_window", "window is hour or day")
@@ -254,7 +254,7 @@ func (in *RuleInput) Validate() error {
 		}
 	case KindAnomaly:
 		if !slices.Contains(AnomalyKPIs, in.KPI) {
-			return commerce.Invalid("kpi", "unknown_kpi", "an anomaly rule watches an additive hourly counter: %s", strings.Join(AnomalyKPIs, ", "))
+			return commerce.Invalid("kpi", "unknown_kpi", "an anomaly rule watches an additive hourly counter: %s", strings.Join(AnomalyKPIs, ", ")).With("accepted", AnomalyKPIs)
 		}
 		if in.Weeks == 0 {
 			in.Weeks = DefaultWeeks

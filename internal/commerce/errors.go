@@ -46,6 +46,15 @@ func Invalid(field, code, format string, args ...any) *Error {
 	return &Error{Kind: KindInvalid, Code: code, Field: field, Detail: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
+// With sets key of e's Extra to v and returns e.
+func (e *Error) With(key string, v any) *Error {
+	if e.Extra == nil {
+		e.Extra = map[string]any{}
+	}
+	e.Extra[key] = v
+	return e
+}
+
 // NotFound returns a KindNotFound error for a missing thing.
 func NotFound(what, id string) *Error {
 	const format = "%s %q does not exist"
