@@ -95,7 +95,8 @@ func TestProblemsFollowAcceptLanguageElseTheShopsLanguage(t *testing.T) {
 		{"unknown field zh", commerce.RoleStorefront, "POST", "/api/v1/orders", `{"lines":[{"sku_id":"` + sku + `","quantity":1}],"discount":1}`, nil, 422, "unknown_field", "discount", "请求无法处理", "不允许的字段"},
 		{"role zh", commerce.RoleStorefront, "GET", "/api/v1/skus", nil, []string{"Accept-Language", "zh"}, 403, "forbidden_role", "", "无权限", "storefront 密钥无权调用 list-skus"},
 		{"invalid text zh", commerce.RoleAdmin, "GET", "/api/v1/orders/a%01b", nil, nil, 422, "invalid_text", "id", "请求无法处理", "id 须为有效的 UTF-8"},
-		{"domain range zh", commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"shipping_fee":-1}}`, nil, 422, "out_of_range", "settings.shipping_fee", "请求无法处理", "settings.shipping_fee 超出允许范围"},
+		{"domain range zh", commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"shipping_fee":-1}}`, nil, 422, "out_of_range", "settings.shipping_fee", "请求无法处理", "运费须为 0 到 10000000 分"},
+		{"domain format unknown to the catalogue zh", commerce.RoleAdmin, "PUT", "/api/v1/guard/policy", `{"per_ip":{"rate":10}}`, nil, 422, "out_of_range", "per_ip.per_seconds", "请求无法处理", "per_ip.per_seconds 超出允许范围（"},
 		{"domain enum zh", commerce.RoleAdmin, "PATCH", "/api/v1/shop", `{"settings":{"margin_mode":"maybe"}}`, nil, 422, "invalid_enum", "settings.margin_mode", "请求无法处理", "毛利模式须为 warn 或 block"},
 	}
 	for _, c := range cases {
@@ -104,6 +105,19 @@ func TestProblemsFollowAcceptLanguageElseTheShopsLanguage(t *testing.T) {
 		if r.status != c.status || p.Code != c.code || p.Field != c.field || !strings.Contains(p.Title, c.title) || !strings.Contains(p.Detail, c.detail) {
 			t.Errorf("%s: %d %s\nwant %d code %s field %q title ~%q detail ~%q", c.name, r.status, r.body, c.status, c.code, c.field, c.title, c.detail)
 		}
+	}
+	// A conflict: the current state named in the caller's language.
+	var o commerce.Order
+	e.do(commerce.RoleStorefront, "POST", "/api/v1/orders", `{"lines":[{"sku_id":"`+sku+`","quantity":1}]}`).json(t, &o)
+	if r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders/"+o.ID+"/cancel", nil); r.status != 200 {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	r := e.do(commerce.RoleStorefront, "POST", "/api/v1/orders/"+o.ID+"/cancel", nil)
+	if p := problemOf(t, r); r.status != 409 || p.Code != "illegal_transition" || p.Title != "冲突" || !strings.Contains(p.Detail, "不能对状态为 cancelled 的订单执行") {
+		t.Fatalf("cancel twice: %d %s", r.status, r.body)
+	}
+	if r.header.Get("Content-Language") != "zh-CN" {
+		t.Fatalf("Content-Language %q", r.header.Get("Content-Language"))
 	}
 	// The shop's language is the default for its callers.
 	e.setLanguage(t, "en")
