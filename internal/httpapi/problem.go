@@ -20,10 +20,10 @@ import (
 // content type application/problem+json.
 type Problem struct {
 	Type     string              `json:"type,omitempty" doc:"A URI naming the problem type"`
-	Title    string              `json:"title" doc:"Short summary of the status"`
+	Title    string              `json:"title" doc:"Short summary of the status, in the answer's language (Content-Language)"`
 	Status   int                 `json:"status" doc:"HTTP status code"`
 	Code     string              `json:"code" doc:"Stable, machine-readable error code"`
-	Detail   string              `json:"detail,omitempty" doc:"What went wrong, for a human"`
+	Detail   string              `json:"detail,omitempty" doc:"What went wrong, for a human: in the language Accept-Language prefers (zh-CN or en), else the shop's settings.language, else English. Branch on code, never on this text."`
 	Field    string              `json:"field,omitempty" doc:"The offending field, e.g. lines[2].quantity"`
 	Instance string              `json:"instance,omitempty"`
 	Errors   []*huma.ErrorDetail `json:"errors,omitempty" doc:"Every validation error found"`

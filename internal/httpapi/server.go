@@ -138,7 +138,8 @@ func New(cfg Config) *Server {
 	hc := huma.DefaultConfig("Carnival API", Version)
 	hc.Info.Description = "Carnival is a campaign operations platform for online stores: catalog, customers, orders with holds, " +
 		"the promotion engine and the peak-load paths. Amounts are integer fen; ids are prefixed strings. " +
-		"Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`. " +
+		"Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`; their `title` and `detail` " +
+		"are in the language `Accept-Language` asks for (zh-CN or en), else the shop's `settings.language`. " +
 		"Every id, query value, header value and JSON string must be valid UTF-8 without NUL or control characters " +
 		"(free-text `description`, `note`, `reason` and `terms` may hold tabs and line breaks): anything else is 422 `invalid_text`."
 	hc.OpenAPIPath = "/api/v1/openapi"
