@@ -36,6 +36,20 @@ const (
 	SevUrgent   = "urgent"
 )
 
+// SeverityNames are the Chinese names of the severities, as the docs and
+// the console show them: accepted wherever a severity is sent, and
+// answered as the code.
+var SeverityNames = map[string]string{"提醒": SevReminder, "警告": SevWarning, "紧急": SevUrgent}
+
+// NormalizeSeverity turns a severity's Chinese name into its code; any
+// other value is returned as it is.
+func NormalizeSeverity(s string) string {
+	if c, ok := SeverityNames[s]; ok {
+		return c
+	}
+	return s
+}
+
 // Rank orders severities: 0 for none or unknown, then 1, 2, 3.
 func Rank(sev string) int {
 	switch sev {
@@ -118,7 +132,7 @@ type RuleInput struct {
 	Window   string `json:"window,omitempty" enum:"hour,day," doc:"threshold: the last complete local hour or day"`
 	Op       string `json:"op,omitempty" enum:"<,<=,>,>=," doc:"threshold: the comparison"`
 	Value    *int64 `json:"value,omitempty" doc:"threshold: the limit (fen, count or bp like the KPI)"`
-	Severity string `json:"severity,omitempty" enum:"reminder,warning,urgent," doc:"threshold: the severity when it fires (default warning)"`
+	Severity string `json:"severity,omitempty" enum:"reminder,warning,urgent,提醒,警告,紧急," doc:"threshold: the severity when it fires (default warning): reminder 提醒, warning 警告 or urgent 紧急 (either name; answered as the code)"`
 	Channel  string `json:"channel,omitempty" maxLength:"200" doc:"threshold, anomaly: only this utm_source"`
 	Campaign string `json:"campaign,omitempty" maxLength:"200" doc:"threshold, anomaly: only this utm_campaign"`
 	// anomaly
@@ -207,7 +221,7 @@ func (in *RuleInput) Validate() error {
 		seen := map[string]bool{}
 		for i, k := range in.KPIs {
 			if !slices.Contains(PacingKPIs, k) {
-				return commerce.Invalid(fmt.Sprintf("kpis[%d]", i), "unknown_kpi", "kpi %q is not a campaign KPI (%s)", k, strings.Join(PacingKPIs, ", "))
+				return commerce.Invalid(fmt.Sprintf("kpis[%d]", i), "unknown_kpi", "kpi %q is not a campaign KPI (%s)", k, strings.Join(PacingKPIs, ", ")).With("accepted", PacingKPIs)
 			}
 			if seen[k] {
 				return commerce.Invalid(fmt.Sprintf("kpis[%d]", i), "duplicate_kpi", "kpi %q is listed twice", k)
@@ -216,7 +230,7 @@ func (in *RuleInput) Validate() error {
 		}
 	case KindThreshold:
 		if !slices.Contains(ThresholdKPIs, in.KPI) {
-			return commerce.Invalid("kpi", "unknown_kpi", "kpi is one of %s", strings.Join(ThresholdKPIs, ", "))
+			return commerce.Invalid("kpi", "unknown_kpi", "kpi is one of %s", strings.Join(ThresholdKPIs, ", ")).With("accepted", ThresholdKPIs)
 		}
 		if in.Window != WindowHour && in.Window != WindowDay {
 			return commerce.Invalid("window", "invalid_window", "window is hour or day")
@@ -236,12 +250,13 @@ func (in *RuleInput) Validate() error {
 		if in.Severity == "" {
 			in.Severity = SevWarning
 		}
+		in.Severity = NormalizeSeverity(in.Severity)
 		if Rank(in.Severity) == 0 {
 			return commerce.Invalid("severity", "invalid_severity", "severity is reminder, warning or urgent")
 		}
 	case KindAnomaly:
 		if !slices.Contains(AnomalyKPIs, in.KPI) {
-			return commerce.Invalid("kpi", "unknown_kpi", "an anomaly rule watches an additive hourly counter: %s", strings.Join(AnomalyKPIs, ", "))
+			return commerce.Invalid("kpi", "unknown_kpi", "an anomaly rule watches an additive hourly counter: %s", strings.Join(AnomalyKPIs, ", ")).With("accepted", AnomalyKPIs)
 		}
 		if in.Weeks == 0 {
 			in.Weeks = DefaultWeeks
@@ -300,9 +315,14 @@ type Alert struct {
 type Finding struct {
 	Subject  string
 	Severity string
-	Message  string
-	Value    int64
-	Expected *int64
+	// Message is the human text. A finding with a MessageKey has it
+	// rendered from the message catalogue (internal/i18n) in the shop's
+	// language, with MessageArgs; the alert's codes stay the same.
+	Message     string
+	MessageKey  string
+	MessageArgs []any
+	Value       int64
+	Expected    *int64
 }
 
 // Notification events.

@@ -293,21 +293,3 @@ func TestValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
-
-// The milestone alert's message exists in Chinese and English, naming the
-// campaign, the milestone, its owner, due day and days overdue.
-func TestMilestoneOverdueMessageInBothLanguages(t *testing.T) {
-	zh := MilestoneOverdueMessage(LangChinese, "双11 大促", "主图上线", "王五", "2026-11-10", 2)
-	en := MilestoneOverdueMessage(LangEnglish, "双11 大促", "主图上线", "王五", "2026-11-10", 2)
-	for _, want := range []string{"双11 大促", "主图上线", "王五", "2026-11-10", "2"} {
-		if !strings.Contains(zh, want) || !strings.Contains(en, want) {
-			t.Fatalf("%q missing:\nzh %s\nen %s", want, zh, en)
-		}
-	}
-	if !strings.Contains(zh, "逾期") || !strings.Contains(en, "overdue") || zh == en {
-		t.Fatalf("zh %s\nen %s", zh, en)
-	}
-	if other := MilestoneOverdueMessage("fr", "c", "m", "", "2026-11-10", 1); !strings.Contains(other, "overdue") || strings.Contains(other, "owner") {
-		t.Fatalf("unknown language: %s", other)
-	}
-}

@@ -2,7 +2,6 @@ package alert
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/carnivalhq/carnival/internal/campaign"
@@ -69,8 +68,12 @@ func (s *Service) milestones(ctx context.Context, r *Rule, loc *time.Location, n
 			if days >= MilestoneUrgentDays {
 				sev = SevUrgent
 			}
-			out = append(out, Finding{Subject: m.ID, Severity: sev, Value: days,
-				Message: MilestoneOverdueMessage(LangEnglish, c.Name, m.Name, m.Owner, m.DueOn, days)})
+			f := Finding{Subject: m.ID, Severity: sev, Value: days, MessageKey: "alert.milestone",
+				MessageArgs: []any{c.Name, m.Name, days, string(m.DueOn)}}
+			if m.Owner != "" {
+				f.MessageKey, f.MessageArgs = "alert.milestone.owner", append(f.MessageArgs, m.Owner)
+			}
+			out = append(out, f)
 		}
 	}
 	return out, nil
@@ -84,43 +87,4 @@ func daysBetween(from, to campaign.Day) int64 {
 		return 0
 	}
 	return int64(t.Sub(f).Hours() / 24)
-}
-
-// ---- messages ----
-//
-// The milestone alert's text, in both languages the shop may use, behind
-// a stable code: fold into the alert message catalogue as it is.
-
-// Languages of alert text.
-const (
-	LangChinese = "zh-CN"
-	LangEnglish = "en"
-)
-
-// MsgMilestoneOverdue is the code of the milestone alert's message.
-const MsgMilestoneOverdue = "milestone_overdue"
-
-// milestoneOverdueText is the message by language; the arguments are the
-// campaign, the milestone, the owner clause, the due day and the days
-// overdue.
-var milestoneOverdueText = map[string]string{
-	LangChinese: "活动「%s」的里程碑「%s」%s已逾期 %d 天（截止 %s），尚未完成",
-	LangEnglish: "milestone %q of campaign %q%s is %d day(s) overdue (due %s) and not done",
-}
-
-// MilestoneOverdueMessage is the milestone alert's message in lang
-// (English for a language it does not know).
-func MilestoneOverdueMessage(lang, campaignName, milestone, owner string, due campaign.Day, days int64) string {
-	if lang == LangChinese {
-		who := ""
-		if owner != "" {
-			who = "（负责人 " + owner + "）"
-		}
-		return fmt.Sprintf(milestoneOverdueText[LangChinese], campaignName, milestone, who, days, due)
-	}
-	who := ""
-	if owner != "" {
-		who = " (owner " + owner + ")"
-	}
-	return fmt.Sprintf(milestoneOverdueText[LangEnglish], milestone, campaignName, who, days, due)
 }

@@ -213,6 +213,7 @@ func (s *Service) Alerts(ctx context.Context, shopID string, f AlertFilter, p co
 	if f.Status != "" && !slices.Contains([]string{StatusOpen, StatusAcknowledged, StatusResolved}, f.Status) {
 		return nil, commerce.Invalid("status", "invalid_status", "status is open, acknowledged or resolved")
 	}
+	f.Severity = NormalizeSeverity(f.Severity)
 	if f.Severity != "" && Rank(f.Severity) == 0 {
 		return nil, commerce.Invalid("severity", "invalid_severity", "severity is reminder, warning or urgent")
 	}
@@ -251,7 +252,7 @@ type WebhookInput struct {
 	URL         string `json:"url" minLength:"1" maxLength:"2000" doc:"http(s) URL; no user:password@, redirects are not followed. Loopback, private, link-local and other internal destinations are refused (422 destination_not_allowed) unless the shop's settings.webhook_allowlist names them"`
 	Description string `json:"description,omitempty" maxLength:"200"`
 	Secret      string `json:"secret,omitempty" maxLength:"200" doc:"The signing secret (16 to 200 characters); generated when left out. Shown once."`
-	MinSeverity string `json:"min_severity,omitempty" enum:"reminder,warning,urgent," doc:"Default reminder (everything)"`
+	MinSeverity string `json:"min_severity,omitempty" enum:"reminder,warning,urgent,提醒,警告,紧急," doc:"Alerts below this severity are not sent: reminder 提醒 (default: everything), warning 警告 or urgent 紧急 (either name; answered as the code)"`
 }
 
 // CheckURL accepts an absolute http or https URL without user info.
@@ -337,6 +338,7 @@ func (s *Service) CreateWebhook(ctx context.Context, a commerce.Actor, in Webhoo
 	if in.MinSeverity == "" {
 		in.MinSeverity = SevReminder
 	}
+	in.MinSeverity = NormalizeSeverity(in.MinSeverity)
 	if Rank(in.MinSeverity) == 0 {
 		return nil, commerce.Invalid("min_severity", "invalid_severity", "min_severity is reminder, warning or urgent")
 	}
@@ -460,6 +462,7 @@ func (s *Service) EvaluateShop(ctx context.Context, shopID string, now time.Time
 			continue
 		}
 		fs, err := s.findings(ctx, r, loc, now)
+		localize(fs, sh.Settings.Effective().Language)
 		if errors.Is(err, errNoSource) {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
+	"github.com/carnivalhq/carnival/internal/i18n"
 	"github.com/carnivalhq/carnival/internal/money"
 )
 
@@ -154,7 +155,7 @@ func (s *Service) threshold(ctx context.Context, r *Rule, loc *time.Location, no
 	}
 	limit := *r.Value
 	return []Finding{{Subject: r.KPI, Severity: r.Severity, Value: v, Expected: &limit,
-		Message: fmt.Sprintf("%s of %s was %d (rule: %s %d)", r.KPI, label, v, r.Op, limit)}}, nil
+		MessageKey: "alert.threshold", MessageArgs: []any{kpiName(r.KPI), label, v, r.Op, limit}}}, nil
 }
 
 // anomaly scores the last Persistence complete hours against the same
@@ -198,13 +199,12 @@ func (s *Service) anomaly(ctx context.Context, r *Rule, loc *time.Location, now 
 	}
 	cur := scores[len(scores)-1]
 	med := int64(math.Round(cur.Median))
-	dir := "above"
+	key := "alert.anomaly.above"
 	if cur.Z < 0 {
-		dir = "below"
+		key = "alert.anomaly.below"
 	}
 	return []Finding{{Subject: r.KPI, Severity: sev, Value: cur.Value, Expected: &med,
-		Message: fmt.Sprintf("%s at %s was %d, %s the usual %d for this hour of the week (z %+.2f, %d hours in a row)",
-			r.KPI, last.Format("2006-01-02 15:00"), cur.Value, dir, med, cur.Z, len(scores))}}, nil
+		MessageKey: key, MessageArgs: []any{kpiName(r.KPI), last.Format("2006-01-02 15:00"), cur.Value, med, cur.Z, len(scores)}}}, nil
 }
 
 // pacing judges the campaign's last complete local day: a day's target to
@@ -241,8 +241,7 @@ func (s *Service) pacing(ctx context.Context, r *Rule, loc *time.Location, now t
 			att = *k.Attainment
 		}
 		out = append(out, Finding{Subject: r.CampaignID + "/" + k.KPI, Severity: PacingSeverity(att, rep.AlertLine), Value: *k.Actual, Expected: &k.TargetToDate,
-			Message: fmt.Sprintf("%s of %q to %s is %d, %s of the target to date %d (alert line %s)", k.KPI, c.Name, d, *k.Actual, bp(att), k.TargetToDate,
-				bp(rep.AlertLine))})
+			MessageKey: "alert.pacing", MessageArgs: []any{kpiName(k.KPI), c.Name, d, *k.Actual, bp(att), k.TargetToDate, bp(rep.AlertLine)}})
 	}
 	return out, nil
 }
@@ -253,6 +252,32 @@ func PacingSeverity(attainment, alertLine money.Rate) string {
 		return SevUrgent
 	}
 	return SevWarning
+}
+
+// kpiName is a KPI code in a message's arguments: it is shown by its name
+// in the shop's language.
+type kpiName string
+
+// localize renders the message of each finding that has a catalogue key,
+// in lang.
+func localize(fs []Finding, lang string) {
+	for i := range fs {
+		f := &fs[i]
+		if f.MessageKey == "" {
+			continue
+		}
+		args := make([]any, len(f.MessageArgs))
+		for j, a := range f.MessageArgs {
+			if k, ok := a.(kpiName); ok {
+				a = string(k)
+				if key := "kpi." + string(k); i18n.Has(lang, key) {
+					a = i18n.T(lang, key)
+				}
+			}
+			args[j] = a
+		}
+		f.Message = i18n.T(lang, f.MessageKey, args...)
+	}
 }
 
 func bp(v int64) string { return fmt.Sprintf("%d.%02d%%", v/100, v%100) }
@@ -275,7 +300,7 @@ func (s *Service) stock(ctx context.Context, r *Rule) ([]Finding, error) {
 		}
 		safety := k.SafetyStock
 		out = append(out, Finding{Subject: k.SKUID, Severity: sev, Value: k.Stock, Expected: &safety,
-			Message: fmt.Sprintf("SKU %s %s has %d in stock, safety stock %d", k.Code, k.Name, k.Stock, k.SafetyStock)})
+			MessageKey: "alert.stock", MessageArgs: []any{k.Code, k.Name, k.Stock, k.SafetyStock}})
 	}
 	return out, nil
 }
@@ -305,8 +330,8 @@ func (s *Service) budgets(ctx context.Context, r *Rule, now time.Time) ([]Findin
 		}
 		budget := u.Budget
 		out = append(out, Finding{Subject: u.PromotionID, Severity: sev, Value: u.Used, Expected: &budget,
-			Message: fmt.Sprintf("promotion %s %s has used %d of its budget %d (%s)", u.PromotionID, u.Name, u.Used, u.Budget,
-				bp(money.MulDiv(max(u.Used, 0), money.Full, u.Budget)))})
+			MessageKey: "alert.promotion_budget", MessageArgs: []any{u.PromotionID, u.Name, u.Used, u.Budget,
+				bp(money.MulDiv(max(u.Used, 0), money.Full, u.Budget))}})
 	}
 	return out, nil
 }

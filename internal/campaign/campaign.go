@@ -197,7 +197,7 @@ func checkTargets(field string, t Targets, weights []int64, n int) error {
 		v := t[k]
 		f := field + "." + k
 		if !knownKPI(k) {
-			return commerce.Invalid(f, "unknown_kpi", "KPI %q is not one of the campaign KPIs: %s", k, strings.Join(KPIs, ", "))
+			return commerce.Invalid(f, "unknown_kpi", "KPI %q is not one of the campaign KPIs: %s", k, strings.Join(KPIs, ", ")).With("accepted", KPIs)
 		}
 		max := int64(MaxCount)
 		switch k {

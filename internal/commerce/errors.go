@@ -27,6 +27,11 @@ type Error struct {
 	Detail string
 	// Extra carries machine-readable context, e.g. the SKU that ran out.
 	Extra map[string]any
+	// Format and Args made Detail (in English): the API looks Format up in
+	// the message catalogue (internal/i18n) to answer in the caller's
+	// language.
+	Format string
+	Args   []any
 }
 
 func (e *Error) Error() string {
@@ -38,17 +43,27 @@ func (e *Error) Error() string {
 
 // Invalid returns a KindInvalid error for field.
 func Invalid(field, code, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Code: code, Field: field, Detail: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindInvalid, Code: code, Field: field, Detail: fmt.Sprintf(format, args...), Format: format, Args: args}
+}
+
+// With sets key of e's Extra to v and returns e.
+func (e *Error) With(key string, v any) *Error {
+	if e.Extra == nil {
+		e.Extra = map[string]any{}
+	}
+	e.Extra[key] = v
+	return e
 }
 
 // NotFound returns a KindNotFound error for a missing thing.
 func NotFound(what, id string) *Error {
-	return &Error{Kind: KindNotFound, Code: what + "_not_found", Detail: fmt.Sprintf("%s %q does not exist", what, id)}
+	const format = "%s %q does not exist"
+	return &Error{Kind: KindNotFound, Code: what + "_not_found", Detail: fmt.Sprintf(format, what, id), Format: format, Args: []any{what, id}}
 }
 
 // Conflict returns a KindConflict error.
 func Conflict(code, format string, args ...any) *Error {
-	return &Error{Kind: KindConflict, Code: code, Detail: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindConflict, Code: code, Detail: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // AsError unwraps err to a domain *Error, if it is one.

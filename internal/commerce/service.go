@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/carnivalhq/carnival/internal/i18n"
 	"github.com/carnivalhq/carnival/internal/netguard"
 )
 
@@ -180,6 +182,7 @@ type SettingsPatch struct {
 	MaxOrderQuantity         *int64    `json:"max_order_quantity,omitempty" doc:"Most units an order may hold in all (1-1000000; default 200)"`
 	MaxUnpaidOrders          *int64    `json:"max_unpaid_orders,omitempty" doc:"Most unpaid orders a customer may hold at once (1-1000; default 5)"`
 	MaxAnonymousUnpaidOrders *int64    `json:"max_anonymous_unpaid_orders,omitempty" doc:"Most unpaid orders an anonymous caller (known by X-Device-Id, else client IP) may hold at once (1-1000; default 5)"`
+	Language                 *string   `json:"language,omitempty" enum:"zh-CN,en" doc:"Language of alert messages, reviews and (unless a request's Accept-Language asks otherwise) error details: zh-CN (default) or en. Codes never change with it."`
 }
 
 func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
@@ -208,6 +211,10 @@ func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
 	}
 	if p.WebhookAllowlist != nil {
 		st.WebhookAllowlist = append([]string(nil), *p.WebhookAllowlist...)
+	}
+	st.Language = e.Language
+	if p.Language != nil {
+		st.Language = *p.Language
 	}
 	return st
 }
@@ -276,6 +283,8 @@ func validateSettings(st ShopSettings) error {
 		return Invalid("settings.max_unpaid_orders", "out_of_range", "max unpaid orders must be 1 to %d", MaxUnpaidOrdersCap)
 	case st.MaxAnonymousUnpaidOrders < 1 || st.MaxAnonymousUnpaidOrders > MaxUnpaidOrdersCap:
 		return Invalid("settings.max_anonymous_unpaid_orders", "out_of_range", "max anonymous unpaid orders must be 1 to %d", MaxUnpaidOrdersCap)
+	case !slices.Contains(i18n.Languages, st.Language):
+		return Invalid("settings.language", "invalid_language", "language is zh-CN or en")
 	}
 	return nil
 }

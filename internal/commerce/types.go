@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/carnivalhq/carnival/internal/i18n"
 	"github.com/carnivalhq/carnival/internal/money"
 )
 
@@ -81,6 +82,9 @@ type ShopSettings struct {
 	// MaxAnonymousUnpaidOrders: the most unpaid orders an anonymous caller
 	// (no customer_id; known by X-Device-Id, else by client IP) may hold.
 	MaxAnonymousUnpaidOrders int64 `json:"max_anonymous_unpaid_orders"`
+	// Language is the language of the shop's alert messages, its reviews
+	// and, unless a request asks otherwise, its error details: zh-CN or en.
+	Language string `json:"language" enum:"zh-CN,en"`
 }
 
 // Default shop settings (PRICING.md, ARCHITECTURE.md).
@@ -89,6 +93,7 @@ const (
 	DefaultShippingFee    = 1000
 	DefaultTimeZone       = "Asia/Shanghai"
 	DefaultCurrency       = "CNY"
+	DefaultLanguage       = i18n.Default
 	// Hoarding caps (OPERATIONS.md, "Order limits"): an unpaid order holds
 	// its stock for the payment timeout, so without caps one order can hold
 	// a whole SKU. 99 units a line is the most a consumer storefront offers
@@ -129,6 +134,9 @@ func (s ShopSettings) Effective() ShopSettings {
 	if s.MaxAnonymousUnpaidOrders <= 0 {
 		s.MaxAnonymousUnpaidOrders = DefaultMaxAnonymousUnpaidOrders
 	}
+	if s.Language == "" {
+		s.Language = DefaultLanguage
+	}
 	return s
 }
 
@@ -147,6 +155,7 @@ func DefaultSettings() ShopSettings {
 		MaxOrderQuantity:         DefaultMaxOrderQuantity,
 		MaxUnpaidOrders:          DefaultMaxUnpaidOrders,
 		MaxAnonymousUnpaidOrders: DefaultMaxAnonymousUnpaidOrders,
+		Language:                 DefaultLanguage,
 	}
 }
 

@@ -32,7 +32,7 @@ func (s *Server) registerAlerts() {
 		Cursor   string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
 		Limit    int    `query:"limit" minimum:"0" maximum:"500" doc:"Page size, default 50"`
 		Status   string `query:"status" enum:"open,acknowledged,resolved," doc:"Only alerts in this status"`
-		Severity string `query:"severity" enum:"reminder,warning,urgent," doc:"Only alerts of this severity (提醒, 警告, 紧急)"`
+		Severity string `query:"severity" enum:"reminder,warning,urgent,提醒,警告,紧急," doc:"Only alerts of this severity: reminder 提醒, warning 警告 or urgent 紧急 (either name)"`
 	}
 	huma.Register(s.api, op("list-alerts", http.MethodGet, "/api/v1/alerts", "Alerts, newest first: the console's list, by status and severity", tag, rolesRead),
 		func(ctx context.Context, in *alertsIn) (*struct{ Body List[alert.Alert] }, error) {

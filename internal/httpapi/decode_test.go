@@ -60,7 +60,7 @@ func TestDecodeErrorsNameTheFieldInPlainWords(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.counts() + e.alertCounts()
-			r := e.do(commerce.RoleAdmin, "POST", tt.path, tt.body)
+			r := e.do(commerce.RoleAdmin, "POST", tt.path, tt.body, "Accept-Language", "en") // the English words
 			if r.status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
 			}

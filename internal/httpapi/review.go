@@ -36,7 +36,7 @@ func (s *Server) registerReview() {
 		})
 
 	html := op("campaign-review-html", http.MethodGet, "/api/v1/campaigns/{id}/review.html",
-		"The campaign's review as a printable HTML page (bilingual, self-contained)", tag, rolesRead)
+		"The campaign's review as a printable HTML page in the shop's language (self-contained)", tag, rolesRead)
 	html.Responses = map[string]*huma.Response{"200": {Description: "The review page", Content: map[string]*huma.MediaType{
 		"text/html": {Schema: &huma.Schema{Type: huma.TypeString}}}}}
 	huma.Register(s.api, html, func(ctx context.Context, in *idInput) (*fileOut, error) {
@@ -52,7 +52,7 @@ func (s *Server) registerReview() {
 	})
 
 	csvOp := op("campaign-review-csv", http.MethodGet, "/api/v1/campaigns/{id}/review.csv",
-		"The campaign's review as one CSV table with a section column (UTF-8 with BOM, money in yuan)", tag, rolesRead)
+		"The campaign's review as one CSV table with a section column (UTF-8 with BOM, money in yuan; header and notes in the shop's language, every other cell a code)", tag, rolesRead)
 	csvOp.Responses = map[string]*huma.Response{"200": {Description: "The review table", Content: map[string]*huma.MediaType{
 		"text/csv": {Schema: &huma.Schema{Type: huma.TypeString}}}}}
 	huma.Register(s.api, csvOp, func(ctx context.Context, in *idInput) (*fileOut, error) {
@@ -85,7 +85,11 @@ func (s *Server) review(ctx context.Context, id string) (*review.CampaignReview,
 		loc = time.UTC
 	}
 	c.ShopID = shopID
-	return review.Build(ctx, s.cfg.Review, c, loc, s.cfg.Commerce.Now())
+	r, err := review.Build(ctx, s.cfg.Review, c, loc, s.cfg.Commerce.Now())
+	if err != nil {
+		return nil, err
+	}
+	return r.In(shop.Settings.Effective().Language), nil
 }
 
 // asciiName keeps letters, digits, '-' and '_' so a filename is safe in a

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -138,7 +139,8 @@ func New(cfg Config) *Server {
 	hc := huma.DefaultConfig("Carnival API", Version)
 	hc.Info.Description = "Carnival is a campaign operations platform for online stores: catalog, customers, orders with holds, " +
 		"the promotion engine and the peak-load paths. Amounts are integer fen; ids are prefixed strings. " +
-		"Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`. " +
+		"Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`; their `title` and `detail` " +
+		"are in the language `Accept-Language` asks for (zh-CN or en), else the shop's `settings.language`. " +
 		"Every id, query value, header value and JSON string must be valid UTF-8 without NUL or control characters " +
 		"(free-text `description`, `note`, `reason` and `terms` may hold tabs and line breaks): anything else is 422 `invalid_text`."
 	hc.OpenAPIPath = "/api/v1/openapi"
@@ -148,6 +150,7 @@ func New(cfg Config) *Server {
 	// Times answer in the shop's offset (localtime.go), before the schema
 	// link is added so the cached walk sees the operations' own types.
 	hc.Transformers = append([]huma.Transformer{s.shopTimes}, hc.Transformers...)
+	hc.Transformers = append(hc.Transformers, s.localizeProblems) // problem.go
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key made with `carnival keys create` or POST /api/v1/keys."},
 	}
@@ -352,6 +355,9 @@ func (s *Server) plainAuth(op *huma.Operation, w http.ResponseWriter, r *http.Re
 	hctx = func() huma.Context { return humago.NewContext(op, r, w) }
 	c, err := s.authorize(r.Context(), op, r.Header.Get("Authorization"))
 	if err == nil {
+		// Problems written later know the caller (their language).
+		rc := r.WithContext(context.WithValue(r.Context(), keyCaller, c))
+		hctx = func() huma.Context { return humago.NewContext(op, rc, w) }
 		err = checkParams(op, r) // textcheck.go
 	}
 	if err != nil {
@@ -378,14 +384,20 @@ func (s *Server) authorize(ctx context.Context, op *huma.Operation, authorizatio
 			return Caller{Key: key}, nil
 		}
 	}
-	return Caller{}, &commerce.Error{Kind: commerce.KindForbidden, Code: "forbidden_role",
-		Detail: "a " + key.Role + " key cannot call " + op.OperationID + "; it needs one of: " + strings.Join(roles, ", ")}
+	const format = "a %s key cannot call %s; it needs one of: %s"
+	args := []any{key.Role, op.OperationID, strings.Join(roles, ", ")}
+	return Caller{}, &commerce.Error{Kind: commerce.KindForbidden, Code: "forbidden_role", Detail: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 func (s *Server) writeErr(ctx huma.Context, err error) {
 	p := problemFrom(err)
 	if p.GetStatus() >= 500 {
 		s.log.Error("request failed", "err", err, "operation", ctx.Operation().OperationID)
+	}
+	if pr, ok := p.(*Problem); ok {
+		lang := s.problemLanguage(ctx)
+		p = pr.localized(lang)
+		ctx.SetHeader("Content-Language", lang)
 	}
 	ctx.SetHeader("Content-Type", "application/problem+json")
 	ctx.SetStatus(p.GetStatus())

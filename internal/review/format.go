@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/carnivalhq/carnival/internal/campaign"
+	"github.com/carnivalhq/carnival/internal/i18n"
 )
 
 // Yuan formats fen as yuan with two decimals, "-1234.56", by integer
@@ -133,47 +134,11 @@ func csvUnit(kpi string) string {
 	return "count"
 }
 
-// KPILabels are the bilingual KPI names.
-var KPILabels = map[string]string{
-	campaign.KPIGMV:             "下单金额 GMV",
-	campaign.KPIPaidAmount:      "支付金额 Paid amount",
-	campaign.KPIOrders:          "订单数 Orders",
-	campaign.KPIPayingCustomers: "支付买家数 Paying customers",
-	campaign.KPINewCustomers:    "新客数 New customers",
-	campaign.KPIAOV:             "客单价 AOV",
-	campaign.KPIConversionRate:  "转化率 Conversion rate",
-	campaign.KPIUV:              "访客数 UV",
-	campaign.KPIROI:             "投入产出比 ROI",
-}
-
-// StatusLabels are the bilingual pace statuses.
-var StatusLabels = map[string]string{
-	campaign.PaceOnTrack:    "达标 On track",
-	campaign.PaceBehind:     "落后 Behind",
-	campaign.PaceAlert:      "预警 Alert",
-	campaign.PaceNotStarted: "未开始 Not started",
-}
-
-// PhaseLabels are the bilingual phase kinds.
-var PhaseLabels = map[string]string{
-	campaign.PhasePreheat: "预热 Preheat",
-	campaign.PhaseBurst:   "爆发 Burst",
-	campaign.PhaseTail:    "返场 Tail",
-	campaign.PhaseReview:  "复盘 Review",
-}
-
-// StepLabels are the bilingual funnel steps.
-var StepLabels = map[string]string{
-	"visit":        "访问 Visit",
-	"product_view": "浏览商品 Product view",
-	"cart":         "加购 Add to cart",
-	"order":        "下单 Order",
-	"paid":         "支付 Paid",
-}
-
-func label(m map[string]string, k string) string {
-	if v, ok := m[k]; ok {
-		return v
+// label is the name of code in lang from the catalogue, key prefix+code
+// (kpi., pace., phase., step.); the code itself when it has none.
+func label(lang, prefix, code string) string {
+	if key := prefix + code; i18n.Has(lang, key) {
+		return i18n.T(lang, key)
 	}
-	return k
+	return code
 }

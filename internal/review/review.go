@@ -14,6 +14,7 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
+	"github.com/carnivalhq/carnival/internal/i18n"
 )
 
 // ErrUnavailable is what a source answers for a section it cannot fill.
@@ -153,7 +154,25 @@ type StockOut struct {
 // SectionNote says why a section is empty.
 type SectionNote struct {
 	Section string `json:"section"`
-	Note    string `json:"note"`
+	Note    string `json:"note" doc:"Why, in the review's language"`
+	// key is the note's message in the catalogue (internal/i18n).
+	key string
+}
+
+// noteUnavailable is the note of a section whose source has no data.
+const noteUnavailable = "review.note.not_available"
+
+// In sets the language of the review's human text (the shop's language):
+// its notes now, its HTML and CSV when rendered. An unsupported language
+// is the default.
+func (r *CampaignReview) In(lang string) *CampaignReview {
+	r.Language = i18n.Or(lang)
+	for i := range r.Notes {
+		if n := &r.Notes[i]; n.key != "" {
+			n.Note = i18n.T(r.Language, n.key)
+		}
+	}
+	return r
 }
 
 // Coverage is the window every figure of a review is bounded by: the
@@ -180,7 +199,8 @@ type CampaignReview struct {
 	EndsAt      time.Time `json:"ends_at"`
 	GeneratedAt time.Time `json:"generated_at"`
 	// Window is what every figure below is bounded by.
-	Window Coverage `json:"window" doc:"The window every figure of the review covers (orders paid, coupons issued and redeemed, spend, visits, stock-outs): the campaign's shop-local days, whole"`
+	Window   Coverage `json:"window" doc:"The window every figure of the review covers (orders paid, coupons issued and redeemed, spend, visits, stock-outs): the campaign's shop-local days, whole"`
+	Language string   `json:"language" enum:"zh-CN,en" doc:"The language of the review's human text (the shop's language setting); codes are the same in every language"`
 
 	KPIs       []PlanRow       `json:"kpis"`
 	Phases     []PhasePlan     `json:"phases"`
@@ -244,7 +264,7 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, GeneratedAt: now.UTC(),
 		Window: Coverage{From: w.From, To: w.To, FirstDay: w.FirstDay, LastDay: w.LastDay, TimeZone: loc.String()},
 		KPIs:   []PlanRow{}, Phases: []PhasePlan{}, Channels: []ChannelReturn{}, Promotions: []PromotionUse{}, Funnel: []FunnelStage{},
-		TopSKUs: []TopSKU{}, StockOuts: []StockOut{}, Notes: []SectionNote{}}
+		TopSKUs: []TopSKU{}, StockOuts: []StockOut{}, Notes: []SectionNote{}, Language: i18n.Default}
 	r.Provisional = c.Status != campaign.StatusEnded && now.Before(c.EndsAt)
 	// use records a source's answer: ErrUnavailable becomes a note and the
 	// section stays empty, any other error fails the report; it reports
@@ -255,7 +275,7 @@ func Build(ctx context.Context, src Sources, c *campaign.Campaign, loc *time.Loc
 		case failed != nil:
 			return false
 		case errors.Is(err, ErrUnavailable):
-			r.Notes = append(r.Notes, SectionNote{Section: name, Note: "not available"})
+			r.Notes = append(r.Notes, SectionNote{Section: name, Note: i18n.T(r.Language, noteUnavailable), key: noteUnavailable})
 			return false
 		case err != nil:
 			failed = fmt.Errorf("review %s: %w", name, err)

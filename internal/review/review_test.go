@@ -143,8 +143,11 @@ func TestBuildAssemblesEverySectionAndNotesTheMissingOnes(t *testing.T) {
 	if len(r.Channels) != 0 || len(r.TopSKUs) != 0 {
 		t.Fatalf("unavailable sections stay empty: %+v %+v", r.Channels, r.TopSKUs)
 	}
-	if len(r.Notes) != 2 || r.Notes[0] != (review.SectionNote{Section: review.SecChannels, Note: "not available"}) || r.Notes[1].Section != review.SecTopSKUs {
-		t.Fatalf("notes %+v", r.Notes)
+	if len(r.Notes) != 2 || r.Notes[0].Section != review.SecChannels || r.Notes[0].Note != "暂无数据" || r.Notes[1].Section != review.SecTopSKUs || r.Language != "zh-CN" {
+		t.Fatalf("notes %+v in %q: the default language is zh-CN", r.Notes, r.Language)
+	}
+	if r.In("en"); r.Language != "en" || r.Notes[0].Note != "not available" || r.Notes[0].Section != review.SecChannels {
+		t.Fatalf("notes in English %+v", r.Notes)
 	}
 	f := r.Funnel
 	if len(f) != 5 || f[0].FromPrevious != nil || *f[1].FromPrevious != 5000 || *f[2].FromPrevious != 4000 || *f[3].FromPrevious != 5000 ||
@@ -218,7 +221,7 @@ func report(t *testing.T, name string) *review.CampaignReview {
 	return r
 }
 
-func TestHTMLIsEscapedBilingualAndSelfContained(t *testing.T) {
+func TestHTMLIsEscapedInTheReviewsLanguageAndSelfContained(t *testing.T) {
 	var b bytes.Buffer
 	if err := review.HTML(&b, report(t, `<script>alert("x")</script> 双11`)); err != nil {
 		t.Fatal(err)
@@ -228,11 +231,31 @@ func TestHTMLIsEscapedBilingualAndSelfContained(t *testing.T) {
 		t.Fatal("the campaign name is not escaped")
 	}
 	for _, want := range []string{
-		"计划 vs 实际 Plan vs actual", "进行中", "¥14,000.00", "¥7,000.00", "70.00%", `class="behind"`, `class="alert"`,
-		"漏斗 Funnel", "80.00%", "巨量引擎", "2.50×", "¥150.00", "33.33%", "暂无数据 not available", "2026-11-11 00:05", "秒杀 Flash sale fls_1",
+		`<html lang="zh-CN">`, "计划 vs 实际", "进行中", "¥14,000.00", "¥7,000.00", "70.00%", `class="behind"`, `class="alert"`,
+		"漏斗", "80.00%", "巨量引擎", "2.50×", "¥150.00", "33.33%", "暂无数据", "2026-11-11 00:05", "秒杀 fls_1", "下单金额", "落后", "爆发",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, english := range []string{"Plan vs actual", "Funnel", "not available", "Flash sale", "Behind"} {
+		if strings.Contains(page, english) {
+			t.Errorf("zh-CN page says %q", english)
+		}
+	}
+	b.Reset()
+	if err := review.HTML(&b, report(t, "双11").In("en")); err != nil {
+		t.Fatal(err)
+	}
+	en := b.String()
+	for _, want := range []string{`<html lang="en">`, "Campaign review", "Plan vs actual", "Provisional", "Funnel", "not available", "Flash sale fls_1", "GMV", "Behind", "Burst", "¥14,000.00"} {
+		if !strings.Contains(en, want) {
+			t.Errorf("en page lacks %q", want)
+		}
+	}
+	for _, chinese := range []string{"计划", "漏斗", "暂无数据", "进行中", "下单金额"} {
+		if strings.Contains(en, chinese) {
+			t.Errorf("en page says %q", chinese)
 		}
 	}
 	for _, ext := range []string{"<link", "src=", "http://", "https://", "@import"} {
@@ -255,7 +278,7 @@ func TestCSVHasABOMAHeaderAndOneTableWithASectionColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != strings.Join(review.CSVHeader, ",") {
+	if strings.Join(rows[0], ",") != "板块,项目,指标,目标,目标至今,数值,单位,比率(%),状态,备注" {
 		t.Fatalf("header %v", rows[0])
 	}
 	find := func(section, item, metric string) []string {
@@ -267,7 +290,7 @@ func TestCSVHasABOMAHeaderAndOneTableWithASectionColumn(t *testing.T) {
 		t.Fatalf("no row %s/%s/%s in\n%s", section, item, metric, raw)
 		return nil
 	}
-	if r := find("campaign", `双11, "终极" 版`, "window"); r[5] != "2026-11-01 – 2026-11-14" || r[9] != "provisional 进行中" {
+	if r := find("campaign", `双11, "终极" 版`, "window"); r[5] != "2026-11-01 – 2026-11-14" || r[9] != "进行中" {
 		t.Fatalf("campaign row %v", r)
 	}
 	if r := find(review.SecPlan, "campaign", "gmv"); r[3] != "14000.00" || r[4] != "10000.00" || r[5] != "7000.00" || r[6] != "CNY" || r[7] != "70.00" || r[8] != "behind" {
@@ -295,8 +318,26 @@ func TestCSVHasABOMAHeaderAndOneTableWithASectionColumn(t *testing.T) {
 	if r := find(review.SecStockOuts, "爆款 (sku_x)", "out_at"); r[5] != "2026-11-11 00:05" || r[8] != "still_out" {
 		t.Fatalf("stock-out row %v", r)
 	}
-	if r := find(review.SecTopSKUs, "", ""); r[9] != "not available" {
+	if r := find(review.SecTopSKUs, "", ""); r[9] != "暂无数据" {
 		t.Fatalf("note row %v", r)
+	}
+	// In English the header is the column codes and the notes are English;
+	// every code cell is the same.
+	b.Reset()
+	if err := review.CSV(&b, report(t, `双11, "终极" 版`).In("en")); err != nil {
+		t.Fatal(err)
+	}
+	en, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\ufeff"))).ReadAll()
+	if err != nil || len(en) != len(rows) || strings.Join(en[0], ",") != strings.Join(review.CSVHeader, ",") {
+		t.Fatalf("en csv %v %v", err, en)
+	}
+	for i := 1; i < len(rows); i++ {
+		if strings.Join(en[i][:9], ",") != strings.Join(rows[i][:9], ",") {
+			t.Errorf("row %d differs but for its note: %v / %v", i, rows[i], en[i])
+		}
+	}
+	if en[1][9] != "provisional" || en[len(en)-1][9] != "not available" {
+		t.Fatalf("en notes %v %v", en[1], en[len(en)-1])
 	}
 	for _, r := range rows {
 		if len(r) != len(review.CSVHeader) {

@@ -53,7 +53,7 @@ func scanShop(r rowScanner) (commerce.Shop, error) {
 	// read as their defaults (the order caps came later than the rest).
 	d := commerce.DefaultSettings()
 	sh.Settings = commerce.ShopSettings{MaxLineQuantity: d.MaxLineQuantity, MaxOrderQuantity: d.MaxOrderQuantity,
-		MaxUnpaidOrders: d.MaxUnpaidOrders, MaxAnonymousUnpaidOrders: d.MaxAnonymousUnpaidOrders}
+		MaxUnpaidOrders: d.MaxUnpaidOrders, MaxAnonymousUnpaidOrders: d.MaxAnonymousUnpaidOrders, Language: d.Language}
 	return sh, json.Unmarshal([]byte(st), &sh.Settings)
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/carnivalhq/carnival/internal/promotion"
 )
 
-
 // ptr is in partial_cases.go.
 
 func cashTemplate(t *testing.T, e *Env, ps *promotion.Service, name string) *promotion.Template {
