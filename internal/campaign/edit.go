@@ -256,6 +256,7 @@ type MilestonePatch struct {
 	Name       *string `json:"name,omitempty" maxLength:"200"`
 	OffsetDays *int64  `json:"offset_days,omitempty" minimum:"-366" maximum:"366" doc:"Due this many days from the campaign's start day (replaces due_on)"`
 	DueOn      *string `json:"due_on,omitempty" doc:"Due on this date, 2006-01-02 (replaces offset_days)"`
+	Anchor     *string `json:"anchor,omitempty" enum:"start,end,preheat" doc:"What offset_days counts from (with offset_days, given now or kept): start, end or preheat"`
 	Owner      *string `json:"owner,omitempty" maxLength:"200" doc:"\"\" clears it"`
 }
 
@@ -268,7 +269,7 @@ func (s *Service) UpdateMilestone(ctx context.Context, a commerce.Actor, campaig
 	if p.OffsetDays != nil && p.DueOn != nil {
 		return nil, commerce.Invalid("due_on", "ambiguous_due", "give offset_days or due_on, not both")
 	}
-	in := MilestoneInput{Name: m.Name, OffsetDays: m.OffsetDays, Owner: m.Owner}
+	in := MilestoneInput{Name: m.Name, OffsetDays: m.OffsetDays, Anchor: m.Anchor, Owner: m.Owner}
 	if m.OffsetDays == nil {
 		in.DueOn = m.DueOn
 	}
@@ -278,13 +279,14 @@ func (s *Service) UpdateMilestone(ctx context.Context, a commerce.Actor, campaig
 	case p.OffsetDays != nil:
 		in.OffsetDays, in.DueOn = p.OffsetDays, ""
 	case p.DueOn != nil:
-		in.OffsetDays, in.DueOn = nil, *p.DueOn
+		in.OffsetDays, in.DueOn, in.Anchor = nil, *p.DueOn, ""
 	}
+	setIfGiven(&in.Anchor, p.Anchor)
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	before := *m
-	after := Milestone{ID: m.ID, ShopID: a.ShopID, CampaignID: m.CampaignID, Name: in.Name, OffsetDays: in.OffsetDays, DueOn: in.DueOn, Owner: in.Owner,
+	after := Milestone{ID: m.ID, ShopID: a.ShopID, CampaignID: m.CampaignID, Name: in.Name, OffsetDays: in.OffsetDays, Anchor: in.Anchor, DueOn: in.DueOn, Owner: in.Owner,
 		DoneAt: m.DoneAt, CreatedAt: m.CreatedAt}
 	err = s.store.UpdateMilestone(ctx, &after, s.com.Audit(a, "update", "campaign_milestone", id, before, after))
 	if errors.Is(err, commerce.ErrNotFound) {

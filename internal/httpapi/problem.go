@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"github.com/carnivalhq/carnival/internal/localtime"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -194,7 +195,13 @@ func (s *Server) localizeProblems(ctx huma.Context, _ string, v any) (any, error
 	}
 	lang := s.problemLanguage(ctx)
 	ctx.SetHeader("Content-Language", lang)
-	return p.localized(lang), nil
+	lp := p.localized(lang)
+	// The domain words its refusals in UTC ("starts at …Z"); they read in
+	// the shop's offset like the rest of the answer (localtime.go).
+	if loc := s.shopLocation(ctx.Context()); loc != nil && lp.Detail != "" {
+		lp.Detail = localtime.Text(lp.Detail, loc)
+	}
+	return lp, nil
 }
 
 // problemLanguage is the language a problem is answered in: the one the

@@ -325,7 +325,7 @@ func TestCampaignReviewIsBoundedByTheWindow(t *testing.T) {
 			}
 
 			page := string(e.do(commerce.RoleAnalyst, http.MethodGet, base+"/review.html", nil).body)
-			if !strings.Contains(page, "统计区间 Window: 2026-11-01 00:00 – 2026-11-15 00:00 (Asia/Shanghai)") {
+			if !strings.Contains(page, "统计区间: 2026-11-01 00:00 – 2026-11-15 00:00 (Asia/Shanghai)") {
 				t.Fatalf("the page does not say its window:\n%s", page)
 			}
 			body := e.do(commerce.RoleAnalyst, http.MethodGet, base+"/review.csv", nil).body

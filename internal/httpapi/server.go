@@ -25,7 +25,6 @@ import (
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/campaign"
 	"github.com/carnivalhq/carnival/internal/commerce"
-	"github.com/carnivalhq/carnival/internal/localtime"
 	"github.com/carnivalhq/carnival/internal/peak"
 	"github.com/carnivalhq/carnival/internal/peak/guard"
 	"github.com/carnivalhq/carnival/internal/promotion"
@@ -411,13 +410,6 @@ func (s *Server) fail(ctx context.Context, err error) error {
 	if p.GetStatus() >= 500 {
 		rid, _ := ctx.Value(keyRequestID).(string)
 		s.log.Error("request failed", "err", err, "request_id", rid)
-	}
-	// The domain words its refusals in UTC ("starts at …Z"); they read in
-	// the shop's offset like the rest of the answer (localtime.go).
-	if pr, ok := p.(*Problem); ok && pr.Detail != "" {
-		if loc := s.shopLocation(ctx); loc != nil {
-			pr.Detail = localtime.Text(pr.Detail, loc)
-		}
 	}
 	return p
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -156,8 +157,8 @@ func (s *Store) UpdateMilestone(ctx context.Context, m *campaign.Milestone, audi
 		off = sql.NullInt64{Int64: *m.OffsetDays, Valid: true}
 	}
 	return s.Write(ctx, func(tx *Tx) error {
-		n, err := tx.ExecN(ctx, `UPDATE campaign_milestones SET name = $1, offset_days = $2, due_on = $3, owner = $4 WHERE shop_id = $5 AND campaign_id = $6 AND id = $7`,
-			m.Name, off, m.DueOn, m.Owner, m.ShopID, m.CampaignID, m.ID)
+		n, err := tx.ExecN(ctx, `UPDATE campaign_milestones SET name = $1, offset_days = $2, due_on = $3, owner = $4, anchor = $5 WHERE shop_id = $6 AND campaign_id = $7 AND id = $8`,
+			m.Name, off, m.DueOn, m.Owner, cmp.Or(m.Anchor, campaign.AnchorStart), m.ShopID, m.CampaignID, m.ID)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/carnivalhq/carnival/internal/alert"
 	"github.com/carnivalhq/carnival/internal/campaign"
@@ -217,6 +218,22 @@ func testCampaignMilestoneEdits(t *testing.T, open Opener) {
 	if got.OffsetDays == nil || *got.OffsetDays != -7 || got.DueOn != "2026-10-25" || got.Owner != "" {
 		t.Fatalf("back to an offset, owner cleared: %+v", got)
 	}
+	// The anchor moves with a patch: 1 day from the end is the day after
+	// the last day; a date drops the anchor, and an anchor needs an offset.
+	if got, err = cs.UpdateMilestone(ctx, e.Admin, c.ID, m.ID, campaign.MilestonePatch{OffsetDays: ptr[int64](1), Anchor: ptr(campaign.AnchorEnd)}); err != nil {
+		t.Fatal(err)
+	}
+	if last := c.AnchorDay(campaign.AnchorEnd, time.FixedZone("", 8*3600)); got.Anchor != campaign.AnchorEnd || last != "2026-11-14" || got.DueOn != "2026-11-15" {
+		t.Fatalf("anchored to the end: %+v (last day %s)", got, last)
+	}
+	if got, err = cs.UpdateMilestone(ctx, e.Admin, c.ID, m.ID, campaign.MilestonePatch{Name: ptr("方案评审")}); err != nil || got.Anchor != campaign.AnchorEnd {
+		t.Fatalf("a name patch kept the anchor? %+v, %v", got, err)
+	}
+	_, err = cs.UpdateMilestone(ctx, e.Admin, c.ID, m.ID, campaign.MilestonePatch{DueOn: ptr("2026-10-20"), Anchor: ptr(campaign.AnchorEnd)})
+	wantCode(t, err, "anchor_without_offset")
+	if got, err = cs.UpdateMilestone(ctx, e.Admin, c.ID, m.ID, campaign.MilestonePatch{OffsetDays: ptr[int64](-7), Anchor: ptr(campaign.AnchorStart)}); err != nil || got.DueOn != "2026-10-25" {
+		t.Fatalf("back to the start: %+v, %v", got, err)
+	}
 	_, err = cs.UpdateMilestone(ctx, e.Admin, c.ID, m.ID, campaign.MilestonePatch{OffsetDays: ptr[int64](-7), DueOn: ptr("2026-10-20")})
 	wantCode(t, err, "ambiguous_due")
 	_, err = cs.UpdateMilestone(ctx, e.Admin, c.ID, m.ID, campaign.MilestonePatch{DueOn: ptr("2026-13-01")})
@@ -230,7 +247,7 @@ func testCampaignMilestoneEdits(t *testing.T, open Opener) {
 		t.Fatal("a deleted milestone is still there")
 	}
 	wantCode(t, cs.DeleteMilestone(ctx, e.Admin, c.ID, m.ID), "milestone_not_found")
-	if acts := entityActions(t, e, "campaign_milestone", m.ID); !slices.Equal(acts, []string{"create", "update", "update", "update", "delete"}) {
+	if acts := entityActions(t, e, "campaign_milestone", m.ID); !slices.Equal(acts, []string{"create", "update", "update", "update", "update", "update", "update", "delete"}) {
 		t.Fatalf("milestone audit %v", acts)
 	}
 }
