@@ -172,12 +172,6 @@ type ChannelPatch struct {
 	Budget      *money.Money `json:"budget,omitempty" doc:"Planned budget in fen"`
 }
 
-func setIfGiven[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
 // UpdateChannel edits a channel of a campaign that has not ended: only the
 // fields present change; the result is checked like a new channel.
 func (s *Service) UpdateChannel(ctx context.Context, a commerce.Actor, campaignID, channelID string, p ChannelPatch) (*Channel, error) {
@@ -186,12 +180,12 @@ func (s *Service) UpdateChannel(ctx context.Context, a commerce.Actor, campaignI
 		return nil, err
 	}
 	in := ChannelInput{Kind: ch.Kind, Name: ch.Name, UTMSource: ch.UTMSource, UTMMedium: ch.UTMMedium, UTMCampaign: ch.UTMCampaign, Budget: ch.Budget}
-	setIfGiven(&in.Kind, p.Kind)
-	setIfGiven(&in.Name, p.Name)
-	setIfGiven(&in.UTMSource, p.UTMSource)
-	setIfGiven(&in.UTMMedium, p.UTMMedium)
-	setIfGiven(&in.UTMCampaign, p.UTMCampaign)
-	setIfGiven(&in.Budget, p.Budget)
+	commerce.SetIfGiven(&in.Kind, p.Kind)
+	commerce.SetIfGiven(&in.Name, p.Name)
+	commerce.SetIfGiven(&in.UTMSource, p.UTMSource)
+	commerce.SetIfGiven(&in.UTMMedium, p.UTMMedium)
+	commerce.SetIfGiven(&in.UTMCampaign, p.UTMCampaign)
+	commerce.SetIfGiven(&in.Budget, p.Budget)
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -273,15 +267,15 @@ func (s *Service) UpdateMilestone(ctx context.Context, a commerce.Actor, campaig
 	if m.OffsetDays == nil {
 		in.DueOn = m.DueOn
 	}
-	setIfGiven(&in.Name, p.Name)
-	setIfGiven(&in.Owner, p.Owner)
+	commerce.SetIfGiven(&in.Name, p.Name)
+	commerce.SetIfGiven(&in.Owner, p.Owner)
 	switch {
 	case p.OffsetDays != nil:
 		in.OffsetDays, in.DueOn = p.OffsetDays, ""
 	case p.DueOn != nil:
 		in.OffsetDays, in.DueOn, in.Anchor = nil, *p.DueOn, ""
 	}
-	setIfGiven(&in.Anchor, p.Anchor)
+	commerce.SetIfGiven(&in.Anchor, p.Anchor)
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}

@@ -185,12 +185,15 @@ type SettingsPatch struct {
 	Language                 *string   `json:"language,omitempty" enum:"zh-CN,en" doc:"Language of alert messages, reviews and (unless a request's Accept-Language asks otherwise) error details: zh-CN (default) or en. Codes never change with it."`
 }
 
-func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
-	set := func(dst *int64, v *int64) {
-		if v != nil {
-			*dst = *v
-		}
+// SetIfGiven sets *dst to *v when a partial write gave v (not nil).
+func SetIfGiven[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
 	}
+}
+
+func (p SettingsPatch) apply(st ShopSettings) ShopSettings {
+	set := SetIfGiven[int64]
 	// A shop saved before the order caps existed has them at 0 (the
 	// defaults): they become explicit, so that validation sees real values.
 	e := st.Effective()

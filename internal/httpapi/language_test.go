@@ -132,16 +132,8 @@ func TestProblemsFollowAcceptLanguageElseTheShopsLanguage(t *testing.T) {
 }
 
 func TestAlertMessagesFollowTheShopsLanguage(t *testing.T) {
-	e, as := newAlertEnv(t)
+	e, as := newLowStockEnv(t)
 	ctx := context.Background()
-	stock := int64(3)
-	if _, err := e.svc.UpsertProducts(ctx, commerce.Actor{ShopID: e.shop.ID}, []commerce.ProductUpsert{{Code: "P1", Name: "商品",
-		SKUs: []commerce.SKUUpsert{{Code: "S1", Price: 25800, Cost: 10320, Stock: &stock, SafetyStock: 5}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if r := e.do(commerce.RoleOperator, "POST", "/api/v1/alert-rules", map[string]any{"name": "库存预警", "kind": "stock"}); r.status != 201 {
-		t.Fatalf("create rule: %d %s", r.status, r.body)
-	}
 	message := func() alert.Alert {
 		t.Helper()
 		if err := as.Evaluate(ctx, e.svc.Now()); err != nil {
@@ -229,16 +221,8 @@ func TestReviewFollowsTheShopsLanguage(t *testing.T) {
 // accepted and mean reminder, warning and urgent, and answers carry the
 // codes.
 func TestSeveritiesAcceptTheDocumentedChineseNames(t *testing.T) {
-	e, as := newAlertEnv(t)
+	e, as := newLowStockEnv(t)
 	ctx := context.Background()
-	stock := int64(3)
-	if _, err := e.svc.UpsertProducts(ctx, commerce.Actor{ShopID: e.shop.ID}, []commerce.ProductUpsert{{Code: "P1", Name: "商品",
-		SKUs: []commerce.SKUUpsert{{Code: "S1", Price: 25800, Cost: 10320, Stock: &stock, SafetyStock: 5}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if r := e.do(commerce.RoleOperator, "POST", "/api/v1/alert-rules", map[string]any{"name": "库存预警", "kind": "stock"}); r.status != 201 {
-		t.Fatalf("create rule: %d %s", r.status, r.body)
-	}
 	if err := as.Evaluate(ctx, e.svc.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -275,4 +259,20 @@ func TestSeveritiesAcceptTheDocumentedChineseNames(t *testing.T) {
 	if !strings.Contains(spec, `"提醒"`) || !strings.Contains(spec, `"紧急"`) {
 		t.Fatal("the OpenAPI document does not list the Chinese severities")
 	}
+}
+
+// newLowStockEnv is an alert env whose SKU is below its safety stock, with
+// a stock rule to raise it.
+func newLowStockEnv(t *testing.T) (*env, *alert.Service) {
+	t.Helper()
+	e, as := newAlertEnv(t)
+	stock := int64(3)
+	if _, err := e.svc.UpsertProducts(context.Background(), commerce.Actor{ShopID: e.shop.ID}, []commerce.ProductUpsert{{Code: "P1", Name: "商品",
+		SKUs: []commerce.SKUUpsert{{Code: "S1", Price: 25800, Cost: 10320, Stock: &stock, SafetyStock: 5}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do(commerce.RoleOperator, "POST", "/api/v1/alert-rules", map[string]any{"name": "库存预警", "kind": "stock"}); r.status != 201 {
+		t.Fatalf("create rule: %d %s", r.status, r.body)
+	}
+	return e, as
 }

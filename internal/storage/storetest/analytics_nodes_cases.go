@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/carnivalhq/carnival/internal/analytics"
 	"github.com/carnivalhq/carnival/internal/clock"
-	"github.com/carnivalhq/carnival/internal/storage/postgres"
 	"github.com/carnivalhq/carnival/internal/storage/sqlstore"
 )
 
@@ -279,23 +276,7 @@ func SQLiteNodes(t *testing.T) (*sqlstore.Store, *sqlstore.Store) {
 func PostgresNodes(t *testing.T) (*sqlstore.Store, *sqlstore.Store) {
 	t.Helper()
 	a := OpenPostgres(t)
-	var schema string
-	if err := a.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(os.Getenv(PostgresURLEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	b, err := postgres.Open(context.Background(), u.String(), postgres.Options{MaxConns: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return a, b
+	return a, SecondNode(t, a)
 }
 
 // analyticsSnapshot reads every derived analytics table as sorted rows,
