@@ -27,29 +27,22 @@ var fixedDates = []struct {
 	{"1212", "双12", time.December, 12},
 }
 
-// springFestival is the first day of the lunar new year (春节) by
-// Gregorian year. The date moves each year, so it is a table, not a rule.
-// Source: Hong Kong Observatory, Gregorian–Lunar Calendar Conversion
-// Table (https://www.hko.gov.hk/en/gts/time/conversion.htm), 2024–2032.
-var springFestival = map[int]time.Time{
-	2024: date(2024, time.February, 10),
-	2025: date(2025, time.January, 29),
-	2026: date(2026, time.February, 17),
-	2027: date(2027, time.February, 6),
-	2028: date(2028, time.January, 26),
-	2029: date(2029, time.February, 13),
-	2030: date(2030, time.February, 3),
-	2031: date(2031, time.January, 23),
-	2032: date(2032, time.February, 11),
-}
-
-// SpringFestival returns 春节 of year, if the table has it.
+// SpringFestival returns 春节 (the first day of the lunar new year), which
+// moves each year, computed astronomically (see lunar.go). It answers for
+// the years 1901–2199.
 func SpringFestival(year int) (Day, bool) {
-	t, ok := springFestival[year]
+	sf, ok := springFestivalDate(year)
 	if !ok {
 		return "", false
 	}
-	return t.Format(dayLayout), true
+	return sf.Format(dayLayout), true
+}
+
+func springFestivalDate(year int) (time.Time, bool) {
+	if year < lunarFirstYear || year > lunarLastYear {
+		return time.Time{}, false
+	}
+	return springFestivalOf(year), true
 }
 
 // New Year goods festival (年货节): the platforms run it in the weeks before
@@ -73,7 +66,7 @@ func TradeDates(from, to Day) []TradeDate {
 	var out []TradeDate
 	for y := f.Year(); y <= t.Year(); y++ {
 		// 年货节 and 春节 come first in the year.
-		if sf, ok := springFestival[y]; ok {
+		if sf, ok := springFestivalDate(y); ok {
 			s, e := sf.AddDate(0, 0, nianhuoFirst), sf.AddDate(0, 0, nianhuoLast)
 			if !e.Before(f) && !s.After(t) {
 				out = append(out, TradeDate{Code: fmt.Sprintf("nianhuo-%d", y), Name: "年货节", Start: s.Format(dayLayout), End: e.Format(dayLayout)})

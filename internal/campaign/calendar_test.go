@@ -1,6 +1,7 @@
 package campaign_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,10 +52,24 @@ func TestTradeDatesInARange(t *testing.T) {
 	}
 }
 
-func TestSpringFestivalTableMovesEachYear(t *testing.T) {
-	want := map[int]string{2024: "2024-02-10", 2025: "2025-01-29", 2026: "2026-02-17", 2027: "2027-02-06", 2028: "2028-01-26",
-		2029: "2029-02-13", 2030: "2030-02-03", 2031: "2031-01-23", 2032: "2032-02-11"}
-	for y, d := range want {
+// Published dates of 春节. 2024–2032 are the Hong Kong Observatory's
+// Gregorian–Lunar Calendar Conversion Table, the range the calendar once
+// carried as a hand-typed table; the others are the dates the holiday was
+// (or is announced to be) kept. 2034 follows a leap 11th month (闰十一月,
+// 2033-12-22), so it is the third new moon after the solstice, not the second.
+var publishedSpringFestivals = map[int]string{
+	2000: "2000-02-05", 2001: "2001-01-24", 2002: "2002-02-12", 2003: "2003-02-01", 2004: "2004-01-22",
+	2005: "2005-02-09", 2006: "2006-01-29", 2007: "2007-02-18", 2008: "2008-02-07", 2009: "2009-01-26",
+	2010: "2010-02-14", 2011: "2011-02-03", 2012: "2012-01-23", 2013: "2013-02-10", 2014: "2014-01-31",
+	2015: "2015-02-19", 2016: "2016-02-08", 2017: "2017-01-28", 2018: "2018-02-16", 2019: "2019-02-05",
+	2020: "2020-01-25", 2021: "2021-02-12", 2022: "2022-02-01", 2023: "2023-01-22",
+	2024: "2024-02-10", 2025: "2025-01-29", 2026: "2026-02-17", 2027: "2027-02-06", 2028: "2028-01-26",
+	2029: "2029-02-13", 2030: "2030-02-03", 2031: "2031-01-23", 2032: "2032-02-11",
+	2033: "2033-01-31", 2034: "2034-02-19", 2035: "2035-02-08", 2050: "2050-01-23",
+}
+
+func TestSpringFestivalMatchesPublishedDates(t *testing.T) {
+	for y, d := range publishedSpringFestivals {
 		got, ok := campaign.SpringFestival(y)
 		if !ok || got != d {
 			t.Errorf("春节 %d = %q, %v; want %s", y, got, ok, d)
@@ -66,8 +81,25 @@ func TestSpringFestivalTableMovesEachYear(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := campaign.SpringFestival(2040); ok {
-		t.Error("a year outside the table has a date")
+}
+
+// 春节 never falls before January 21 or after February 20, and the
+// calendar lists it (and 年货节) for every year, not only a table's.
+func TestCalendarHasSpringFestivalEveryYear(t *testing.T) {
+	for y := 1990; y <= 2100; y++ {
+		got, ok := campaign.SpringFestival(y)
+		lo, hi := fmt.Sprintf("%d-01-21", y), fmt.Sprintf("%d-02-20", y)
+		if !ok || got < lo || got > hi {
+			t.Errorf("春节 %d = %q, %v; want a day in %s..%s", y, got, ok, lo, hi)
+			continue
+		}
+		var names []string
+		for _, td := range campaign.TradeDates(fmt.Sprintf("%d-01-01", y), fmt.Sprintf("%d-03-01", y)) {
+			names = append(names, td.Name)
+		}
+		if len(names) < 2 || names[0] != "年货节" || names[1] != "春节" {
+			t.Errorf("%d: calendar lists %v, want 年货节 and 春节 first", y, names)
+		}
 	}
 }
 
