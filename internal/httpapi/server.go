@@ -269,9 +269,6 @@ func New(cfg Config) *Server {
 // recovery around it.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// API exposes the huma API, for packages that register more operations.
-func (s *Server) API() huma.API { return s.api }
-
 // Registry exposes the metrics registry, for packages that add metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
