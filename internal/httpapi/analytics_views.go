@@ -135,9 +135,6 @@ func (s *Server) registerAnalyticsViews() {
 	// The live stream is a plain handler (it writes for minutes and must
 	// lift the server's write timeout); huma documents it.
 	s.streams = &streams{stop: make(chan struct{}), slots: newStreamSlots(s.cfg.LiveStreamsPerKey)}
-	if pa, ok := s.api.Adapter().(*plainAdapter); ok {
-		pa.plain["metric-live"] = func(o *huma.Operation) http.Handler { return s.liveHandler(o, views) }
-	}
 	lo := op("metric-live", http.MethodGet, "/api/v1/metrics/live", "Live tiles over Server-Sent Events (at most 4 open streams per API key: 429 too_many_streams)", tag, rolesRead)
 	lo.Description = "A `text/event-stream`: an event `tiles` at once and then every `interval` seconds, with today's (shop-local) " +
 		"GMV, orders, paid amount, paid orders, UV, paying customers, conversion, AOV, refunds and the last 60 minutes of paid amount and " +
@@ -145,11 +142,9 @@ func (s *Server) registerAnalyticsViews() {
 	tiles := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(analytics.Tiles{}), true, "Tiles")
 	lo.Responses = map[string]*huma.Response{"200": {Description: "Server-Sent Events; each `data:` line is a Tiles object",
 		Content: map[string]*huma.MediaType{"text/event-stream": {Schema: tiles}}}}
-	huma.Register(s.api, lo, func(ctx context.Context, in *struct {
+	registerPlain[struct {
 		Interval int `query:"interval" minimum:"1" maximum:"60" default:"5" doc:"seconds between events"`
-	}) (*struct{}, error) {
-		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")
-	})
+	}, struct{}](s, lo, func(o *huma.Operation) http.Handler { return s.liveHandler(o, views) })
 }
 
 // liveHandler streams the live tiles.

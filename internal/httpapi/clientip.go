@@ -39,9 +39,6 @@ func ParseTrustedProxies(list string) (TrustedProxies, error) {
 	return t, nil
 }
 
-// Any reports whether any proxy is trusted.
-func (t TrustedProxies) Any() bool { return len(t.prefixes) > 0 }
-
 // Contains reports whether ip (text) is a trusted proxy's address.
 func (t TrustedProxies) Contains(ip string) bool {
 	a, err := netip.ParseAddr(ip)
@@ -58,21 +55,16 @@ func (t TrustedProxies) contains(a netip.Addr) bool {
 	return false
 }
 
-// ClientIP is the address a request came from. The connection's peer is
+// clientIP is the address a request came from. The connection's peer is
 // it, unless the peer is a trusted proxy: then the forwarding headers name
 // it — X-Forwarded-For, else Forwarded (RFC 7239), else X-Real-IP. Of the
 // addresses in X-Forwarded-For and Forwarded the right-most one that is not
 // a trusted proxy is the client: everything to its left was written by the
 // client itself or by proxies nobody vouches for, and can be spoofed. An
-// entry that is not an address ends the walk at the last trusted hop.
-func (t TrustedProxies) ClientIP(r *http.Request) string {
-	ip, _ := t.clientIP(r)
-	return ip
-}
-
-// clientIP is ClientIP, and whether the address came from a trusted
-// proxy's forwarding headers and is not itself a proxy's.
-func (t TrustedProxies) clientIP(r *http.Request) (string, bool) {
+// entry that is not an address ends the walk at the last trusted hop. ok
+// reports whether the address came from a trusted proxy's forwarding
+// headers and is not itself a proxy's.
+func (t TrustedProxies) clientIP(r *http.Request) (ip string, ok bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

@@ -37,7 +37,7 @@ func TestClientIPBelievesForwardingHeadersOnlyFromTrustedProxies(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr, r.Header = c.peer, c.h
-		if got := tp.ClientIP(r); got != c.want {
+		if got, _ := tp.clientIP(r); got != c.want {
 			t.Errorf("%s: client ip %q, want %q", c.name, got, c.want)
 		}
 	}
@@ -50,7 +50,7 @@ func TestClientIPBelievesForwardingHeadersOnlyFromTrustedProxies(t *testing.T) {
 	var none TrustedProxies
 	r := httptest.NewRequest("GET", "/", nil)
 	r.RemoteAddr, r.Header = "10.1.2.3:5000", http.Header{"X-Forwarded-For": {"1.2.3.4"}}
-	if got := none.ClientIP(r); got != "10.1.2.3" {
+	if got, _ := none.clientIP(r); got != "10.1.2.3" {
 		t.Errorf("with no trusted proxy: %q, want the peer", got)
 	}
 }

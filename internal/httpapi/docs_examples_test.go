@@ -591,7 +591,7 @@ func fullAPI(t *testing.T) *huma.OpenAPI {
 	cfg := e.cfg
 	cfg.Alerts = alert.New(e.store, e.svc, alert.Options{})
 	cfg.Review = review.NewSources(cfg.Campaigns, e.store, e.store)
-	return httpapi.New(cfg).API().OpenAPI()
+	return httpapi.OpenAPIOf(httpapi.New(cfg))
 }
 
 // TestDocExampleValidationSeesErrors: the check is not vacuous.

@@ -37,9 +37,7 @@ func (s *Server) registerAnalytics() {
 	o := op("ingest-events", http.MethodPost, "/api/v1/events", "Ingest a batch of storefront events", "Analytics", rolesPublishable)
 	o.Description = "Up to 1000 events. Each item is validated alone: bad items are listed in `rejected` with their index, field (a path inside the item, e.g. `ts` or `lines[0].quantity`; empty for the item as a whole) and code, the rest are stored. " +
 		"An item with a field the schema does not name is rejected with code `unknown_field`; a value of the wrong type with `malformed_event`. Only a malformed body (or an unknown top-level field) fails the whole batch."
-	huma.Register(s.api, o, func(ctx context.Context, in *eventsIn) (*eventsOut, error) {
-		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")
-	})
+	registerPlain[eventsIn, eventsOut](s, o, s.eventsHandler)
 	huma.Register(s.api, op("metric-kpis", http.MethodGet, "/api/v1/metrics/kpis", "KPI time series with comparisons", "Analytics", rolesRead),
 		func(ctx context.Context, in *struct {
 			From        string `query:"from" required:"true" doc:"first local day, YYYY-MM-DD"`

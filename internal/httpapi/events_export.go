@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -21,21 +20,16 @@ func (s *Server) registerEventExport() {
 	if !ok {
 		return
 	}
-	if pa, ok := s.api.Adapter().(*plainAdapter); ok {
-		pa.plain["export-events"] = func(o *huma.Operation) http.Handler { return s.exportHandler(o, ex) }
-	}
 	o := op("export-events", http.MethodGet, "/api/v1/events/export", "Export raw events as NDJSON", "Analytics", rolesRead)
 	o.Description = "The shop's raw events whose `ts` falls in the shop-local days [from, to), one JSON object per line " +
 		"(`application/x-ndjson`), in the order they were stored, with the fields the events API takes plus the order flow's own " +
 		"events (order_placed, order_paid, order_cancelled, order_refunded). The answer is streamed."
 	o.Responses = map[string]*huma.Response{"200": {Description: "One event per line",
 		Content: map[string]*huma.MediaType{"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}}}}
-	huma.Register(s.api, o, func(ctx context.Context, in *struct {
+	registerPlain[struct {
 		From string `query:"from" required:"true" doc:"First shop-local day, YYYY-MM-DD"`
 		To   string `query:"to" required:"true" doc:"Day after the last, YYYY-MM-DD (at most 366 days after from)"`
-	}) (*struct{}, error) {
-		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")
-	})
+	}, struct{}](s, o, func(o *huma.Operation) http.Handler { return s.exportHandler(o, ex) })
 }
 
 // exportHandler streams the export page by page.

@@ -262,6 +262,9 @@ func (s *Server) registerPromotions() {
 		})
 
 	// The quote. Huma documents it; quoteHandler serves it (see quote.go).
+	if !s.cfg.humaQuote {
+		s.servePlain("quote", s.quoteHandler)
+	}
 	huma.Register(s.api, op("quote", http.MethodPost, "/api/v1/quote", "Price a cart: every discount per line, what applied, what did not and why, 凑单 hints. "+
 		"A publishable key quotes without a customer: customer_id, coupon_codes, best_coupons and points answer 403 publishable_key_customer_data", "Pricing", rolesPublishable),
 		func(ctx context.Context, in *struct{ Body quoteInBody }) (*struct{ Body *promotion.Quote }, error) {

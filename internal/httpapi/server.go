@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,19 +87,69 @@ type Config struct {
 
 // plainAdapter registers huma operations on the mux, except those named in
 // plain: their pattern goes to a plain handler while huma still puts them
-// in the OpenAPI document, with the same schemas.
+// in the OpenAPI document, with the same schemas. An operation registered
+// with registerPlain has no other handler: registering it without its
+// plain handler fails, and so does a plain handler no operation took
+// (check), so a missing one stops start-up instead of answering 500.
 type plainAdapter struct {
 	huma.Adapter
-	mux   *http.ServeMux
-	plain map[string]func(*huma.Operation) http.Handler
+	mux    *http.ServeMux
+	plain  map[string]func(*huma.Operation) http.Handler
+	served map[string]bool
 }
+
+// plainOnly marks, in an operation's Metadata, one that only a plain
+// handler serves.
+const plainOnly = "plain"
 
 func (a *plainAdapter) Handle(op *huma.Operation, h func(huma.Context)) {
 	if mk := a.plain[op.OperationID]; mk != nil {
 		a.mux.Handle(strings.ToUpper(op.Method)+" "+op.Path, mk(op))
+		a.served[op.OperationID] = true
 		return
 	}
+	if op.Metadata[plainOnly] == true {
+		panic(fmt.Sprintf("httpapi: operation %s is served by a plain handler, but none was installed", op.OperationID))
+	}
 	a.Adapter.Handle(op, h)
+}
+
+// check reports plain handlers that no registered operation took.
+func (a *plainAdapter) check() error {
+	var unused []string
+	for id := range a.plain {
+		if !a.served[id] {
+			unused = append(unused, id)
+		}
+	}
+	if len(unused) > 0 {
+		slices.Sort(unused)
+		return fmt.Errorf("httpapi: plain handlers for operations that were not registered: %s", strings.Join(unused, ", "))
+	}
+	return nil
+}
+
+// servePlain serves operation id, when it is registered, by the plain
+// handler mk makes instead of its huma handler.
+func (s *Server) servePlain(id string, mk func(*huma.Operation) http.Handler) {
+	pa, ok := s.api.Adapter().(*plainAdapter)
+	if !ok {
+		panic(fmt.Sprintf("httpapi: operation %s is served by a plain handler, but the API's adapter cannot install one", id))
+	}
+	pa.plain[id] = mk
+}
+
+// registerPlain documents o, with input I and output O, and serves it
+// only by the plain handler mk makes.
+func registerPlain[I, O any](s *Server, o huma.Operation, mk func(*huma.Operation) http.Handler) {
+	s.servePlain(o.OperationID, mk)
+	if o.Metadata == nil {
+		o.Metadata = map[string]any{}
+	}
+	o.Metadata[plainOnly] = true
+	huma.Register(s.api, o, func(context.Context, *I) (*O, error) {
+		return nil, huma.NewError(http.StatusInternalServerError, "served by the plain handler")
+	})
 }
 
 // Server is the HTTP API.
@@ -156,12 +207,9 @@ func New(cfg Config) *Server {
 	// Operations in plain are documented by huma but served by a plain
 	// handler (ARCHITECTURE.md: a hot endpoint may be one when the
 	// benchmark says so).
-	plain := map[string]func(*huma.Operation) http.Handler{}
-	if !cfg.humaQuote {
-		plain["quote"] = s.quoteHandler
-	}
-	plain["ingest-events"] = s.eventsHandler
-	s.api = huma.NewAPI(hc, &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux, plain: plain})
+	pa := &plainAdapter{Adapter: humago.NewAdapter(s.mux, ""), mux: s.mux,
+		plain: map[string]func(*huma.Operation) http.Handler{}, served: map[string]bool{}}
+	s.api = huma.NewAPI(hc, pa)
 	s.api.UseMiddleware(s.authenticate, s.checkInput, s.requireIdempotency)
 
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
@@ -209,6 +257,9 @@ func New(cfg Config) *Server {
 	if cfg.Alerts != nil {
 		s.registerAlerts()
 	}
+	if err := pa.check(); err != nil {
+		panic(err)
+	}
 	documentIdempotency(s.api)
 	s.handler = s.observe(s.mux)
 	return s
@@ -217,9 +268,6 @@ func New(cfg Config) *Server {
 // Handler is the whole API with logging, request ids, metrics and panic
 // recovery around it.
 func (s *Server) Handler() http.Handler { return s.handler }
-
-// API exposes the huma API, for packages that register more operations.
-func (s *Server) API() huma.API { return s.api }
 
 // Registry exposes the metrics registry, for packages that add metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }

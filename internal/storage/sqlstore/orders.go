@@ -16,8 +16,7 @@ import (
 )
 
 // HoldHandler takes, commits and releases one kind of hold inside the
-// order's transaction. Stock and points are built in; the promotion engine
-// registers coupons and promotion uses and budgets.
+// order's transaction; holdHandler names the one for each kind.
 type HoldHandler interface {
 	// Take reserves h for order o; commerce.ErrStale (or an
 	// OutOfStockError) when it is not available.
@@ -26,15 +25,6 @@ type HoldHandler interface {
 	Commit(ctx context.Context, tx *Tx, o *commerce.Order, h *commerce.Hold, at time.Time) error
 	// Release gives h back when o is cancelled or times out.
 	Release(ctx context.Context, tx *Tx, o *commerce.Order, h *commerce.Hold, at time.Time) error
-}
-
-// RegisterHold installs the handler for a hold kind. Call it before the
-// store serves requests.
-func (s *Store) RegisterHold(kind string, h HoldHandler) {
-	if s.holds == nil {
-		s.holds = map[string]HoldHandler{}
-	}
-	s.holds[kind] = h
 }
 
 func (s *Store) holdHandler(kind string) (HoldHandler, error) {
@@ -55,9 +45,6 @@ func (s *Store) holdHandler(kind string) (HoldHandler, error) {
 		return presaleHolds{}, nil
 	case commerce.HoldPresaleBalance:
 		return balanceHolds{}, nil
-	}
-	if h, ok := s.holds[kind]; ok {
-		return h, nil
 	}
 	return nil, fmt.Errorf("no handler for hold kind %q", kind)
 }

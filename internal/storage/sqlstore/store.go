@@ -41,7 +41,6 @@ type Store struct {
 	w, r    *sql.DB
 	d       Dialect
 	queries sync.Map // portable SQL → rebound SQL
-	holds   map[string]HoldHandler
 	group   *grouper
 	rstmts  sync.Map // rebound SQL → *sql.Stmt on the read pool
 }
