@@ -31,12 +31,7 @@ func TestCampaignReviewAsJSONHTMLAndCSV(t *testing.T) {
 	e := newEnvAt(t, storetest.NewClock(), 25800) // 11 Nov 2026 08:00 in Shanghai
 	e.withReview(t)
 	ctx := context.Background()
-	admin := commerce.Actor{ShopID: e.shop.ID, KeyID: "key_test", Role: commerce.RoleAdmin}
-	p, _, err := e.cfg.Promotions.SavePromotion(ctx, admin, &promotion.Promotion{Activity: pricing.Activity{Name: "满10减5", Kind: pricing.ThresholdOff,
-		Scope: pricing.Scope{All: true}, Tiers: []pricing.Tier{{Threshold: 1000, Off: 500}}}}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := e.reviewPromotion(t)
 	plan := d11()
 	plan["name"] = `双11 <script>alert(1)</script>, "终极"`
 	plan["promotion_ids"] = []string{p.ID}
@@ -222,12 +217,7 @@ func TestCampaignReviewIsBoundedByTheWindow(t *testing.T) {
 			e := newEnvOn(t, engine, clk, 25800)
 			e.withReview(t)
 			ctx := context.Background()
-			admin := commerce.Actor{ShopID: e.shop.ID, KeyID: "key_test", Role: commerce.RoleAdmin}
-			p, _, err := e.cfg.Promotions.SavePromotion(ctx, admin, &promotion.Promotion{Activity: pricing.Activity{Name: "满10减5", Kind: pricing.ThresholdOff,
-				Scope: pricing.Scope{All: true}, Tiers: []pricing.Tier{{Threshold: 1000, Off: 500}}}}, true)
-			if err != nil {
-				t.Fatal(err)
-			}
+			admin, p := e.reviewPromotion(t)
 			tpl, err := e.cfg.Promotions.SaveTemplate(ctx, admin, &promotion.Template{CouponTemplate: pricing.CouponTemplate{Name: "满30减8", Kind: pricing.ThresholdOff,
 				Threshold: 3000, Off: 800, Scope: pricing.Scope{All: true}}, ValidDays: 30})
 			if err != nil {
@@ -344,4 +334,17 @@ func TestCampaignReviewIsBoundedByTheWindow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reviewPromotion saves the 满10减5 the review tests attach to their
+// campaign, as an admin.
+func (e *env) reviewPromotion(t *testing.T) (commerce.Actor, *promotion.Promotion) {
+	t.Helper()
+	admin := commerce.Actor{ShopID: e.shop.ID, KeyID: "key_test", Role: commerce.RoleAdmin}
+	p, _, err := e.cfg.Promotions.SavePromotion(context.Background(), admin, &promotion.Promotion{Activity: pricing.Activity{Name: "满10减5", Kind: pricing.ThresholdOff,
+		Scope: pricing.Scope{All: true}, Tiers: []pricing.Tier{{Threshold: 1000, Off: 500}}}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admin, p
 }
